@@ -1,0 +1,76 @@
+"""Compose a :class:`~wommsim.config.Config` from the packaged YAML configs and overrides.
+
+This is the Python-side twin of the command line: ``compose(["strategy=ad_heavy",
+"consumers=500"])`` gives the same configuration as ``python -m wommsim strategy=ad_heavy
+consumers=500``. The configs live in the repository's ``configs/``, which an install maps
+into the package as ``wommsim.configs``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from wommsim.config import Config, ConfigError, register, validate
+
+GROUPS = ("network", "strategy", "decision")
+
+
+def configs_dir() -> Path:
+    """The packaged configs if installed, else the repository's ``configs/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "configs", here.parents[1] / "configs"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("wommsim's configs/ directory was not found; reinstall wommsim")
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """Turn a composed DictConfig into a validated :class:`Config` (ignoring ``hydra``)."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    data.pop("hydra", None)
+    typed = OmegaConf.merge(OmegaConf.structured(Config), data)
+    return validate(OmegaConf.to_object(typed))
+
+
+def compose(overrides: list[str] | None = None) -> Config:
+    """Compose the default config with Hydra-style ``overrides`` and validate it."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register()
+    overrides = list(overrides or [])
+    try:
+        if GlobalHydra.instance().is_initialized():  # inside a running Hydra app
+            return to_config(hydra_compose("config", overrides=overrides))
+        with initialize_config_dir(str(configs_dir()), version_base="1.3"):
+            return to_config(hydra_compose("config", overrides=overrides))
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(_describe(err)) from err
+
+
+def _describe(err: BaseException) -> str:
+    """Hydra's and OmegaConf's message with its causes, on one line, minus search paths."""
+    parts: list[str] = []
+    while err is not None:
+        text = str(err).split("Config search path:")[0]
+        parts += [line.strip().rstrip(":") for line in text.splitlines() if line.strip()]
+        err = err.__cause__
+    return "; ".join(dict.fromkeys(parts))
+
+
+def compose_from_kwargs(kwargs: dict[str, Any]) -> Config:
+    """Compose from Python keywords: ``section__key=value`` for nested keys and
+    ``strategy=``/``network=``/``decision=`` for presets."""
+    overrides = []
+    for key, value in kwargs.items():
+        dotted = key.replace("__", ".")
+        if isinstance(value, bool):
+            value = str(value).lower()
+        overrides.append(f"{dotted}={value}")
+    return compose(overrides)

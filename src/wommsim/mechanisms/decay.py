@@ -1,0 +1,13 @@
+"""Decay at the end of a step: adstock fades fast, opinions of non-adopters drift to neutral,
+content loses freshness (see :func:`wommsim.mechanisms.content.age`)."""
+
+from __future__ import annotations
+
+from wommsim.config import AdvertisingConfig, ConsumerConfig
+from wommsim.state import ConsumerState
+
+
+def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig) -> None:
+    """Adstock keeps ``retention`` of itself; non-adopters keep ``1 - opinion_decay``."""
+    s.adstock *= ads.retention
+    s.opinion[~s.adopted] *= 1.0 - consumer.opinion_decay

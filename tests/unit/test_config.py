@@ -1,0 +1,118 @@
+"""The schema, the YAML presets and validation of bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wommsim.compose import compose, configs_dir
+from wommsim.config import LEVERS, Config, ConfigError, iter_params, validate
+
+STRATEGIES = ("none", "ad_heavy", "conversation_led", "incentive_push", "balanced")
+NETWORKS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "stochastic_block", "complete")
+
+
+def test_yaml_defaults_equal_schema_defaults():
+    assert compose([]) == Config()
+
+
+def test_every_parameter_is_documented_with_a_range_or_choices():
+    for key, f, value in iter_params(Config()):
+        meta = f.metadata
+        assert meta.get("doc"), f"{key} has no doc"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert meta["lo"] is not None and meta["hi"] is not None, f"{key} has no range"
+
+
+def test_every_yaml_key_is_commented():
+    text = (configs_dir() / "config.yaml").read_text()
+    for line in text.splitlines():
+        stripped = line.strip()
+        if ":" in stripped and not stripped.startswith(("#", "-")) and not stripped.endswith(":"):
+            name = stripped.split(":")[0]
+            if name not in ("enabled",):
+                assert "#" in line or name in ("prioritise_negative",), f"no comment: {line}"
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_strategy_presets_spend_the_same_budget(name):
+    cfg = compose([f"strategy={name}"])
+    total = sum(getattr(cfg.strategy, lever) for lever in LEVERS)
+    assert cfg.strategy.name == name
+    assert total == pytest.approx(0.0 if name == "none" else 1.0)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_network_presets_compose(name):
+    assert compose([f"network={name}"]).network.kind == name
+
+
+def _numeric_params():
+    return [(key, f) for key, f, value in iter_params(Config())
+            if isinstance(value, (int, float)) and not isinstance(value, bool)]
+
+
+@pytest.mark.parametrize("key,f", _numeric_params(), ids=[k for k, _ in _numeric_params()])
+def test_values_outside_the_range_are_refused_naming_key_and_value(key, f):
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    bad = lo - 1 if lo > -1e9 else hi * 2 + 1
+    if f.type == "int":
+        bad = int(bad)
+    cfg = Config()
+    section, _, name = key.rpartition(".")
+    target = getattr(cfg, section) if section else cfg
+    setattr(target, name, bad)
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    assert key in str(err.value) and str(bad) in str(err.value)
+
+
+@pytest.mark.parametrize("override,fragment", [
+    ("consumers=0", "consumers=0"),
+    ("consumer.ad_blind_fraction=1.5", "consumer.ad_blind_fraction=1.5"),
+    ("brand.budget=-5", "brand.budget=-5"),
+    ("wom.talk_prob=-0.1", "wom.talk_prob=-0.1"),
+    ("strategy=telepathy", "telepathy"),
+    ("network=hypercube", "hypercube"),
+    ("decision.rule=coinflip", "decision.rule='coinflip'"),
+    ("consumers=many", "many"),
+    ("consumer.not_a_key=1", "not_a_key"),
+    ("strategy.advertising=0.9", "sum to"),
+])
+def test_bad_overrides_give_a_clear_error(override, fragment):
+    with pytest.raises(ConfigError) as err:
+        compose([override])
+    assert fragment in str(err.value)
+
+
+def test_edgelist_needs_an_existing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"network\.path"):
+        compose(["network=edgelist"])
+    with pytest.raises(ConfigError, match="no such file"):
+        compose(["network=edgelist", f"network.path={tmp_path / 'missing.txt'}"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_out_of_range_value_is_refused(data):
+    key, f = data.draw(st.sampled_from(_numeric_params()))
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    if f.type == "int":
+        bad = data.draw(st.one_of(st.integers(max_value=int(lo) - 1),
+                                  st.integers(min_value=int(min(hi, 2**62)) + 1)))
+    else:
+        below = st.floats(max_value=lo, exclude_max=True, allow_nan=False, allow_infinity=False)
+        above = st.floats(min_value=hi, exclude_min=True, allow_nan=False, allow_infinity=False)
+        bad = data.draw(st.one_of(below, above) if hi < 1e300 else below)
+    cfg = Config()
+    section, _, name = key.rpartition(".")
+    setattr(getattr(cfg, section) if section else cfg, name, bad)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate(cfg)
+
+
+def test_config_is_plain_dataclasses():
+    assert dataclasses.is_dataclass(Config())
