@@ -26,6 +26,7 @@ register()
 def _app(dictcfg: DictConfig) -> None:
     from wommsim.runner import run
 
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         cfg = to_config(dictcfg)
         run(cfg, Path(HydraConfig.get().runtime.output_dir))

@@ -60,7 +60,7 @@ class WommModel(mesa.Model):
     def __init__(self, config: Config | None = None, *, replicate: int = 0,
                  graph: SocialGraph | None = None, **kwargs: Any) -> None:
         if config is None:
-            from wommsim.config import compose_from_kwargs
+            from wommsim.compose import compose_from_kwargs
 
             config = compose_from_kwargs(kwargs)
         elif kwargs:

@@ -318,7 +318,14 @@ def _barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
             return e + 1 if e < m else int(value[e - m])
 
         rows: set[int] = set(streams)
-        if m > 1:
+        if 1 < m <= 8:  # pairwise comparisons beat a row sort for small m
+            targets = value.reshape(new, m)
+            dup = np.zeros(new, dtype=bool)
+            for a in range(m - 1):
+                for b in range(a + 1, m):
+                    dup |= targets[:, a] == targets[:, b]
+            rows.update(np.flatnonzero(dup).tolist())
+        elif m > 8:
             targets = np.sort(value.reshape(new, m), axis=1)
             rows.update(np.flatnonzero((targets[:, 1:] == targets[:, :-1]).any(axis=1))
                         .tolist())
@@ -372,11 +379,13 @@ def _watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator) -> Socia
     position if that pair is free (networkx also keeps edges of saturated nodes), else it
     is dropped (logged). networkx instead forbids every edge present at that moment,
     including lattice edges that are rewired later; the difference is of order ``k / n``.
+    A complete lattice (``n == 2 * (k // 2) + 1``) is returned unchanged, as networkx
+    skips rewiring nodes that are already joined to everybody.
     """
     half = k // 2
     u = np.tile(np.arange(n, dtype=np.int64), half)
     v = (u + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % n
-    if p <= 0.0:
+    if p <= 0.0 or 2 * half >= n - 1:  # complete lattice: networkx skips every rewiring
         return from_edges(u, v, n)
     rewire = rng.random(u.size) < p
     kept_keys = np.sort(_pair_key(u[~rewire], v[~rewire], n))

@@ -1,0 +1,347 @@
+"""Each lever and mechanism: an observable effect when on, none when off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_model, small_config
+from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
+from wommsim.mechanisms.common import edges_of, sample_edges
+from wommsim.model import WommModel
+from wommsim.state import ADS, CONTENT, INCENTIVES, ConsumerState
+
+ADS_ONLY = ("strategy.name=ads_only", "strategy.advertising=1", "strategy.dialogue=0",
+            "strategy.content=0", "strategy.reviews=0", "strategy.incentives=0")
+
+
+def totals(model: WommModel, column: str) -> float:
+    return float(model.timeseries()[column].sum())
+
+
+# -- advertising -------------------------------------------------------------------------
+
+def test_ads_on_fully_ad_blind_market_persuade_nobody():
+    cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=1", "advertising.annoy_prob=0",
+                       "wom.enabled=false")
+    model = WommModel(cfg)
+    opinion_before = model.state.opinion.copy()
+    aware_before = model.state.aware.copy()
+    for _ in range(10):
+        model.step()
+    ts = model.timeseries()
+    assert ts["ad_impressions"].iloc[1:].gt(0).all()  # ads were bought and shown
+    assert (model.state.adstock == 0).all()
+    assert (model.state.aware_source != ADS).all()
+    assert ts["new_adopters_ads"].sum() == 0
+    # Non-buyers' opinions only drift toward neutral (decay); ads moved none of them.
+    kept = model.state.adopted_step <= 0
+    assert (np.abs(model.state.opinion[kept]) <= np.abs(opinion_before[kept]) + 1e-12).all()
+    newly_aware = model.state.aware & ~aware_before
+    assert not newly_aware.any()
+
+
+def test_ads_annoy_ad_blind_consumers():
+    cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=1", "advertising.annoy_prob=0.5",
+                       "wom.enabled=false", "consumer.initial_aware_fraction=1")
+    model = WommModel(cfg)
+    before = model.state.opinion.mean()
+    model.step()
+    assert model.state.opinion.mean() < before - 0.01
+
+
+def test_ads_reach_receptive_consumers():
+    cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=0", "wom.enabled=false")
+    model = run_model(cfg, steps=5)
+    assert (model.state.aware_source == ADS).sum() > 0.5 * model.n
+    assert model.state.adstock.mean() > 0.1
+    assert model.timeseries()["new_adopters_ads"].sum() > 0
+    assert model.state.expectation.mean() > cfg.consumer.expectation_mean
+
+
+def test_ads_off_switch_buys_nothing():
+    cfg = small_config(*ADS_ONLY, "advertising.enabled=false")
+    model = run_model(cfg, steps=5)
+    assert totals(model, "ad_impressions") == 0
+    assert totals(model, "spend") == 0
+
+
+def test_adstock_decays_by_its_retention_factor():
+    cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=0", "advertising.retention=0.7")
+    model = run_model(cfg, steps=3)
+    before = model.state.adstock.copy()
+    assert before.max() > 0
+    model.config.advertising.enabled = False  # no new impressions this step
+    model.step()
+    np.testing.assert_allclose(model.state.adstock, 0.7 * before)
+
+
+def test_impressions_land_uniformly():
+    rng = np.random.default_rng(1)
+    counts = advertising.impressions_per_consumer(rng, 100_000, 100)
+    assert counts.sum() == 100_000
+    many = advertising.impressions_per_consumer(rng, 5_000_000, 100)
+    assert many.sum() == 5_000_000
+    assert abs(many.mean() - 50_000) < 1e-9 and many.std() < 5 * np.sqrt(50_000)
+
+
+# -- dialogue ----------------------------------------------------------------------------
+
+def _talkers_state(n: int = 100) -> ConsumerState:
+    s = ConsumerState(n)
+    s.aware[:] = True
+    s.talked[: n // 2] = -1
+    s.talked[n // 2:] = 1
+    s.opinion[: n // 2] = -0.6
+    s.opinion[n // 2:] = 0.4
+    return s
+
+
+def test_dialogue_answers_negative_talkers_first_and_wins_some_back():
+    s = _talkers_state()
+    cfg = small_config().dialogue
+    out = dialogue.converse(s, cfg, money=cfg.cost_per_reply * 30, rng=np.random.default_rng(0))
+    assert out["replies"] == 30 and out["spend"] == pytest.approx(30 * cfg.cost_per_reply)
+    answered = s.opinion[:50] != -0.6
+    assert answered.sum() == 30  # capacity spent on negative talkers only
+    assert (s.opinion[50:] == 0.4).all()
+    assert (s.opinion[:50][answered] > -0.6).all()
+    assert (s.opinion[:50] >= cfg.lift).sum() > 5  # service recovery
+    assert s.follower.sum() > 0
+
+
+def test_dialogue_without_budget_or_switched_off_does_nothing():
+    cfg = small_config("strategy=conversation_led", "dialogue.enabled=false")
+    model = run_model(cfg, steps=8)
+    assert totals(model, "replies") == 0 and totals(model, "spend_dialogue") == 0
+    s = _talkers_state()
+    dialogue.converse(s, cfg.dialogue, money=0.0, rng=np.random.default_rng(0))
+    assert (s.opinion[:50] == -0.6).all() and not s.follower.any()
+
+
+# -- content -----------------------------------------------------------------------------
+
+CONTENT_ONLY = ("strategy.name=content_only", "strategy.advertising=0", "strategy.dialogue=0",
+                "strategy.content=1", "strategy.reviews=0", "strategy.incentives=0",
+                "content.seeding=random")
+
+
+def test_content_with_zero_freshness_reaches_nobody():
+    model = run_model(small_config(*CONTENT_ONLY, "content.freshness=0"), steps=8)
+    assert totals(model, "content_pieces") > 0
+    assert totals(model, "content_reach") == 0
+    assert (model.state.aware_source != CONTENT).all()
+
+
+def test_meaningless_content_reaches_nobody_and_meaningful_content_spreads():
+    dull = run_model(small_config(*CONTENT_ONLY, "content.meaningfulness=0"), steps=8)
+    assert totals(dull, "content_reach") == 0
+    rich = run_model(small_config(*CONTENT_ONLY, "content.meaningfulness=1",
+                                  "content.share_scale=1"), steps=8)
+    seeded = totals(rich, "content_pieces") * rich.config.content.seeds_per_piece
+    assert totals(rich, "content_reach") > seeded  # it spread beyond its seeds
+    assert (rich.state.aware_source == CONTENT).sum() > 0
+
+
+def test_cascade_spreads_beyond_seeds_and_dies_when_stale():
+    cfg = small_config(*CONTENT_ONLY, "content.meaningfulness=1", "content.share_scale=1",
+                       "content.sustainability=0", "content.freshness_decay=1").content
+    model = WommModel(small_config(*CONTENT_ONLY))
+    s = ConsumerState(model.n)
+    cascades: list[content.Cascade] = []
+    rng = np.random.default_rng(3)
+    first = content.spread(s, cfg, cfg.cost_per_piece, cascades, model._indptr,
+                           model._indices, model.hubs, rng)
+    assert first["content_reach"] > 0 and len(cascades) == 1
+    content.age(cascades, cfg)
+    assert cascades[0].freshness == 0.0
+    second = content.spread(s, cfg, 0.0, cascades, model._indptr, model._indices,
+                            model.hubs, rng)
+    assert second["content_reach"] == 0 and cascades == []
+
+
+def test_sustainable_content_stays_fresh_longer():
+    cfg = small_config().content
+    a = [content.Cascade(np.zeros(1, bool), np.zeros(0, int), 1.0)]
+    b = [content.Cascade(np.zeros(1, bool), np.zeros(0, int), 1.0)]
+    content.age(a, cfg.__class__(**{**cfg.__dict__, "sustainability": 0.9}))
+    content.age(b, cfg.__class__(**{**cfg.__dict__, "sustainability": 0.1}))
+    assert a[0].freshness > b[0].freshness
+
+
+def test_hub_seeding_picks_the_best_connected():
+    model = WommModel(small_config(*CONTENT_ONLY, "content.seeding=hubs"))
+    seeds = content.pick_seeds(model.state, model.config.content, 10, model.hubs,
+                               np.random.default_rng(0))
+    assert model.degree[seeds].min() >= np.sort(model.degree)[-10]
+
+
+# -- reviews -----------------------------------------------------------------------------
+
+def test_invited_reviews_post_and_the_score_is_the_mean_rating():
+    s = ConsumerState(200)
+    s.adopted[:100] = True
+    s.experience[:100] = np.linspace(-1, 1, 100)
+    cfg = small_config("reviews.invited_review_prob=1").reviews
+    board = reviews.ReviewBoard()
+    out = reviews.invite(s, cfg, money=cfg.cost_per_invite * 40, board=board,
+                         rng=np.random.default_rng(0))
+    assert out["invitations"] == 40 and board.count == 40
+    assert board.score == pytest.approx(s.experience[s.reviewed].mean())
+    assert not s.reviewed[100:].any()  # only buyers review
+    again = reviews.invite(s, cfg, money=cfg.cost_per_invite * 1000, board=board,
+                           rng=np.random.default_rng(1))
+    assert again["invitations"] == 60  # nobody is invited twice
+    assert again["spend"] == pytest.approx(60 * cfg.cost_per_invite)
+
+
+def test_reviews_switched_off_leave_no_score():
+    model = run_model(small_config("reviews.enabled=false"), steps=10)
+    assert totals(model, "reviews") == 0 and totals(model, "review_invitations") == 0
+    assert totals(model, "new_adopters_reviews") == 0
+
+
+def test_reviews_move_online_researchers():
+    good = small_config("strategy=none", "brand.quality=1", "brand.quality_spread=0",
+                        "consumer.initial_adopted_fraction=0.2", "reviews.organic_review_prob=1",
+                        "wom.enabled=false", "decision.review_weight=3")
+    model = run_model(good, steps=6)
+    assert model.review_board.score > 0.9
+    assert totals(model, "new_adopters_reviews") > 0
+    buyers = model.state.adopted_step > 0
+    assert model.state.researches_online[buyers].mean() > cfg_research(good) + 0.1
+
+
+def cfg_research(cfg) -> float:
+    return cfg.channels.research_online_fraction
+
+
+# -- incentives --------------------------------------------------------------------------
+
+def test_incentive_takers_follow_with_raised_expectations():
+    s = ConsumerState(1000)
+    cfg = small_config("incentives.accept_prob=1").incentives
+    out = incentives.offer(s, cfg, money=cfg.cost_per_offer * 100, rng=np.random.default_rng(0))
+    assert out["offers"] == 100
+    assert s.follower.sum() == 100 and s.incentivised.sum() == 100
+    assert (s.aware_source[s.follower] == INCENTIVES).all()
+    assert np.allclose(s.expectation[s.follower], cfg.expectation_boost)
+
+
+def test_incentives_backfire_with_a_disappointing_product():
+    push = ("strategy=incentive_push", "incentives.accept_prob=1", "consumers=1000")
+    bad = run_model(small_config(*push, "brand.quality=-0.5"), steps=15)
+    good = run_model(small_config(*push, "brand.quality=0.8"), steps=15)
+    assert bad.metrics["detractors"] > good.metrics["detractors"]
+    assert bad.metrics["followers"] < good.metrics["followers"]
+    assert totals(bad, "negative_wom") > totals(good, "negative_wom")
+
+
+def test_incentives_switched_off_make_no_offers():
+    model = run_model(small_config("strategy=incentive_push", "incentives.enabled=false"),
+                      steps=5)
+    assert totals(model, "incentive_offers") == 0 and not model.state.incentivised.any()
+
+
+# -- word of mouth -----------------------------------------------------------------------
+
+def test_edges_of_lists_every_neighbour():
+    model = WommModel(small_config(consumers=50))
+    src, dst = edges_of(model._indptr, model._indices, np.array([3, 7]))
+    expected = {(i, int(j)) for i in (3, 7) for j in model.graph.adjacency[[i]].indices}
+    assert set(zip(src.tolist(), dst.tolist(), strict=True)) == expected
+
+
+def test_sample_edges_fires_at_its_probability():
+    model = WommModel(small_config(consumers=2000))
+    everyone = np.arange(model.n)
+    src, _ = sample_edges(model._indptr, model._indices, everyone, 0.25,
+                          np.random.default_rng(0))
+    total = model.graph.adjacency.nnz
+    assert abs(src.size - 0.25 * total) < 5 * np.sqrt(total * 0.25 * 0.75)
+
+
+def test_word_of_mouth_spreads_awareness_and_opinion():
+    cfg = small_config("strategy=none", "consumer.initial_aware_fraction=0.1",
+                       "consumer.opinion_mean=0.8", "consumer.opinion_spread=0",
+                       "wom.talk_prob=0.5")
+    s_model = WommModel(cfg)
+    s = s_model.state
+    aware_before = s.aware.sum()
+    out = wom.talk(s, cfg.wom, s_model._indptr, s_model._indices, np.random.default_rng(0))
+    assert out["positive_wom"] > 0
+    assert s.aware.sum() > aware_before
+    assert (s.opinion[~s.adopted] >= -1).all() and s.opinion.max() <= 1
+
+
+def test_word_of_mouth_off_means_no_conversations():
+    model = run_model(small_config("wom.enabled=false"), steps=10)
+    assert totals(model, "positive_wom") + totals(model, "negative_wom") == 0
+    assert (model.state.talked == 0).all()
+
+
+@pytest.mark.parametrize("bias", [1.0, 4.0])
+def test_negativity_bias_weighs_negative_talk_more(bias):
+    # One listener hears one positive (+0.5) and one negative (-0.5) speaker.
+    s = ConsumerState(3)
+    s.aware[:2] = True
+    s.opinion[:2] = [0.5, -0.5]
+    indptr = np.array([0, 1, 2, 4])
+    indices = np.array([2, 2, 0, 1])
+    cfg = small_config("wom.talk_prob=1", f"wom.negativity_bias={bias}").wom
+    wom.talk(s, cfg, indptr, indices, np.random.default_rng(0))
+    pull = cfg.influence * cfg.trust
+    expected = (pull * 0.5 - bias * pull * 0.5) / max(1.0, pull + bias * pull)
+    assert s.opinion[2] == pytest.approx(expected)
+    assert (s.opinion[2] < 0) == (bias > 1)
+
+
+# -- after purchase ----------------------------------------------------------------------
+
+def test_disappointed_buyers_turn_detractors_and_unfollow():
+    cfg = small_config("strategy=incentive_push", "brand.quality=-0.8",
+                       "brand.quality_spread=0.05", "purchase.unfollow_prob=1",
+                       "incentives.accept_prob=1")
+    model = run_model(cfg, steps=12)
+    s = model.state
+    buyers = s.adopted_step > 0
+    assert buyers.sum() > 10
+    assert (s.satisfaction[buyers] < 0).all()
+    assert (s.opinion[buyers] < -cfg.wom.neutral_band).all()  # every buyer a detractor
+    assert not (s.follower & buyers).any()  # and none still follows
+    assert model.metrics["detractors"] >= buyers.sum()
+
+
+def test_post_purchase_switched_off_keeps_opinions():
+    cfg = small_config("brand.quality=-0.8", "purchase.enabled=false")
+    model = run_model(cfg, steps=10)
+    assert model.metrics["detractors"] == 0 or (model.state.opinion[model.state.adopted]
+                                               .min() > -1)
+    buyers = model.state.adopted_step > 0
+    assert (model.state.opinion[buyers] > -cfg.wom.neutral_band).mean() > 0.9
+
+
+def test_channels_split_online_and_offline_sales():
+    cfg = small_config("channels.research_online_fraction=1", "channels.offline_per_online=3",
+                       consumers=3000)
+    ts = run_model(cfg, steps=20).timeseries()
+    online, offline = ts["online_sales"].sum(), ts["offline_sales"].sum()
+    total = online + offline
+    assert total == ts["new_adopters"].sum()
+    assert abs(online / total - 0.25) < 5 * np.sqrt(0.25 * 0.75 / total)
+    nobody = run_model(small_config("channels.research_online_fraction=0"), steps=10)
+    assert totals(nobody, "online_sales") == 0
+
+
+# -- decay -------------------------------------------------------------------------------
+
+def test_decay_fades_adstock_and_non_adopter_opinion():
+    cfg = small_config()
+    s = ConsumerState(4)
+    s.adstock[:] = 0.8
+    s.opinion[:] = 0.5
+    s.adopted[0] = True
+    decay.fade(s, cfg.advertising, cfg.consumer)
+    assert np.allclose(s.adstock, 0.8 * cfg.advertising.retention)
+    assert s.opinion[0] == 0.5
+    assert np.allclose(s.opinion[1:], 0.5 * (1 - cfg.consumer.opinion_decay))
