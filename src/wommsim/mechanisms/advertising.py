@@ -2,9 +2,10 @@
 
 Ad-receptive consumers may become aware, gain adstock (a short-lived, ad-driven attitude;
 advertising carry-over is short, Trusov, Bucklin & Pauwels 2009) and raise their
-expectation of quality toward what the ads claim (hype). Ad-blind consumers (96% by default: the widely quoted share of
-Facebook users who never click an ad) are not persuaded; an impression may annoy them
-(opinion drops) and an annoyed follower may unfollow.
+expectation of quality toward what the ads claim (hype). Ad-blind consumers (96% by
+default: the widely quoted share of Facebook users who never click an ad) are not
+persuaded; an impression may annoy them (opinion drops) and an annoyed follower may
+unfollow.
 """
 
 from __future__ import annotations
