@@ -325,8 +325,8 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(f"{key}={value!r}: must be a finite number")
         lo, hi = meta.get("lo"), meta.get("hi")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            unit = f" {meta['unit']}" if meta.get("unit") else ""
-            raise ConfigError(f"{key}={value!r}: must be between {lo} and {hi}{unit}")
+            unit = f" ({meta['unit']})" if meta.get("unit") else ""
+            raise ConfigError(f"{key}={value!r}: must be between {lo:g} and {hi:g}{unit}")
         choices = meta.get("choices")
         if choices and value not in choices:
             raise ConfigError(f"{key}={value!r}: must be one of {', '.join(choices)}")

@@ -289,8 +289,8 @@ def _barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     chosen = draws.copy()  # slot chosen for each new edge
     streams: dict[int, list[int]] = {}  # extra draws of nodes that needed repairs
 
-    def slot_source(edge: np.ndarray | int) -> np.ndarray | int:
-        # source node of (global) edge index; star edges have source 0
+    def slot_source(edge: np.ndarray) -> np.ndarray:
+        # source node of (global) edge indices; star edges have source 0
         return np.where(edge < m, 0, m + 1 + (edge - m) // m)
 
     iterations = 0

@@ -1,0 +1,127 @@
+"""The command line, run as a user runs it: ``python -m wommsim [overrides]``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.unit.test_contract import CONTRACT_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ("timeseries.parquet", "timeseries.csv", "summary.csv", "manifest.json")
+
+
+def wommsim(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300):
+    return subprocess.run([sys.executable, "-m", "wommsim", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_one_arm_run_writes_every_result(tmp_path):
+    out = tmp_path / "run"
+    proc = wommsim("consumers=300", "steps=6", "replicates=2", "strategy=ad_heavy",
+                   f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in RESULTS:
+        assert (out / name).is_file(), name
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert set(CONTRACT_COLUMNS) <= set(ts.columns)
+    assert len(ts) == 2 * 7 and set(ts["arm"]) == {"ad_heavy"}
+    pd.testing.assert_frame_equal(ts, pd.read_csv(out / "timeseries.csv"), check_dtype=False)
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["arm"].tolist() == ["ad_heavy"]
+    assert summary["final_adoption_mean"].iloc[0] == pytest.approx(
+        ts[ts["step"] == 6]["adopted_fraction"].mean())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["completed"] is True and manifest["seeds"] == [[42, 0], [42, 1]]
+    assert manifest["wall_time_s"] > 0 and len(manifest["config_hash"]) == 64
+    assert not list(out.glob(".*partial*"))
+
+
+def malformed_edgelist(tmp_path: Path) -> str:
+    path = tmp_path / "edges.txt"
+    path.write_text("# a comment\n1 2\n2 3\nonly-one-label\n3 4\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["consumers=0"], ["consumers=0"]),
+    (["consumer.ad_blind_fraction=1.5"], ["consumer.ad_blind_fraction=1.5"]),
+    (["brand.budget=-100"], ["brand.budget=-100"]),
+    (["wom.talk_prob=-0.1"], ["wom.talk_prob=-0.1"]),
+    (["brand.quality=2"], ["brand.quality=2"]),
+    (["strategy=telepathy"], ["strategy/telepathy"]),
+    (["network=edgelist", "network.path=/no/such/edges.txt"],
+     ["network.path", "/no/such/edges.txt"]),
+    (["network=edgelist", "network.path={malformed}"], ["edges.txt", "line 4"]),
+])
+def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments):
+    out = tmp_path / "run"
+    args = [a.format(malformed=malformed_edgelist(tmp_path)) for a in args]
+    proc = wommsim("steps=3", "replicates=1", *args, f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode != 0
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for name in RESULTS:
+        assert not (out / name).exists(), name
+
+
+def test_edgelist_network_runs(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("# source,target,weight\n" + "".join(
+        f"u{i},u{(i * 7 + 3) % 60},1.0\n" for i in range(60)))
+    out = tmp_path / "run"
+    proc = wommsim("network=edgelist", f"network.path={edges}", "steps=4", "replicates=1",
+                   f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_csv(out / "timeseries.csv")) == 5
+
+
+def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "consumers=20000", "agents=off", "replicates=200",
+         f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "manifest.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["completed"] is False
+    for name in RESULTS[:3]:
+        assert not (out / name).exists(), name
+
+
+def test_non_editable_install_finds_its_configs(tmp_path):
+    target = tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=300,
+        check=False)
+    assert build.returncode == 0, build.stderr
+    assert (target / "wommsim" / "configs" / "strategy" / "ad_heavy.yaml").is_file()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run([sys.executable, "-c", "import wommsim.compose as c; "
+                            "print(c.configs_dir())"], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, check=True)
+    assert where.stdout.strip().startswith(str(target))
+    out = tmp_path / "run"
+    proc = wommsim("consumers=200", "steps=3", "replicates=1", "strategy=balanced",
+                   f"hydra.run.dir={out}", cwd=elsewhere, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert pd.read_csv(out / "summary.csv")["arm"].tolist() == ["balanced"]
