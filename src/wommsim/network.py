@@ -622,7 +622,7 @@ def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Socia
     else:
         n = _check_population(n)
         graph = _build_generated(cfg, kind, n, rng)
-    logger.info("built %s network: %d consumers, %d edges (%.2f s)", kind, graph.n,
+    logger.debug("built %s network: %d consumers, %d edges (%.2f s)", kind, graph.n,
                 graph.n_edges, time.perf_counter() - start)
     return graph
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,10 +107,14 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
 
 
 def test_non_editable_install_finds_its_configs(tmp_path):
+    # Build from a copy so the build leaves nothing behind in the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "outputs", "multirun", "*.egg-info", ".*cache", ".hypothesis"))
     target = tmp_path / "site"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=300,
+         "--target", str(target), str(source)], capture_output=True, text=True, timeout=300,
         check=False)
     assert build.returncode == 0, build.stderr
     assert (target / "wommsim" / "configs" / "strategy" / "ad_heavy.yaml").is_file()
