@@ -140,10 +140,11 @@ class WommModel(mesa.Model):
             "incentives": incentives.offer(s, cfg.incentives, split["incentives"],
                                            rs.incentives),
         }
-        talk = (wom.talk(s, cfg.wom, self._indptr, self._indices, rs.wom)
-                if cfg.wom.enabled else {"positive_wom": 0, "negative_wom": 0})
-        if not cfg.wom.enabled:
+        if cfg.wom.enabled:
+            talk = wom.talk(s, cfg.wom, self._indptr, self._indices, rs.wom)
+        else:
             s.talked[:] = 0
+            talk = {"positive_wom": 0, "negative_wom": 0}
 
         adopted_neighbours = self.graph.adjacency @ s.adopted.astype(np.float32)
         if cfg.decision.rule == "bass":

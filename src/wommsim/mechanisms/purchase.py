@@ -22,8 +22,10 @@ from wommsim.state import CHANNEL_OFFLINE, CHANNEL_ONLINE, ConsumerState
 def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarray,
           step: int, board: ReviewBoard, rng: np.random.Generator) -> dict[str, float]:
     """Record the purchases of ``buyers`` at ``step`` and apply their consequences."""
-    s.adopted[buyers] = True
+    unaware = ~s.aware[buyers]  # possible under the bass rule, which needs no awareness
+    s.aware_source[buyers[unaware]] = triggers[unaware]
     s.aware[buyers] = True
+    s.adopted[buyers] = True
     s.adopted_step[buyers] = step
     s.trigger[buyers] = triggers
     s.incentivised[buyers] = False  # the discount is used up
