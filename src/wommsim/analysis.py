@@ -1,69 +1,150 @@
-"""Summaries of the per-step table: per-arm means with 95% intervals over replicates."""
+"""Summaries of the per-step table: per-replicate outcomes, per-arm means with 95%
+intervals, paired differences between arms, money, and the Bass curve fitted to each arm."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
+
+from wommsim.config import EconomicsConfig
 
 #: Per-replicate outcome measures, in summary column order, with their meaning.
 OUTCOMES: dict[str, str] = {
     "final_adoption": "adopted share of consumers at the last step",
-    "time_to_half": "first step at which adoption reaches half its final level (steps)",
+    "time_to_half": "first step at which adoption gained reaches half its final gain (steps)",
     "peak_new_adopters": "largest number of new adopters in one step",
     "cost_per_adopter": "cumulative spend / adopters won during the run (money; NaN if none)",
     "net_sentiment": "(positive - negative) / all conversations over the run, in [-1, 1]",
     "followers_end": "followers of the brand at the last step",
+    "revenue": "price x purchases during the run (money)",
+    "gross_margin": "margin x revenue, before marketing spend (money)",
+    "spend": "marketing spend during the run (money)",
+    "roms": "return on marketing spend: (gross margin - spend) / spend (NaN without spend)",
+    "npv": "net present value of gross margin minus spend, discounted per step (money)",
+    "online_sales": "purchases made online during the run",
+    "offline_sales": "purchases made offline during the run (web-influenced or not)",
 }
 
 
-def replicate_outcomes(ts: pd.DataFrame, consumers: int) -> pd.DataFrame:
+def replicate_outcomes(ts: pd.DataFrame,
+                       economics: EconomicsConfig | None = None) -> pd.DataFrame:
     """One row per arm x replicate with the :data:`OUTCOMES` of that run."""
+    econ = economics or EconomicsConfig()
     rows = []
     for (arm, rep), run in ts.groupby(["arm", "replicate"], sort=False):
         run = run.sort_values("step")
+        steps = run["step"].to_numpy()
         adoption = run["adopted_fraction"].to_numpy()
-        final = adoption[-1]
-        start = adoption[0]
-        won = (final - start) * consumers
+        final, start = adoption[-1], adoption[0]
+        won = int(run["new_adopters"].sum())
         talk = run["positive_wom"].sum() + run["negative_wom"].sum()
-        # Half of the adoption gained during the run, measured from the initial level.
-        half_reached = np.flatnonzero(adoption - start >= 0.5 * (final - start))
+        half_reached = np.flatnonzero(adoption - start >= 0.5 * (final - start) - 1e-12)
+        spend = float(run["spend"].sum())
+        revenue_t = econ.price * run["new_adopters"].to_numpy(dtype=float)
+        margin_t = econ.margin * revenue_t
+        discount = (1.0 + econ.discount_rate) ** (-steps / econ.steps_per_year)
         rows.append({
             "arm": arm,
             "replicate": rep,
             "final_adoption": final,
-            "time_to_half": (float(run["step"].to_numpy()[half_reached[0]])
-                             if won > 0 else np.nan),
+            "time_to_half": float(steps[half_reached[0]]) if won > 0 else np.nan,
             "peak_new_adopters": float(run["new_adopters"].iloc[1:].max()),
-            "cost_per_adopter": (run["cumulative_spend"].iloc[-1] / won if won > 0 else np.nan),
+            "cost_per_adopter": spend / won if won > 0 else np.nan,
             "net_sentiment": ((run["positive_wom"].sum() - run["negative_wom"].sum()) / talk
                               if talk > 0 else np.nan),
             "followers_end": float(run["followers"].iloc[-1]),
+            "revenue": float(revenue_t.sum()),
+            "gross_margin": float(margin_t.sum()),
+            "spend": spend,
+            "roms": (margin_t.sum() - spend) / spend if spend > 0 else np.nan,
+            "npv": float(((margin_t - run["spend"].to_numpy()) * discount).sum()),
+            "online_sales": float(run["online_sales"].sum()),
+            "offline_sales": float(run["offline_sales"].sum()),
         })
     return pd.DataFrame(rows)
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t interval of the mean; NaN bounds with fewer than two values."""
+    values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return np.nan, np.nan, np.nan
     mean = float(values.mean())
     if values.size < 2:
         return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    sem = values.std(ddof=1) / np.sqrt(values.size)
+    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * sem
     return mean, mean - half, mean + half
 
 
-def summarise(ts: pd.DataFrame, consumers: int) -> pd.DataFrame:
-    """One row per arm: ``<outcome>_mean``, ``<outcome>_lo`` and ``<outcome>_hi`` (95%)."""
-    per_rep = replicate_outcomes(ts, consumers)
+def bass_cumulative(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
+    """Continuous Bass (1969) cumulative adoption: m (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t)."""
+    e = np.exp(-(p + q) * t)
+    return m * (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def fit_bass(steps: np.ndarray, gained: np.ndarray) -> dict[str, float]:
+    """Least-squares Bass p, q and market size m (share of consumers) with standard errors,
+    fitted to adoption gained since step 0. NaN where the fit is not identified."""
+    nan = {k: np.nan for k in ("bass_p", "bass_p_se", "bass_q", "bass_q_se", "bass_m",
+                               "bass_m_se")}
+    if gained[-1] <= 0 or steps.size < 4:
+        return nan
+    top = float(gained[-1])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params, cov = optimize.curve_fit(
+                bass_cumulative, steps, gained, p0=(0.01, 0.3, min(1.0, top * 1.1)),
+                bounds=([1e-7, 0.0, 1e-9], [1.0, 10.0, 1.0]), maxfev=20_000)
+    except (RuntimeError, ValueError):
+        return nan
+    se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else [np.nan] * 3
+    return {"bass_p": params[0], "bass_p_se": se[0], "bass_q": params[1], "bass_q_se": se[1],
+            "bass_m": params[2], "bass_m_se": se[2]}
+
+
+def summarise(ts: pd.DataFrame, economics: EconomicsConfig | None = None,
+              arm_info: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per arm: ``<outcome>_mean``, ``_lo`` and ``_hi`` (95% interval over
+    replicates) and the Bass fit of the arm's mean adoption curve. ``arm_info`` (indexed by
+    arm) adds descriptive columns such as the strategy and grid values."""
+    per_rep = replicate_outcomes(ts, economics)
     rows = []
     for arm, group in per_rep.groupby("arm", sort=False):
-        row = {"arm": arm, "replicates": len(group)}
+        row: dict[str, object] = {"arm": arm}
+        if arm_info is not None:
+            row.update(arm_info.loc[arm].to_dict())
+        row["replicates"] = len(group)
         for outcome in OUTCOMES:
             mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float))
             row.update({f"{outcome}_mean": mean, f"{outcome}_lo": lo, f"{outcome}_hi": hi})
+        curve = ts[ts["arm"] == arm].groupby("step")["adopted_fraction"].mean()
+        row.update(fit_bass(curve.index.to_numpy(dtype=float),
+                            (curve - curve.iloc[0]).to_numpy()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def paired_differences(outcomes: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Each arm minus ``reference``, replicate by replicate (the arms share seeds), with
+    the mean difference and its 95% interval, per outcome."""
+    ref = outcomes[outcomes["arm"] == reference].set_index("replicate")
+    rows = []
+    for arm, group in outcomes.groupby("arm", sort=False):
+        if arm == reference:
+            continue
+        group = group.set_index("replicate")
+        common = group.index.intersection(ref.index)
+        for outcome in OUTCOMES:
+            diff = group.loc[common, outcome] - ref.loc[common, outcome]
+            mean, lo, hi = mean_ci(diff.to_numpy(dtype=float))
+            rows.append({"arm": arm, "reference": reference, "outcome": outcome,
+                         "difference": mean, "lo": lo, "hi": hi,
+                         "pairs": int(np.isfinite(diff.to_numpy(dtype=float)).sum())})
+    return pd.DataFrame(rows, columns=["arm", "reference", "outcome", "difference", "lo", "hi",
+                                       "pairs"])

@@ -36,6 +36,7 @@ NETWORK_KINDS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "stochastic
 DECISION_RULES = ("opinion", "bass")
 SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
+INITIAL_ADOPTER_TARGETS = ("random", "hubs")
 LEVERS = ("advertising", "dialogue", "content", "reviews", "incentives")
 
 
@@ -73,6 +74,13 @@ class StrategyConfig:
 
 
 @dataclass
+class PhaseConfig(StrategyConfig):
+    """A strategy that takes over from step ``start`` on (see ``Config.phases``)."""
+
+    start: int = param(1, 1, 1_000_000, unit="step", doc="first step of this phase")
+
+
+@dataclass
 class DecisionConfig:
     """The purchase decision rule and its parameters."""
 
@@ -105,6 +113,9 @@ class ConsumerConfig:
                                           doc="consumers aware of the brand at step 0")
     initial_adopted_fraction: float = param(0.005, 0.0, 1.0, unit="share",
                                             doc="existing customers at step 0 (also aware)")
+    initial_adopters: str = param("random", choices=INITIAL_ADOPTER_TARGETS,
+                                  doc="who the existing customers (or free-sample receivers) "
+                                      "are: random consumers or the best-connected (hubs)")
     opinion_mean: float = param(0.0, -1.0, 1.0, unit="opinion",
                                 doc="mean initial opinion of aware consumers")
     opinion_spread: float = param(0.2, 0.0, 2.0, unit="opinion",
@@ -267,6 +278,55 @@ class ChannelsConfig:
 
 
 @dataclass
+class EconomicsConfig:
+    """Money: what a sale earns and how future money is discounted (Libai, Muller & Peres
+    2013 value word-of-mouth programmes by the discounted margin they bring)."""
+
+    price: float = param(50.0, 0.0, 1e12, unit="money per purchase", doc="price of one purchase")
+    margin: float = param(0.4, 0.0, 1.0, unit="share of price",
+                          doc="contribution margin of a sale, before marketing spend")
+    discount_rate: float = param(0.10, 0.0, 10.0, unit="per year",
+                                 doc="annual discount rate for net present value")
+    steps_per_year: float = param(52.0, 1e-6, 1e6, unit="steps per year",
+                                  doc="length of a step, to discount per step")
+
+
+@dataclass
+class ArmPhase:
+    """In an experiment arm: switch to the ``strategy`` preset from step ``start`` on."""
+
+    start: int = param(1, 1, 1_000_000, unit="step", doc="first step of this phase")
+    strategy: str = param("none", doc="strategy preset (configs/strategy/NAME.yaml)")
+
+
+@dataclass
+class ArmConfig:
+    """One arm of an experiment: a strategy preset, optional overrides and phases."""
+
+    name: str = param("", doc="label of the arm in results")
+    strategy: str = param("", doc="strategy preset; empty keeps the run's strategy")
+    overrides: dict[str, Any] = field(default_factory=dict,
+                                      metadata={"doc": "dotted key -> value, e.g. "
+                                                       "consumer.ad_blind_fraction: 0.5"})
+    phases: list[ArmPhase] = field(default_factory=list,
+                                   metadata={"doc": "strategy changes at later steps"})
+
+
+@dataclass
+class ExperimentConfig:
+    """Arms run for ``replicates`` replicates each, paired on the same seeds."""
+
+    name: str = param("", doc="experiment name (configs/experiment/NAME.yaml)")
+    question: str = param("", doc="the question the experiment answers, for the report")
+    arms: list[ArmConfig] = field(default_factory=list, metadata={"doc": "the arms"})
+    grid: dict[str, Any] = field(default_factory=dict,
+                                 metadata={"doc": "dotted key -> list of values, crossed "
+                                                  "with every arm"})
+    reference: str = param("", doc="arm that paired differences are taken against "
+                                   "(default: the first)")
+
+
+@dataclass
 class Config:
     """One arm of a simulation: population, network, strategy, rule and mechanisms."""
 
@@ -277,6 +337,8 @@ class Config:
     agents: str = param("auto", choices=AGENT_MODES,
                         doc="create Mesa agent objects: on, off, or auto (small markets only)")
     arm: str = param("", doc="label of this arm in results (default: the strategy name)")
+    jobs: int = param(0, 0, 4096, unit="processes",
+                      doc="replicates run in parallel processes; 0 = one per core")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
@@ -290,6 +352,11 @@ class Config:
     wom: WomConfig = field(default_factory=WomConfig)
     purchase: PurchaseConfig = field(default_factory=PurchaseConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    economics: EconomicsConfig = field(default_factory=EconomicsConfig)
+    phases: list[PhaseConfig] = field(default_factory=list,
+                                      metadata={"doc": "strategy changes at later steps"})
+    experiment: ExperimentConfig | None = field(
+        default=None, metadata={"doc": "set by +experiment=NAME: arms run side by side"})
 
     @property
     def arm_name(self) -> str:
@@ -303,6 +370,9 @@ def iter_params(obj: Any, prefix: str = ""):
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
             yield from iter_params(value, key + ".")
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for i, item in enumerate(value):
+                yield from iter_params(item, f"{key}[{i}].")
         else:
             yield key, f, value
 
@@ -335,10 +405,15 @@ def validate(cfg: Config) -> Config:
 
 
 def _validate_cross_fields(cfg: Config) -> None:
-    total = sum(getattr(cfg.strategy, lever) for lever in LEVERS)
-    if total > 1.0 + 1e-9:
-        raise ConfigError(f"strategy ({cfg.strategy.name}) shares sum to {total:g}: "
-                          "the levers' shares of the budget must add up to at most 1")
+    for key, strategy in [("strategy", cfg.strategy),
+                          *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]:
+        total = sum(getattr(strategy, lever) for lever in LEVERS)
+        if total > 1.0 + 1e-9:
+            raise ConfigError(f"{key} ({strategy.name}) shares sum to {total:g}: "
+                              "the levers' shares of the budget must add up to at most 1")
+    starts = [p.start for p in cfg.phases]
+    if starts != sorted(set(starts)):
+        raise ConfigError(f"phases start at steps {starts}: starts must strictly increase")
     net = cfg.network
     if net.kind == "barabasi_albert" and cfg.consumers <= net.m:
         raise ConfigError(f"consumers={cfg.consumers}: a Barabási–Albert network needs more "

@@ -8,7 +8,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from wommsim.config import LEVERS, Config, validate
+from wommsim.config import LEVERS, Config, StrategyConfig, validate
 from wommsim.mechanisms import (
     advertising,
     content,
@@ -79,7 +79,7 @@ class WommModel(mesa.Model):
         self._indices = graph.adjacency.indices
         self._hubs: np.ndarray | None = None
 
-        self.state: ConsumerState = initial_state(cfg, self.n, self.streams)
+        self.state: ConsumerState = initial_state(cfg, self.degree, self.streams)
         self.cascades: list[content.Cascade] = []
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
@@ -126,7 +126,8 @@ class WommModel(mesa.Model):
         cfg, s, rs = self.config, self.state, self.streams
         t = self.steps  # Mesa has already counted this step
         budget = cfg.brand.budget
-        split = {lever: budget * getattr(cfg.strategy, lever) if getattr(cfg, lever).enabled
+        strategy = self.strategy_at(t)
+        split = {lever: budget * getattr(strategy, lever) if getattr(cfg, lever).enabled
                  else 0.0 for lever in LEVERS}
 
         results = {
@@ -179,6 +180,14 @@ class WommModel(mesa.Model):
         self.datacollector.collect(self)
 
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def strategy_at(self, step: int) -> StrategyConfig:
+        """The strategy in force at ``step``: the last phase started by then, else the base."""
+        current = self.config.strategy
+        for phase in self.config.phases:
+            if phase.start <= step:
+                current = phase
+        return current
 
     @property
     def hubs(self) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Run an arm for its replicates and write the results atomically.
+"""Run every arm for every replicate, in parallel, and write the results atomically.
 
 No Hydra in here: the entry point composes the config, this module runs it, so the runner
 can be called from Python and tests with a :class:`~wommsim.config.Config`.
@@ -11,24 +11,30 @@ import json
 import logging
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
 from wommsim import __version__
-from wommsim.analysis import summarise
-from wommsim.config import Config, validate
+from wommsim.analysis import paired_differences, replicate_outcomes, summarise
+from wommsim.config import LEVERS, Config, validate
+from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import build_network
 from wommsim.rng import Streams
 
 log = logging.getLogger(__name__)
 
-RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv")
+RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "differences.csv",
+                "outcomes.csv", "report.md", "figures")
 
 
 def run_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
@@ -42,16 +48,54 @@ def run_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
     return frame
 
 
-def run_arm(cfg: Config) -> pd.DataFrame:
-    """All replicates of one arm, concatenated (replicates in order)."""
-    frames = []
-    for r in range(cfg.replicates):
-        started = time.perf_counter()
-        frames.append(run_replicate(cfg, r))
-        log.info("%s: replicate %d/%d done in %.2f s", cfg.arm_name, r + 1, cfg.replicates,
-                 time.perf_counter() - started)
-    return pd.concat(frames, ignore_index=True)
+def _run_task(task: tuple[Config, int]) -> pd.DataFrame:
+    return run_replicate(*task)
 
+
+def worker_count(jobs: int, tasks: int) -> int:
+    """Processes to use: ``jobs`` (0 = one per core), never more than there are tasks."""
+    return max(1, min(jobs or os.cpu_count() or 1, tasks))
+
+
+def _single_threaded() -> None:
+    """Worker initialiser: one process per core, so numerical libraries use one thread."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+def simulate(tasks: list[tuple[Config, int]], jobs: int,
+             progress: Callable[[Iterator], Iterator] | None = None) -> list[pd.DataFrame]:
+    """Run ``(config, replicate)`` tasks, in parallel when ``jobs`` allows; results come
+    back in task order, so a parallel run gives exactly the tables of a serial one."""
+    workers = worker_count(jobs, len(tasks))
+    wrap = progress or (lambda it: it)
+    if workers == 1:
+        return list(wrap(map(_run_task, tasks)))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                             initializer=_single_threaded) as pool:
+        return list(wrap(pool.map(_run_task, tasks)))
+
+
+def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
+    """A tqdm bar in a terminal; in logs, a line at every tenth of the work."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return lambda it: tqdm(it, total=total, desc=label, unit="run", file=sys.stderr)
+
+    def logged(it: Iterator) -> Iterator:
+        started = time.perf_counter()
+        step = max(1, total // 10)
+        for done, item in enumerate(it, start=1):
+            if done % step == 0 or done == total:
+                log.info("%s: %d/%d runs done (%.1f s)", label, done, total,
+                         time.perf_counter() - started)
+            yield item
+
+    return logged
+
+
+# -- provenance -----------------------------------------------------------------------------
 
 def config_hash(cfg: Config) -> str:
     """SHA-256 of the resolved configuration, for matching results to configs."""
@@ -66,20 +110,24 @@ def git_commit() -> str | None:
                              capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
-def write_atomic(path: Path, write) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write via ``write(tmp_path)`` to a temporary name, then rename into place."""
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         write(tmp)
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
-def write_manifest(outdir: Path, cfg: Config, completed: bool, wall_time: float | None) -> None:
+def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
+                   wall_time: float | None) -> None:
     import mesa
     import numpy as np
 
@@ -88,11 +136,12 @@ def write_manifest(outdir: Path, cfg: Config, completed: bool, wall_time: float 
         "version": __version__,
         "git_commit": git_commit(),
         "config_hash": config_hash(cfg),
-        "arm": cfg.arm_name,
+        "experiment": cfg.experiment.name if cfg.experiment else None,
+        "arms": [arm.name for arm in arms],
         "seed": cfg.seed,
         "replicates": cfg.replicates,
         "seeds": [[cfg.seed, r] for r in range(cfg.replicates)],
-        "seed_rule": "numpy.random.SeedSequence([seed, replicate]).spawn(...) per stream",
+        "seed_rule": "every arm's replicate r draws from numpy SeedSequence([seed, r])",
         "wall_time_s": wall_time,
         "completed": completed,
         "files": list(RESULT_FILES) if completed else [],
@@ -105,27 +154,84 @@ def write_manifest(outdir: Path, cfg: Config, completed: bool, wall_time: float 
                  lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
 
 
+# -- the run --------------------------------------------------------------------------------
+
+def arm_table(arms: list[Arm]) -> pd.DataFrame:
+    """Descriptive columns per arm for the summary: strategy, shares, grid values."""
+    rows = []
+    for arm in arms:
+        row: dict[str, object] = {"arm": arm.name, "strategy": arm.config.strategy.name}
+        row.update({f"share_{lever}": getattr(arm.config.strategy, lever) for lever in LEVERS})
+        row["phases"] = "; ".join(f"{p.name} from step {p.start}" for p in arm.config.phases)
+        row.update(arm.params)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def preflight(arms: list[Arm]) -> None:
+    """Fail on bad network input (e.g. a malformed edge list) before anything is written."""
+    seen = set()
+    for arm in arms:
+        c = arm.config
+        key = (repr(c.network), c.consumers, c.seed)
+        if key not in seen:
+            seen.add(key)
+            build_network(c.network, c.consumers, Streams(c.seed, 0).network)
+
+
 def run(cfg: Config, outdir: Path) -> pd.DataFrame:
-    """Validate, pre-flight the network, simulate, then write every result file.
+    """Validate, pre-flight the networks, simulate every arm x replicate, write results.
 
     ``manifest.json`` says ``completed: false`` while the run is under way and ``true`` once
-    every result file is in place; result files appear only whole (temporary name, then
-    rename), so an interrupted run never leaves a file that looks complete.
+    every result is in place; each result appears only whole (temporary name, then rename),
+    so an interrupted run never leaves a file that looks complete.
     """
     validate(cfg)
-    # Fail on bad network input (e.g. a malformed edge list) before anything is written.
-    population = build_network(cfg.network, cfg.consumers, Streams(cfg.seed, 0).network).n
+    arms = resolve_arms(cfg)
+    preflight(arms)
     outdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    write_manifest(outdir, cfg, completed=False, wall_time=None)
+    write_manifest(outdir, cfg, arms, completed=False, wall_time=None)
 
-    timeseries = run_arm(cfg)
-    summary = summarise(timeseries, population)
-
-    write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
-    write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
-    write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    write_manifest(outdir, cfg, completed=True, wall_time=time.perf_counter() - started)
+    tasks = [(arm.config, r) for arm in arms for r in range(cfg.replicates)]
+    label = cfg.experiment.name if cfg.experiment else cfg.arm_name
+    log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
+             worker_count(cfg.jobs, len(tasks)))
+    timeseries = pd.concat(simulate(tasks, cfg.jobs, progress_bar(len(tasks), label)),
+                           ignore_index=True)
+    write_results(outdir, cfg, arms, timeseries, time.perf_counter() - started)
+    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started)
     log.info("results written to %s", outdir)
     return timeseries
 
+
+def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
+                  wall_time: float) -> None:
+    """Tables, figures and the report, each written atomically."""
+    from wommsim.plots import save_figures
+    from wommsim.report import write_report
+
+    outcomes = replicate_outcomes(timeseries, cfg.economics)
+    summary = summarise(timeseries, cfg.economics, arm_table(arms))
+    differences = paired_differences(outcomes, reference_arm(cfg, arms))
+    grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
+
+    write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
+    write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
+    write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
+    write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))
+
+    figures: list[Path] = []
+
+    def draw(tmp: Path) -> None:
+        tmp.mkdir()
+        figures.extend(outdir / "figures" / f.name
+                       for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys))
+
+    if (outdir / "figures").exists():
+        shutil.rmtree(outdir / "figures")
+    write_atomic(outdir / "figures", draw)
+    write_atomic(outdir / "report.md",
+                 lambda p: write_report(p, cfg, [a.name for a in arms], summary, differences,
+                                        figures, wall_time))

@@ -72,7 +72,7 @@ class ConsumerState:
         return other
 
 
-def initial_state(cfg: Config, n: int, streams: Streams) -> ConsumerState:
+def initial_state(cfg: Config, degree: np.ndarray, streams: Streams) -> ConsumerState:
     """Draw consumer traits and the step-0 state from the ``consumers`` stream.
 
     The stream depends only on (seed, replicate), so every arm of a replicate starts from
@@ -81,6 +81,7 @@ def initial_state(cfg: Config, n: int, streams: Streams) -> ConsumerState:
     """
     rng = streams.consumers
     c = cfg.consumer
+    n = degree.size
     s = ConsumerState(n)
     s.ad_receptive[:] = rng.random(n) >= c.ad_blind_fraction
     s.researches_online[:] = rng.random(n) < cfg.channels.research_online_fraction
@@ -88,6 +89,10 @@ def initial_state(cfg: Config, n: int, streams: Streams) -> ConsumerState:
     s.expectation[:] = c.expectation_mean
     s.aware[:] = rng.random(n) < c.initial_aware_fraction
     s.adopted[:] = rng.random(n) < c.initial_adopted_fraction
+    if c.initial_adopters == "hubs":  # the same number, given to the best-connected
+        count = int(s.adopted.sum())
+        s.adopted[:] = False
+        s.adopted[np.argsort(-degree, kind="stable")[:count]] = True
     s.aware |= s.adopted
     aware_opinion = np.clip(rng.normal(c.opinion_mean, c.opinion_spread, n), -1.0, 1.0)
     s.opinion[:] = np.where(s.aware, aware_opinion, 0.0)

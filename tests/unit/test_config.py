@@ -19,6 +19,20 @@ def test_yaml_defaults_equal_schema_defaults():
     assert compose([]) == Config()
 
 
+def test_config_yaml_lists_every_parameter():
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(OmegaConf.load(configs_dir() / "config.yaml"))
+    group_owned = ("network.", "strategy.", "decision.")
+    for key, _, _ in iter_params(Config()):
+        if key.startswith(group_owned) or key == "experiment":
+            continue
+        node = raw
+        for part in key.split("."):
+            assert isinstance(node, dict) and part in node, f"{key} missing from config.yaml"
+            node = node[part]
+
+
 def test_every_parameter_is_documented_with_a_range_or_choices():
     for key, f, value in iter_params(Config()):
         meta = f.metadata
