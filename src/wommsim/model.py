@@ -20,6 +20,7 @@ from wommsim.mechanisms import (
     reviews,
     wom,
 )
+from wommsim.mechanisms.common import edges_of
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
 from wommsim.state import INFLUENCES, NO_SOURCE, ConsumerState, initial_state
@@ -87,6 +88,10 @@ class WommModel(mesa.Model):
         purchase.adopt(self.state, cfg, existing, np.full(existing.size, NO_SOURCE, np.int8),
                        0, self.review_board, self.streams.purchase)
 
+        # Adopted neighbours per consumer: one sparse product now, then kept up to date
+        # from each step's buyers' edges (exact integer counts, far cheaper than a product).
+        self.adopted_neighbours = self.graph.adjacency @ self.state.adopted.astype(np.float64)
+
         self.space = None
         if self._wants_agents():
             from wommsim.agents import place_consumers
@@ -147,7 +152,7 @@ class WommModel(mesa.Model):
             s.talked[:] = 0
             talk = {"positive_wom": 0, "negative_wom": 0}
 
-        adopted_neighbours = self.graph.adjacency @ s.adopted.astype(np.float32)
+        adopted_neighbours = self.adopted_neighbours
         if cfg.decision.rule == "bass":
             buyers, triggers = decision.bass_rule(s, cfg.decision, adopted_neighbours,
                                                   self.degree, rs.decision)
@@ -160,6 +165,7 @@ class WommModel(mesa.Model):
             buyers, triggers = decision.opinion_rule(s, cfg.decision, share, review_signal,
                                                      bonus, rs.decision)
         sales = purchase.adopt(s, cfg, buyers, triggers, t, self.review_board, rs.purchase)
+        self._count_new_adopters(buyers)
 
         decay.fade(s, cfg.advertising, cfg.consumer)
         content.age(self.cascades, cfg.content)
@@ -180,6 +186,10 @@ class WommModel(mesa.Model):
         self.datacollector.collect(self)
 
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def _count_new_adopters(self, buyers: np.ndarray) -> None:
+        _, neighbours = edges_of(self._indptr, self._indices, buyers)
+        self.adopted_neighbours += np.bincount(neighbours, minlength=self.n)
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The strategy in force at ``step``: the last phase started by then, else the base."""
@@ -209,14 +219,14 @@ class WommModel(mesa.Model):
         self.cumulative_spend += spend
         band = self.config.wom.neutral_band
         m = {
-            "adopted_fraction": s.adopted.sum() / n,
+            "adopted_fraction": np.count_nonzero(s.adopted) / n,
             "new_adopters": int(new_adopters.sum()),
             **{f"new_adopters_{name}": int(new_adopters[i]) for i, name in enumerate(INFLUENCES)},
-            "aware_fraction": s.aware.sum() / n,
+            "aware_fraction": np.count_nonzero(s.aware) / n,
             "mean_opinion": float(s.opinion.mean()),
-            "advocates": int((s.adopted & (s.opinion > band)).sum()),
-            "detractors": int((s.adopted & (s.opinion < -band)).sum()),
-            "followers": int(s.follower.sum()),
+            "advocates": np.count_nonzero(s.adopted & (s.opinion > band)),
+            "detractors": np.count_nonzero(s.adopted & (s.opinion < -band)),
+            "followers": np.count_nonzero(s.follower),
             "reviews": self.review_board.count,
             "review_score": self.review_board.score,
             "spend": spend,

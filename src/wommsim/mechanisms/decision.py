@@ -56,13 +56,19 @@ def opinion_rule(s: ConsumerState, cfg: DecisionConfig, neighbour_share: np.ndar
                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Buyers this step (aware non-adopters) and the influence credited with each."""
     who = np.flatnonzero(s.aware & ~s.adopted)
-    terms = opinion_terms(s, cfg, who, neighbour_share, review_signal, incentive_bonus)
-    opinion = s.opinion[who]
-    prob = opinion_probability(cfg, opinion + terms.sum(axis=1), s.threshold[who])
-    bought = rng.random(who.size) < prob
-    buyers, terms, opinion = who[bought], terms[bought], opinion[bought]
+    utility = s.opinion[who] + cfg.ad_weight * s.adstock[who]
+    utility += cfg.social_weight * neighbour_share[who]
+    if review_signal:
+        utility += (cfg.review_weight * review_signal) * s.researches_online[who]
+    if incentive_bonus:
+        utility += incentive_bonus * s.incentivised[who]
+    prob = opinion_probability(cfg, utility, s.threshold[who])
+    buyers = who[rng.random(who.size) < prob]
 
-    shares = np.maximum(terms, 0.0)
+    # Attribution, for buyers only: the positive parts of the utility terms.
+    shares = np.maximum(opinion_terms(s, cfg, buyers, neighbour_share, review_signal,
+                                      incentive_bonus), 0.0)
+    opinion = s.opinion[buyers]
     source = s.opinion_source[buyers]
     has_source = source >= 0
     shares[np.flatnonzero(has_source), source[has_source]] += np.maximum(opinion[has_source], 0)
