@@ -40,7 +40,7 @@ def test_bass_fit_without_adoption_is_not_identified():
 
 
 def test_mean_ci_is_the_student_t_interval():
-    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0, 4.0]))
+    mean, _, hi = mean_ci(np.array([1.0, 2.0, 3.0, 4.0]))
     assert mean == 2.5
     assert hi - mean == pytest.approx(3.182446 * np.std([1, 2, 3, 4], ddof=1) / 2, rel=1e-5)
     assert np.isnan(mean_ci(np.array([1.0]))[1])
