@@ -177,7 +177,8 @@ class DialogueConfig:
     cost_per_reply: float = param(2.0, 1e-9, 1e9, unit="money per reply",
                                   doc="staff time for one answered conversation")
     lift: float = param(0.2, 0.0, 1.0, unit="share",
-                        doc="an answered consumer's opinion closes this share of its gap to 1")
+                        doc="an answered consumer's opinion closes this share of its gap to 1; "
+                            "a won-back negative talker ends at least this high")
     follow_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                doc="chance an answered consumer follows the brand")
     recovery_prob: float = param(0.5, 0.0, 1.0, unit="probability",

@@ -2,12 +2,13 @@
 
 Each step the content budget buys pieces. The pieces made in one step are identical in
 meaningfulness, freshness and sustainability, so they form one cascade whose seeds are the
-union of each piece's seeds. Every exposure (the brand's post to a seed, or a friend's share)
-engages the consumer with probability ``meaningfulness × freshness``; an engaged consumer
-shares once, in the step after it engaged, to each neighbour with probability
-``share_scale × meaningfulness × freshness`` (the independent cascade model, Goldenberg,
-Libai & Muller 2001). Freshness decays each step by ``freshness_decay × (1 - sustainability)``.
-Reached (engaged) consumers become aware and warm slightly.
+union of each piece's seeds. A seed engages with the brand's post with probability
+``meaningfulness × freshness``; an engaged consumer shares once, in the step after it
+engaged, and each neighbour it shares with (probability ``share_scale × meaningfulness ×
+freshness`` per neighbour) is reached and engaged in turn (the independent cascade model,
+Goldenberg, Libai & Muller 2001). Freshness decays each step by
+``freshness_decay × (1 - sustainability)``. Reached (engaged) consumers become aware and warm
+slightly.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
     s.aware[first_aware] = True
     s.aware_source[first_aware] = CONTENT
     warm(s.opinion, who, cfg.warmth)
-    s.opinion_source[who[s.opinion[who] > 0]] = CONTENT
+    s.opinion_source[who] = CONTENT
     return {"content_reach": int(who.size), "pieces": pieces,
             "spend": pieces * cfg.cost_per_piece}
 
