@@ -1,9 +1,9 @@
 """Incentives: "follow us for a discount".
 
-Offers go to random consumers who neither follow, nor have bought, nor hold an offer. Takers follow the brand,
-become aware, and hold a discount that adds ``bonus`` to their purchase utility until they
-buy; their expectation of quality rises by ``expectation_boost``, which is what makes the
-tactic backfire when the product disappoints.
+Offers go to random consumers who neither follow, nor have bought, nor hold an offer.
+Takers follow the brand, become aware, and hold a discount that adds ``bonus`` to their
+purchase utility until they buy; their expectation of quality rises by
+``expectation_boost``, which is what makes the tactic backfire when the product disappoints.
 """
 
 from __future__ import annotations

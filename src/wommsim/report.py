@@ -1,0 +1,359 @@
+"""``report.md``: what ran, the summary and paired-difference tables, the figures, and a
+reading of the numbers generated from them (never a conclusion written in advance)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from wommsim.config import LEVERS, Config, ConfigError
+
+#: Outcomes reported in the tables: column stem, header, scale, decimals, unit in prose.
+MAIN: list[tuple[str, str, float, int, str]] = [
+    ("final_adoption", "Final adoption (%)", 100.0, 1, "%"),
+    ("time_to_half", "Time to half (weeks)", 1.0, 1, " weeks"),
+    ("peak_new_adopters", "Peak new adopters (per week)", 1.0, 1, " consumers per week"),
+    ("cost_per_adopter", "Cost per adopter (money)", 1.0, 1, " money per adopter"),
+    ("net_sentiment", "Net sentiment (-1 to 1)", 1.0, 2, ""),
+    ("followers_end", "Followers at end", 1.0, 1, " followers"),
+    ("roms", "ROMS", 1.0, 2, ""),
+    ("npv", "NPV (money)", 1.0, 0, " money"),
+]
+LABELS = {key: (h if h.isupper() else h[0].lower() + h[1:])
+          for key, header, *_ in MAIN for h in [header.split(" (")[0]]}
+CAPTIONS = {
+    "adoption": "Adopted share of consumers over time: mean over replicates, 95% band.",
+    "new_adopters": "New adopters per week: mean over replicates.",
+    "attribution": "Adopters won during the run, by the influence that triggered the purchase.",
+    "sentiment": "Mean opinion, advocates (solid) and detractors (dashed) over time.",
+    "cost_per_adopter": "Cost per adopter won: mean and 95% interval over replicates.",
+    "final_adoption": "Final adoption in each replicate: box plot with the replicates as points.",
+    "grid": "Final adoption and cost per adopter against the grid parameter, 95% intervals.",
+}
+
+
+def _num(x: float, decimals: int, scale: float = 1.0, sign: bool = False) -> str:
+    """``x`` x ``scale`` rounded, with thousands separators; NaN as ``n/a``."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    value = round(float(x) * scale, decimals) + 0.0  # no "-0.0"
+    return f"{value:{'+' if sign else ''},.{decimals}f}"
+
+
+def _ci(mean: float, lo: float, hi: float, decimals: int, scale: float = 1.0,
+        sign: bool = False) -> str:
+    """``mean [lo, hi]``; just the mean when there is no interval."""
+    text = _num(mean, decimals, scale, sign)
+    if text != "n/a" and all(math.isfinite(float(v)) for v in (lo, hi)):
+        text += f" [{_num(lo, decimals, scale, sign)}, {_num(hi, decimals, scale, sign)}]"
+    return text
+
+
+def _g(x: float, se: float | None = None) -> str:
+    """Three significant digits, with ``± se`` when known."""
+    if not math.isfinite(float(x)):
+        return "n/a"
+    return f"{x:.3g}" + (f" ± {se:.2g}" if se is not None and math.isfinite(float(se)) else "")
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+
+
+def _arm_strategies(cfg: Config, arms: pd.DataFrame) -> dict[str, tuple[object, str]]:
+    """Each arm's strategy (shares of the budget) and phases: from the resolved arms of the
+    experiment, else from the strategy preset named in the summary; None if unknown."""
+    try:
+        from wommsim.experiment import resolve_arms, strategy_preset
+    except ImportError:
+        return {arm: (None, "n/a") for arm in arms["arm"]}
+    try:
+        configs = {arm.name: arm.config for arm in resolve_arms(cfg)}
+    except (ConfigError, OSError):
+        configs = {}
+    out = {}
+    for _, row in arms.iterrows():
+        arm_cfg = configs.get(row["arm"])
+        if arm_cfg is not None:
+            phases = ", ".join(f"{p.name} from step {p.start}" for p in arm_cfg.phases)
+            out[row["arm"]] = (arm_cfg.strategy, phases or "-")
+            continue
+        out[row["arm"]] = (None, "n/a")
+        if isinstance(row.get("strategy"), str):
+            with contextlib.suppress(ConfigError, OSError):  # not a known preset
+                out[row["arm"]] = (strategy_preset(row["strategy"]), "n/a")
+    return out
+
+
+def _ordered(summary: pd.DataFrame, arm_names: list[str]) -> pd.DataFrame:
+    """Summary rows in the given arm order (arms missing from the list last)."""
+    known = [a for a in arm_names if a in set(summary["arm"])]
+    order = known + [a for a in summary["arm"] if a not in known]
+    return summary.set_index("arm").loc[order].reset_index()
+
+
+def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
+    rule = cfg.decision.rule
+    if rule == "bass":
+        rule += f" (p = {cfg.decision.p:g}, q = {cfg.decision.q:g} per step)"
+    rows = [["consumers", f"{cfg.consumers:,}"], ["steps", f"{cfg.steps} (weeks)"],
+            ["replicates", f"{cfg.replicates} per arm, paired on the same seeds"],
+            ["seed", f"{cfg.seed} (replicate r uses SeedSequence([seed, r]))"],
+            ["network", cfg.network.kind], ["decision rule", rule],
+            ["budget", f"{cfg.brand.budget:,g} money per step"],
+            ["ad-blind share", f"{cfg.consumer.ad_blind_fraction:g}"],
+            ["product quality", f"{cfg.brand.quality:g} (mean experienced quality, -1 to 1)"]]
+    lines = ["## Configuration", "",
+             "The base configuration (arms may override parts of it, see below); the full "
+             "resolved configuration is in `.hydra/config.yaml` next to this report.", "",
+             *_table(["Setting", "Value"], rows), ""]
+    strategies = _arm_strategies(cfg, arms)
+    stop = list(arms.columns).index("replicates") if "replicates" in arms.columns else 1
+    desc = [c for c in arms.columns[1:stop] if c != "strategy"]
+    header = ["Arm", "Strategy", *desc, *(f"{lever} (%)" for lever in LEVERS), "Phases"]
+    rows = []
+    for _, row in arms.iterrows():
+        strategy, phases = strategies[row["arm"]]
+        name = strategy.name if strategy is not None else row.get("strategy", "n/a")
+        shares = [_num(getattr(strategy, lever), 0, 100.0) if strategy is not None else "n/a"
+                  for lever in LEVERS]
+        values = [v if not isinstance(v, float) or math.isfinite(v) else "n/a"
+                  for v in (row[c] for c in desc)]
+        rows.append([row["arm"], name, *values, *shares, phases])
+    lines += ["Arms and their split of the budget:", "", *_table(header, rows), ""]
+    return lines
+
+
+def _summary_table(arms: pd.DataFrame) -> list[str]:
+    header = ["Arm", "Replicates", *(h for _, h, *_ in MAIN), "Bass p", "Bass q"]
+    rows = [[row["arm"], int(row["replicates"]),
+             *(_ci(row[f"{k}_mean"], row[f"{k}_lo"], row[f"{k}_hi"], d, s)
+               for k, _, s, d, _ in MAIN),
+             _g(row["bass_p"], row["bass_p_se"]), _g(row["bass_q"], row["bass_q_se"])]
+            for _, row in arms.iterrows()]
+    return ["## Summary", "",
+            "Mean over replicates with its 95% interval in brackets (Student t); Bass p and q "
+            "(per step, ± standard error) are fitted to each arm's mean adoption curve.", "",
+            *_table(header, rows), ""]
+
+
+def _significant(differences: pd.DataFrame) -> pd.DataFrame:
+    main = differences[differences["outcome"].isin(LABELS)]
+    return main[(main["lo"] > 0) | (main["hi"] < 0)]
+
+
+def _differences_table(differences: pd.DataFrame, arm_names: list[str]) -> list[str]:
+    lines = ["## Paired differences", ""]
+    if differences.empty:
+        return [*lines, "Only one arm ran: there are no paired differences.", ""]
+    reference = differences["reference"].iloc[0]
+    sig = set(zip(*(_significant(differences)[c] for c in ("arm", "outcome")), strict=True))
+    header = ["Arm", "Pairs", *(h.replace("(%)", "(points)") for _, h, *_ in MAIN)]
+    rows = []
+    order = [a for a in arm_names if a in set(differences["arm"])]
+    for arm in order + [a for a in pd.unique(differences["arm"]) if a not in order]:
+        d = differences[differences["arm"] == arm].set_index("outcome", drop=False)
+        cells = []
+        for key, _, scale, decimals, _ in MAIN:
+            if key not in d.index:
+                cells.append("n/a")
+                continue
+            r = d.loc[key]
+            text = _ci(r["difference"], r["lo"], r["hi"], decimals, scale, sign=True)
+            cells.append(f"**{text}**" if (arm, key) in sig else text)
+        rows.append([arm, int(d["pairs"].max()), *cells])
+    return [
+        *lines,
+        f"Each arm minus the reference arm **{reference}**, replicate by replicate (the arms "
+        "share seeds): mean difference and 95% interval. **Bold**: the interval excludes 0. "
+        "Final adoption differences are in percentage points.", "",
+        *_table(header, rows), ""]
+
+
+def _reading(arms: pd.DataFrame, differences: pd.DataFrame) -> list[str]:
+    reps = arms["replicates"].astype(int)
+    n = f"{reps.min()}" if reps.min() == reps.max() else f"{reps.min()} to {reps.max()}"
+    intro = f"In this configuration, with {n} replicate{'s' * (n != '1')} per arm,"
+    s = arms.set_index("arm")
+
+    def ci(arm: str, key: str) -> str:
+        _, _, scale, decimals, unit = next(m for m in MAIN if m[0] == key)
+        return (_ci(s.at[arm, f"{key}_mean"], s.at[arm, f"{key}_lo"], s.at[arm, f"{key}_hi"],
+                    decimals, scale) + unit)
+
+    def ranked(key: str, rows: pd.Index | None = None) -> list[str]:
+        values = s.loc[rows if rows is not None else s.index, f"{key}_mean"].astype(float)
+        return list(values[values.notna()].sort_values(ascending=False, kind="stable").index)
+
+    def extremes(key: str, best: str, worst: str, one: str, rows=None, low=False) -> None:
+        """A sentence naming the best and worst arm on ``key`` (or the only arm's value)."""
+        order = ranked(key, rows)[::-1] if low else ranked(key, rows)
+        if len(s) == 1 and order:
+            out.append(one.format(arm=order[0], v=ci(order[0], key)) + ".")
+        elif len(order) == 1:
+            out.append(f"Only **{order[0]}** has a value for {LABELS[key]}: "
+                       f"{ci(order[0], key)}.")
+        elif order:
+            text = best.format(arm=order[0], v=ci(order[0], key))
+            if len(order) > 1:
+                text += worst.format(arm=order[-1], v=ci(order[-1], key))
+            out.append(text + ".")
+
+    out: list[str] = []
+    by_adoption = ranked("final_adoption")
+    if len(by_adoption) == 1:
+        out.append(f"{intro} **{by_adoption[0]}** reached a final adoption of "
+                   f"{ci(by_adoption[0], 'final_adoption')}.")
+    elif by_adoption:
+        first, second = by_adoption[:2]
+        lo1, hi2 = s.at[first, "final_adoption_lo"], s.at[second, "final_adoption_hi"]
+        if not (math.isfinite(lo1) and math.isfinite(hi2)):
+            overlap = "without replicate spread there are no intervals to compare"
+        elif lo1 <= hi2:
+            overlap = ("their 95% intervals overlap, so the replicates do not clearly "
+                       "separate the two (the paired differences are the sharper test)")
+        else:
+            overlap = "their 95% intervals do not overlap"
+        out.append(f"{intro} **{first}** reached the highest final adoption, "
+                   f"{ci(first, 'final_adoption')}, ahead of {second} at "
+                   f"{ci(second, 'final_adoption')}; {overlap}.")
+    extremes("time_to_half", "**{arm}** was the fastest to half of its own final gain ({v})",
+             ", {arm} the slowest ({v})", "It took {v} to reach half of its final gain",
+             low=True)
+    fastest = ranked("time_to_half")[::-1]
+    if len(fastest) > 1 and fastest[0] != by_adoption[0]:
+        out[-1] = out[-1][:-1] + ("; time to half is measured against each arm's own final "
+                                  "gain, so an arm that gains little can still be quick.")
+    paid = s.index[s["spend_mean"].astype(float) > 0]
+    extremes("cost_per_adopter", "Among arms that spent money, **{arm}** was the cheapest per "
+             "adopter ({v})", " and {arm} the dearest ({v})", "Each adopter cost {v}", paid,
+             low=True)
+    unpaid = [a for a in s.index if a not in paid]
+    no_adopters = [a for a in s.index if not math.isfinite(s.at[a, "cost_per_adopter_mean"])]
+    if unpaid:
+        out.append(f"Spent nothing (cost per adopter not comparable): {', '.join(unpaid)}.")
+    if no_adopters:
+        out.append(f"Won no adopters in any replicate (cost per adopter n/a): "
+                   f"{', '.join(no_adopters)}.")
+    extremes("net_sentiment", "Net sentiment was highest for **{arm}** ({v})",
+             " and lowest for {arm} ({v})", "Net sentiment was {v}")
+    negative = [a for a in ranked("net_sentiment") if s.at[a, "net_sentiment_mean"] < 0]
+    if negative:
+        out.append(f"Net sentiment was negative on average for {', '.join(negative)}: more "
+                   "negative than positive talk about the brand.")
+    extremes("followers_end", "**{arm}** ended with the most followers ({v})",
+             ", {arm} with the fewest ({v})", "It ended with {v}")
+
+    lines = ["## Reading", "", *(f"- {sentence}" for sentence in out), ""]
+    if not differences.empty:
+        reference = differences["reference"].iloc[0]
+        sig = _significant(differences)
+        if sig.empty:
+            lines += [f"No paired difference from {reference} in the main outcomes has a 95% "
+                      "interval that excludes 0.", ""]
+        else:
+            lines += [f"Paired differences from {reference} whose 95% interval excludes 0:", ""]
+            for arm, group in sig.groupby("arm", sort=False):
+                parts = []
+                for _, r in group.iterrows():
+                    _, _, scale, decimals, unit = next(m for m in MAIN if m[0] == r["outcome"])
+                    unit = " points" if r["outcome"] == "final_adoption" else unit
+                    parts.append(f"{LABELS[r['outcome']]} "
+                                 f"{_ci(r['difference'], r['lo'], r['hi'], decimals, scale, True)}"
+                                 f"{unit}")
+                lines.append(f"- {arm} ({int(group['pairs'].min())} pairs): "
+                             + "; ".join(parts) + ".")
+            lines.append("")
+    lines += [
+        *_bass_reading(s),
+        "These statements describe this configuration and these replicates only; other "
+        "parameter values, a longer horizon or more replicates can change them.", ""]
+    return lines
+
+
+def _bass_reading(s: pd.DataFrame) -> list[str]:
+    p, q = s["bass_p"].astype(float), s["bass_q"].astype(float)
+    fitted = s.index[p.notna() & q.notna()]
+    lines = []
+    if len(fitted):
+        ratio = (p[fitted] / q[fitted].clip(lower=1e-12)).sort_values(ascending=False)
+        external = [a for a in fitted if p[a] > q[a]]
+        text = "In the Bass fit to each arm's mean adoption curve (table above), "
+        if external:
+            text += (f"p exceeds q, i.e. diffusion looks external-influence-led (advertising "
+                     f"and other levers rather than imitation), for {', '.join(external)}; ")
+        imitation = [a for a in fitted if a not in external]
+        if imitation:
+            text += f"q exceeds p (imitation-led) for {', '.join(imitation)}. "
+        if len(ratio) > 1:
+            top, bottom = ratio.index[0], ratio.index[-1]
+            text += (f"Relative to q, p is largest for **{top}** ({_ratio(p[top], q[top])}), "
+                     f"the most external-influence-led arm, and smallest for {bottom} "
+                     f"({_ratio(p[bottom], q[bottom])}). ")
+        lines.append(text + "The fit describes the curve's shape; the attribution figure "
+                     "shows which influence triggered each purchase.")
+    missing = [a for a in s.index if a not in fitted]
+    if missing:
+        lines.append(f"The Bass fit is not identified for {', '.join(missing)}.")
+    return [*lines, ""] if lines else []
+
+
+def _ratio(p: float, q: float) -> str:
+    return f"p/q = {p / q:.3g}" if q > 1e-6 * max(p, 1e-12) else f"p = {p:.3g}, q ≈ 0"
+
+
+def _figures(path: Path, figures: list[Path]) -> list[str]:
+    lines = ["## Figures", ""]
+    for fig in figures:
+        fig = Path(fig)
+        try:
+            link = Path(os.path.relpath(fig.resolve(), path.parent.resolve())).as_posix()
+        except ValueError:  # another drive
+            link = f"figures/{fig.name}"
+        caption = CAPTIONS.get(fig.stem, fig.stem.replace("_", " "))
+        lines += [f"![{caption}]({link})", "", f"*{caption}*", ""]
+    return lines
+
+
+def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.DataFrame,
+                 differences: pd.DataFrame, figures: list[Path],
+                 wall_time: float | None) -> None:
+    """Write ``report.md`` at ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    exp = cfg.experiment
+    arms = _ordered(summary, list(arm_names))
+    if exp is not None and exp.name:
+        title = exp.name
+    elif len(arms) == 1:
+        title = arms["arm"].iloc[0]
+    else:
+        title = f"{len(arms)} arms"
+    outcomes = "adoption, speed, cost per adopter, sentiment and followers"
+    generic = (f"How does the {title} arm fare on {outcomes} for its budget?" if len(arms) == 1 else
+               f"How do the arms compare on {outcomes} when each spends the same budget?")
+    question = exp.question if exp is not None and exp.question else generic
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+    run = f"; run time {wall_time:,.1f} s" if wall_time is not None else ""
+    lines = [f"# wommsim report: {title}", "", f"**Question.** {question}", "",
+             f"Date: {stamp}{run}.", "",
+             *_configuration(cfg, arms), *_summary_table(arms),
+             *_differences_table(differences, list(arm_names)),
+             *_figures(path, figures), *_reading(arms, differences)]
+    text = "\n".join(lines).rstrip() + "\n"
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
