@@ -120,7 +120,9 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
              *_table(["Setting", "Value"], rows), ""]
     strategies = _arm_strategies(cfg, arms)
     stop = list(arms.columns).index("replicates") if "replicates" in arms.columns else 1
-    desc = [c for c in arms.columns[1:stop] if c != "strategy"]
+    # Grid values only: strategy, shares and phases are shown from the resolved arms.
+    desc = [c for c in arms.columns[1:stop]
+            if c not in ("strategy", "phases") and not c.startswith("share_")]
     header = ["Arm", "Strategy", *desc, *(f"{lever} (%)" for lever in LEVERS), "Phases"]
     rows = []
     for _, row in arms.iterrows():
