@@ -13,20 +13,7 @@ from matplotlib import image
 from wommsim import analysis, plots, report
 from wommsim.compose import compose
 from wommsim.config import ExperimentConfig
-
-try:
-    from wommsim.runner import run_replicate
-except ImportError:  # runner.py mid-edit: the same loop, by hand
-    def run_replicate(cfg, replicate):
-        from wommsim.model import WommModel
-
-        model = WommModel(cfg, replicate=replicate)
-        for _ in range(cfg.steps):
-            model.step()
-        frame = model.timeseries()
-        frame.insert(0, "replicate", replicate)
-        frame.insert(0, "arm", cfg.arm_name)
-        return frame
+from wommsim.runner import run_replicate
 
 FIGURES = ["adoption", "new_adopters", "attribution", "sentiment", "cost_per_adopter",
            "final_adoption"]
