@@ -57,10 +57,20 @@ def worker_count(jobs: int, tasks: int) -> int:
     return max(1, min(jobs or os.cpu_count() or 1, tasks))
 
 
-def _single_threaded() -> None:
-    """Worker initialiser: one process per core, so numerical libraries use one thread."""
+def _init_worker() -> None:
+    """Worker initialiser: one process per core, so numerical libraries use one thread;
+    and on Linux, die with the parent, so a killed run leaves no orphan computing."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            pr_set_pdeathsig = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def simulate(tasks: list[tuple[Config, int]], jobs: int,
@@ -72,7 +82,7 @@ def simulate(tasks: list[tuple[Config, int]], jobs: int,
     if workers == 1:
         return list(wrap(map(_run_task, tasks)))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                             initializer=_single_threaded) as pool:
+                             initializer=_init_worker) as pool:
         return list(wrap(pool.map(_run_task, tasks)))
 
 

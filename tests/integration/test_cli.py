@@ -90,13 +90,16 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "consumers=20000", "agents=off", "replicates=200",
-         f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
+    workers: list[int] = []
     try:
         deadline = time.monotonic() + 60
-        while not (out / "manifest.json").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _children(proc.pid)
+        time.sleep(2.0)  # the workers are simulating
+        workers = _children(proc.pid)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -104,6 +107,27 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
     assert manifest["completed"] is False
     for name in RESULTS[:3]:
         assert not (out / name).exists(), name
+    # The worker processes die with the run instead of computing on as orphans.
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers and not any(_alive(pid) for pid in workers)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_non_editable_install_finds_its_configs(tmp_path):
