@@ -1,0 +1,85 @@
+"""The model as the UI builds it: the same :class:`~wommsim.model.WommModel`, with the
+network and the composed configuration cached.
+
+SolaraViz rebuilds a model on Reset by calling its class with the controls' values as
+keywords, so :class:`UiModel` takes exactly the model's keywords (``section__key=value``,
+``strategy=``, ``network=``, ``seed=``), checks them against the controls' ranges, and
+reuses the network of an earlier model with the same network, population and seed (it is
+the same graph the model would build: the network depends on nothing else).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from typing import Any
+
+from wommsim.compose import compose_from_kwargs
+from wommsim.config import Config
+from wommsim.model import WommModel
+from wommsim.network import SocialGraph
+from wommsim.ui import params
+from wommsim.ui.layout import DrawnNetwork, cached_graph, drawn_network
+
+_compose_lock = threading.Lock()  # Hydra's global state is not thread-safe
+
+
+@functools.lru_cache(maxsize=64)
+def _composed(items: tuple[tuple[str, Any], ...]) -> Config:
+    with _compose_lock:
+        return compose_from_kwargs(dict(items))
+
+
+def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
+    """The validated config for these model keywords.
+
+    The UI's controls are converted and range-checked (e.g. the seed typed as text); a
+    value that fails is replaced by the control's default and explained in ``warnings``
+    (if given, else it raises ``ValueError``), so a typo cannot break the page.
+    """
+    by_keyword = {c.keyword: c for c in params.controls()}
+    clean = {}
+    for key, value in kwargs.items():
+        control = by_keyword.get(key)
+        if control is None:
+            clean[key] = value
+            continue
+        try:
+            clean[key] = params.coerce(control, value)
+        except ValueError as err:
+            if warnings is None:
+                raise
+            clean[key] = control.value
+            warnings.append(f"{err}; using {control.value}")
+    return copy.deepcopy(_composed(tuple(sorted(clean.items()))))
+
+
+class UiModel(WommModel):
+    """:class:`~wommsim.model.WommModel` with a cached network; same keywords, same results."""
+
+    def __init__(self, config: Config | None = None, *, replicate: int = 0,
+                 graph: SocialGraph | None = None, scenario: Any = None,
+                 **kwargs: Any) -> None:
+        # SolaraViz's Reset passes a fresh Mesa ``Scenario`` (Mesa makes one for every
+        # model); the seed and every parameter come from the config instead.
+        del scenario
+        #: Control values that were refused (and replaced by their default) at build time.
+        self.ui_warnings: list[str] = []
+        if config is None:
+            config = ui_config(self.ui_warnings, **kwargs)
+        elif kwargs:
+            raise TypeError("pass either a Config or keyword overrides, not both")
+        if graph is None:
+            graph = cached_graph(config, replicate)
+        super().__init__(config, replicate=replicate, graph=graph)
+
+    @property
+    def drawn(self) -> DrawnNetwork:
+        """The (cached) sample and layout the network view draws."""
+        return drawn_network(self.config, self.graph, self.replicate)
+
+
+def initial_kwargs(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The controls' defaults with ``overrides`` (model keywords) applied."""
+    return {**params.defaults(), **(overrides or {})}

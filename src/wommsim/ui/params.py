@@ -1,0 +1,182 @@
+"""The UI's controls, built from the configuration schema and the packaged defaults.
+
+One source of truth: each control's default comes from the composed default configuration
+(``wommsim.compose.compose([])``, the same as the command line), its range from the
+schema's ``lo``/``hi`` (:func:`wommsim.config.iter_params`), narrowed where a slider needs
+a finite span (``UI_SPAN``), and its label from the schema's doc and unit. The keys are
+the model's keywords (``section__key`` for nested parameters), so SolaraViz can rebuild the
+model by calling it with the control values.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from wommsim.compose import compose, configs_dir
+from wommsim.config import Config, iter_params
+
+#: Networks offered in the UI (``edgelist`` needs a file, so it is left to the CLI).
+UI_NETWORKS_EXCLUDED = ("edgelist",)
+
+#: The numeric controls, in display order: dotted key -> short label.
+CONTROLS: dict[str, str] = {
+    "consumers": "Consumers",
+    "consumer.ad_blind_fraction": "Ad-blind share",
+    "brand.budget": "Budget per week",
+    "brand.quality": "Product quality",
+    "advertising.awareness_prob": "Ads: awareness per impression",
+    "dialogue.recovery_prob": "Dialogue: complaint recovery",
+    "content.meaningfulness": "Content: meaningfulness",
+    "content.sustainability": "Content: sustainability",
+    "reviews.invited_review_prob": "Reviews: invited review chance",
+    "incentives.expectation_boost": "Incentives: expectation boost",
+    "wom.talk_prob": "Word of mouth: talk chance",
+    "wom.negativity_bias": "Word of mouth: negativity bias",
+}
+
+#: Where a schema range is too wide for a slider: (lo, hi, step) within the schema's range.
+UI_SPAN: dict[str, tuple[float, float, float]] = {
+    "consumers": (100, 20_000, 100),
+    "brand.budget": (0.0, 10_000.0, 100.0),
+    "wom.negativity_bias": (0.0, 10.0, 0.1),
+    "incentives.expectation_boost": (0.0, 2.0, 0.05),
+    "wom.talk_prob": (0.0, 0.3, 0.005),
+}
+#: Slider step for other float controls.
+DEFAULT_STEP = 0.01
+
+
+@dataclass(frozen=True)
+class Control:
+    key: str  # dotted config key, e.g. "consumer.ad_blind_fraction"
+    label: str
+    kind: str  # "int", "float", "choice", "text"
+    value: Any
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def keyword(self) -> str:
+        """The model keyword: ``section__key`` for nested keys."""
+        return self.key.replace(".", "__")
+
+
+@functools.lru_cache(maxsize=1)
+def default_config() -> Config:
+    """The packaged default configuration, as the command line composes it."""
+    return compose([])
+
+
+def presets(group: str) -> tuple[str, ...]:
+    """Preset names of a config group (``strategy``, ``network``), from ``configs/GROUP/``."""
+    names = sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
+    if group == "network":
+        names = [n for n in names if n not in UI_NETWORKS_EXCLUDED]
+    return tuple(names)
+
+
+def _fields() -> dict[str, tuple[Any, Any]]:
+    """Dotted key -> (field, default value) for every leaf of the default config."""
+    return {key: (f, value) for key, f, value in iter_params(default_config())}
+
+
+@functools.lru_cache(maxsize=1)
+def controls() -> tuple[Control, ...]:
+    """Every UI control with its default, range, step and label."""
+    cfg = default_config()
+    fields = _fields()
+    out = [
+        Control("strategy", "Strategy", "choice", cfg.strategy.name,
+                choices=presets("strategy"),
+                doc="how the brand splits its budget (configs/strategy/)"),
+        Control("network", "Network", "choice", cfg.network.kind,
+                choices=presets("network"), doc="social graph generator (configs/network/)"),
+    ]
+    for key, label in CONTROLS.items():
+        f, value = fields[key]
+        meta = f.metadata
+        lo, hi = meta.get("lo"), meta.get("hi")
+        step = DEFAULT_STEP
+        if key in UI_SPAN:
+            ui_lo, ui_hi, step = UI_SPAN[key]
+            lo = ui_lo if lo is None else max(lo, ui_lo)
+            hi = ui_hi if hi is None else min(hi, ui_hi)
+        if not lo <= value <= hi:
+            raise ValueError(f"{key}: default {value} outside the UI range [{lo}, {hi}]")
+        kind = "int" if isinstance(value, int) and not isinstance(value, bool) else "float"
+        out.append(Control(key, label, kind, value, lo, hi,
+                           int(step) if kind == "int" else step, doc=meta.get("doc", "")))
+    seed_field, seed = fields["seed"]
+    out.append(Control("seed", "Seed", "text", seed, seed_field.metadata["lo"],
+                       seed_field.metadata["hi"], doc=seed_field.metadata["doc"]))
+    return tuple(out)
+
+
+def control(key: str) -> Control:
+    for c in controls():
+        if c.key == key:
+            return c
+    raise KeyError(key)
+
+
+def defaults() -> dict[str, Any]:
+    """Model keyword -> default value for every control."""
+    return {c.keyword: c.value for c in controls()}
+
+
+def model_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SolaraViz's ``model_params``: one input per control, defaults from the config."""
+    overrides = overrides or {}
+    params: dict[str, Any] = {}
+    for c in controls():
+        value = overrides.get(c.keyword, c.value)
+        if c.kind == "choice":
+            params[c.keyword] = {"type": "Select", "value": value, "values": list(c.choices),
+                                 "label": c.label}
+        elif c.kind == "text":
+            params[c.keyword] = {"type": "InputText", "value": str(value), "label": c.label}
+        else:
+            params[c.keyword] = {"type": "SliderInt" if c.kind == "int" else "SliderFloat",
+                                 "value": value, "min": c.lo, "max": c.hi, "step": c.step,
+                                 "label": c.label}
+    return params
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["consumers=500", "strategy=ad_heavy"]`` -> model keywords with typed values.
+
+    Only the UI's controls can be set this way (they are what the page shows); values are
+    converted to the control's type and checked against its range.
+    """
+    by_key = {c.key: c for c in controls()}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in by_key:
+            raise ValueError(f"{item!r}: expected KEY=VALUE with KEY one of "
+                             f"{', '.join(by_key)}")
+        c = by_key[key]
+        out[c.keyword] = coerce(c, text.strip())
+    return out
+
+
+def coerce(c: Control, value: Any) -> Any:
+    """Convert a control's value to its type and check its range (raises ValueError)."""
+    if c.kind == "choice":
+        if value not in c.choices:
+            raise ValueError(f"{c.key}={value!r}: must be one of {', '.join(c.choices)}")
+        return value
+    try:
+        number = int(str(value).strip()) if c.kind in ("int", "text") else float(value)
+    except ValueError:
+        raise ValueError(f"{c.key}={value!r}: must be "
+                         f"{'a whole number' if c.kind != 'float' else 'a number'}") from None
+    if not c.lo <= number <= c.hi:
+        raise ValueError(f"{c.key}={value!r}: must be between {c.lo:g} and {c.hi:g}")
+    return number

@@ -1,0 +1,176 @@
+"""End to end in a real browser: ``python -m wommsim.ui`` driven by headless Chromium.
+
+Playwright's Python package drives Debian's Chromium (``/usr/bin/chromium``; no browser
+download). The server runs as a user runs it, on a free port of 127.0.0.1, with Solara's
+CDN fallback pointed at a closed local port, so the page must load from the local assets:
+any request that fails, or leaves this machine, fails the test. Screenshots go to
+``$WOMMSIM_UI_SCREENSHOTS`` (default ``build/ui-screenshots/``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("WOMMSIM_UI_SCREENSHOTS", ROOT / "build" / "ui-screenshots"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+START_TIMEOUT_S = 180  # the first start fetches the browser assets from the npm registry
+WAIT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's Chromium at /usr/bin/chromium "
+                                       "(apt-get install chromium; .ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    # a missing asset must fail here, not be fetched from the internet
+    env = {**os.environ, "SOLARA_ASSETS_CDN": f"http://127.0.0.1:{free_port()}/npm/"}
+    env.pop("WOMMSIM_UI_OVERRIDES", None)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "server.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim.ui", "--port", str(port), "consumers=500"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the UI server exited with {proc.returncode}: "
+                            f"{(SHOTS / 'server.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the UI server did not answer within {START_TIMEOUT_S} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS,
+                                     headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Watch:
+    """Everything that went wrong on a page: failed requests, errors, foreign hosts."""
+
+    def __init__(self, page, base: str) -> None:
+        self.problems: list[str] = []
+        host = urlparse(base).netloc
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} "
+                                                                f"{r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(
+            f"HTTP {r.status}: {r.url}"))
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("request", lambda r: urlparse(r.url).scheme in ("http", "https")
+                and urlparse(r.url).netloc != host
+                and self.problems.append(f"left the machine: {r.url}"))
+
+
+def wait_time(page, step: int) -> None:
+    page.get_by_text(f"Time: {step}.0", exact=True).wait_for(timeout=WAIT_MS)
+
+
+def shoot(page, name: str, **kwargs) -> None:
+    page.wait_for_timeout(300)  # let the page settle (fades, scrolling) for the picture
+    page.screenshot(path=SHOTS / name, **kwargs)
+
+
+def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1050})
+    watch = Watch(page, server)
+    page.set_default_timeout(WAIT_MS)
+
+    # the model page loads, draws the network and the five plots
+    page.goto(server + "/")
+    wait_time(page, 0)
+    page.locator("img.wommsim-network").wait_for()
+    page.wait_for_function("document.querySelectorAll('img.wommsim-plot').length >= 5")
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
+        ".filter(e => e.complete && e.naturalWidth > 50).length >= 6")
+    assert page.get_by_text("Week 0", exact=True).is_visible()
+    shoot(page, "1-model-loaded.png")
+
+    # three Steps show step 3
+    for step in (1, 2, 3):
+        page.get_by_role("button", name="Step").click()
+        wait_time(page, step)
+    page.get_by_text("Week 3", exact=True).wait_for()
+    shoot(page, "2-model-step-3.png")
+
+    # Play runs on, pause stops it
+    page.get_by_role("button", name="▶").click()
+    page.get_by_text(re.compile(r"^Time: ([5-9]|\d\d+)\.0$")).wait_for()
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for()
+
+    # a changed strategy applies on Reset
+    page.locator(".v-select").filter(has_text="Strategy").first.click()
+    page.get_by_role("option", name="ad_heavy").click()
+    page.get_by_role("button", name="Reset").click()
+    wait_time(page, 0)
+    page.locator(".wommsim-running", has_text="ad_heavy").wait_for()
+    page.get_by_role("button", name="Step").click()
+    wait_time(page, 1)
+    shoot(page, "3-model-reset-ad-heavy.png")
+
+    # the comparison page steps both models
+    page.get_by_role("tab", name="Compare strategies").click()
+    page.wait_for_url(re.compile(r"/compare$"))
+    wait_time(page, 0)
+    page.wait_for_function("document.querySelectorAll('img.wommsim-network').length == 2")
+    for step in (1, 2, 3):
+        page.get_by_role("button", name="Step").click()
+        wait_time(page, step)
+    page.get_by_text("A: ad_heavy · week 3", exact=True).wait_for()
+    page.get_by_text("B: conversation_led · week 3", exact=True).wait_for()
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
+        ".filter(e => e.complete && e.naturalWidth > 50).length >= 7")
+    shoot(page, "4-compare-step-3.png", full_page=True)
+    page.close()
+
+    assert not watch.problems, "\n".join(watch.problems)
