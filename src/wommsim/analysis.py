@@ -108,12 +108,12 @@ def fit_bass(steps: np.ndarray, gained: np.ndarray) -> dict[str, float]:
             "bass_m": params[2], "bass_m_se": se[2]}
 
 
-def summarise(ts: pd.DataFrame, economics: EconomicsConfig | None = None,
+def summarise(ts: pd.DataFrame, per_rep: pd.DataFrame,
               arm_info: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per arm: ``<outcome>_mean``, ``_lo`` and ``_hi`` (95% interval over
-    replicates) and the Bass fit of the arm's mean adoption curve. ``arm_info`` (indexed by
-    arm) adds descriptive columns such as the strategy and grid values."""
-    per_rep = replicate_outcomes(ts, economics)
+    """One row per arm: ``<outcome>_mean``, ``_lo`` and ``_hi`` (95% interval over the
+    replicates' outcomes ``per_rep``, from :func:`replicate_outcomes`) and the Bass fit of the
+    arm's mean adoption curve in ``ts``. ``arm_info`` (indexed by arm) adds descriptive
+    columns such as the strategy and grid values."""
     rows = []
     for arm, group in per_rep.groupby("arm", sort=False):
         row: dict[str, object] = {"arm": arm}

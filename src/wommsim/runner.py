@@ -222,7 +222,7 @@ def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.Dat
     from wommsim.report import write_report
 
     outcomes = replicate_outcomes(timeseries, cfg.economics)
-    summary = summarise(timeseries, cfg.economics, arm_table(arms))
+    summary = summarise(timeseries, outcomes, arm_table(arms))
     differences = paired_differences(outcomes, reference_arm(cfg, arms))
     grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
 
@@ -242,6 +242,5 @@ def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.Dat
     if (outdir / "figures").exists():
         shutil.rmtree(outdir / "figures")
     write_atomic(outdir / "figures", draw)
-    write_atomic(outdir / "report.md",
-                 lambda p: write_report(p, cfg, [a.name for a in arms], summary, differences,
-                                        figures, wall_time))
+    write_report(outdir / "report.md", cfg, [a.name for a in arms], summary, differences,
+                 figures, wall_time)  # written atomically by write_report itself

@@ -29,7 +29,8 @@ def _run(arms: dict[str, list[str]], replicates: int = 3) -> dict[str, pd.DataFr
         info[name] = {"strategy": cfg.strategy.name}
     ts = pd.concat(frames, ignore_index=True)
     outcomes = analysis.replicate_outcomes(ts)
-    summary = analysis.summarise(ts, arm_info=pd.DataFrame.from_dict(info, orient="index"))
+    summary = analysis.summarise(ts, outcomes,
+                                 arm_info=pd.DataFrame.from_dict(info, orient="index"))
     return {"ts": ts, "outcomes": outcomes, "summary": summary,
             "differences": analysis.paired_differences(outcomes, next(iter(arms)))}
 
