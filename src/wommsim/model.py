@@ -20,7 +20,7 @@ from wommsim.mechanisms import (
     reviews,
     wom,
 )
-from wommsim.mechanisms.common import edges_of
+from wommsim.mechanisms.common import edge_sources, edges_of
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
 from wommsim.state import INFLUENCES, NO_SOURCE, ConsumerState, initial_state
@@ -78,6 +78,7 @@ class WommModel(mesa.Model):
         self.degree = graph.degree
         self._indptr = graph.adjacency.indptr
         self._indices = graph.adjacency.indices
+        self._edge_source = edge_sources(self._indptr)
         self._hubs: np.ndarray | None = None
 
         self.state: ConsumerState = initial_state(cfg, self.degree, self.streams)
@@ -140,14 +141,16 @@ class WommModel(mesa.Model):
                                                  rs.advertising),
             "dialogue": dialogue.converse(s, cfg.dialogue, split["dialogue"], rs.dialogue),
             "content": content.spread(s, cfg.content, split["content"], self.cascades,
-                                      self._indptr, self._indices, self.hubs, rs.content),
+                                      self._indptr, self._indices, self.hubs, rs.content,
+                                      self._edge_source),
             "reviews": reviews.invite(s, cfg.reviews, split["reviews"], self.review_board,
                                       rs.reviews),
             "incentives": incentives.offer(s, cfg.incentives, split["incentives"],
                                            rs.incentives),
         }
         if cfg.wom.enabled:
-            talk = wom.talk(s, cfg.wom, self._indptr, self._indices, rs.wom)
+            talk = wom.talk(s, cfg.wom, self._indptr, self._indices, rs.wom,
+                            self._edge_source)
         else:
             s.talked[:] = 0
             talk = {"positive_wom": 0, "negative_wom": 0}
@@ -189,7 +192,7 @@ class WommModel(mesa.Model):
 
     def _count_new_adopters(self, buyers: np.ndarray) -> None:
         _, neighbours = edges_of(self._indptr, self._indices, buyers)
-        self.adopted_neighbours += np.bincount(neighbours, minlength=self.n)
+        np.add.at(self.adopted_neighbours, neighbours, 1.0)  # O(buyers' edges), not O(n)
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The strategy in force at ``step``: the last phase started by then, else the base."""

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import run_model, small_config
 from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
-from wommsim.mechanisms.common import edges_of, sample_edges
+from wommsim.mechanisms.common import bernoulli_positions, edge_sources, edges_of, sample_edges
 from wommsim.model import WommModel
 from wommsim.state import ADS, CONTENT, INCENTIVES, ConsumerState
 
@@ -259,6 +259,40 @@ def test_sample_edges_fires_at_its_probability():
                           np.random.default_rng(0))
     total = model.graph.adjacency.nnz
     assert abs(src.size - 0.25 * total) < 5 * np.sqrt(total * 0.25 * 0.75)
+
+
+def test_bernoulli_positions_are_ordered_distinct_and_uniform():
+    rng = np.random.default_rng(3)
+    hits = np.zeros(50)
+    for _ in range(4000):
+        pos = bernoulli_positions(50, 0.1, rng)
+        assert (np.diff(pos) > 0).all() and (pos.size == 0 or (pos[0] >= 0 and pos[-1] < 50))
+        hits[pos] += 1
+    # each position fires with probability 0.1: 400 expected, s.d. 19
+    assert np.abs(hits - 400).max() < 5 * 19
+    assert bernoulli_positions(7, 1.0, rng).tolist() == list(range(7))
+    assert bernoulli_positions(7, 0.0, rng).size == 0
+
+
+@pytest.mark.parametrize("crowd", [False, True])
+def test_sample_edges_fires_each_edge_of_the_sources_alone(crowd):
+    """Both ways of sampling (virtual edge list; walking every edge) give each edge of a
+    source the same firing frequency and never fire an edge of a non-source."""
+    model = WommModel(small_config(consumers=60))
+    indptr, indices = model._indptr, model._indices
+    sources = np.arange(0, 60, 2) if crowd else np.array([1, 5, 9])
+    owner = edge_sources(indptr) if crowd else None
+    counts: dict[tuple[int, int], int] = {}
+    rng = np.random.default_rng(11)
+    for _ in range(2000):
+        src, dst = sample_edges(indptr, indices, sources, 0.2, rng, owner)
+        assert (np.diff(src) >= 0).all()
+        for pair in zip(src.tolist(), dst.tolist(), strict=True):
+            counts[pair] = counts.get(pair, 0) + 1
+    expected = {(int(i), int(j)) for i in sources for j in model.graph.adjacency[[i]].indices}
+    assert set(counts) == expected
+    freq = np.array(list(counts.values())) / 2000
+    assert np.abs(freq - 0.2).max() < 5 * np.sqrt(0.2 * 0.8 / 2000)
 
 
 def test_word_of_mouth_spreads_awareness_and_opinion():

@@ -20,24 +20,65 @@ def edges_of(indptr: np.ndarray, indices: np.ndarray,
     return np.repeat(sources, degree), indices[edge_pos]
 
 
-def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
-                 prob: np.ndarray | float, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each edge of each source fires independently with the source's probability.
+def bernoulli_positions(total: int, prob: float, rng: np.random.Generator) -> np.ndarray:
+    """The positions in ``[0, total)`` that fire, each independently with ``prob``, in order.
 
-    ``prob`` is a scalar or one probability per source. Returns the (source, neighbour)
-    pairs that fired.
+    Draws the geometric gaps between firing positions, so the cost is one draw per
+    position that fires (``total × prob`` on average), not one per position.
     """
-    src, dst = edges_of(indptr, indices, sources)
-    if src.size == 0:
-        return src, dst
-    if np.ndim(prob) == 0:
-        edge_prob = float(prob)
-    else:
-        degree = indptr[sources + 1] - indptr[sources]
-        edge_prob = np.repeat(prob, degree)
-    fired = rng.random(src.size) < edge_prob
-    return src[fired], dst[fired]
+    if prob <= 0.0 or total == 0:
+        return np.empty(0, dtype=np.int64)
+    if prob >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    expected = total * prob
+    chunk = int(expected + 4.0 * np.sqrt(expected) + 16.0)  # one chunk almost always suffices
+    parts, last = [], -1
+    while True:
+        positions = last + np.cumsum(rng.geometric(prob, size=chunk))
+        if positions[-1] >= total:
+            parts.append(positions[: np.searchsorted(positions, total)])
+            break
+        parts.append(positions)
+        last = int(positions[-1])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
+                 prob: float, rng: np.random.Generator,
+                 edge_source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge of each source (distinct consumers, ascending) fires independently with
+    probability ``prob``; returns the (source, neighbour) pairs that fired, by source.
+
+    Only the firing edges are drawn (:func:`bernoulli_positions`). With few sources, their
+    edges are numbered in one virtual list and each firing position is mapped back to its
+    source. With many (a quarter of the consumers or more) and ``edge_source`` given (the
+    source of every stored edge, as in :func:`edge_sources`), every stored edge is walked
+    once instead and firings from non-sources dropped: the same distribution, no per-source
+    work.
+    """
+    n = indptr.size - 1
+    if edge_source is not None and 4 * sources.size >= n:
+        fired = bernoulli_positions(indices.size, prob, rng)
+        owner = edge_source[fired]
+        member = np.zeros(n, dtype=bool)
+        member[sources] = True
+        keep = member[owner]
+        return owner[keep], indices[fired[keep]]
+    if sources.size == 0:
+        return sources[:0], indices[:0]
+    starts = indptr[sources].astype(np.int64)
+    ends = np.cumsum(indptr[sources + 1] - starts)  # end of each source's run in the list
+    fired = bernoulli_positions(int(ends[-1]), prob, rng)
+    owner = np.searchsorted(ends, fired, side="right")
+    run_start = ends[owner] - (indptr[sources[owner] + 1] - starts[owner])
+    return sources[owner], indices[starts[owner] + (fired - run_start)]
+
+
+def edge_sources(indptr: np.ndarray) -> np.ndarray:
+    """The source (row) of every stored edge of a CSR adjacency, in storage order."""
+    n = indptr.size - 1
+    dtype = np.int32 if n < 2**31 else np.int64
+    return np.repeat(np.arange(n, dtype=dtype), np.diff(indptr))
 
 
 def warm(opinion: np.ndarray, who: np.ndarray, share: float) -> None:

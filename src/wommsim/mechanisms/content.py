@@ -49,7 +49,8 @@ def pick_seeds(s: ConsumerState, cfg: ContentConfig, count: int, hubs: np.ndarra
 
 def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Cascade],
            indptr: np.ndarray, indices: np.ndarray, hubs: np.ndarray,
-           rng: np.random.Generator) -> dict[str, float]:
+           rng: np.random.Generator, edge_source: np.ndarray | None = None
+           ) -> dict[str, float]:
     """Advance live cascades one step, launch this step's pieces, apply reach effects.
 
     Returns ``content_reach`` (consumers engaged this step, counted once), ``pieces`` and
@@ -60,7 +61,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
     for cascade in cascades:  # a handful of cascades, never a loop over consumers
         engage = cfg.meaningfulness * cascade.freshness
         _, exposed = sample_edges(indptr, indices, cascade.frontier,
-                                  cfg.share_scale * engage, rng)
+                                  cfg.share_scale * engage, rng, edge_source)
         exposed = np.unique(exposed[~cascade.reached[exposed]])
         cascade.reached[exposed] = True
         cascade.frontier = exposed

@@ -3,6 +3,8 @@ content loses freshness (see :func:`wommsim.mechanisms.content.age`)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from wommsim.config import AdvertisingConfig, ConsumerConfig
 from wommsim.state import ConsumerState
 
@@ -10,4 +12,4 @@ from wommsim.state import ConsumerState
 def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig) -> None:
     """Adstock keeps ``retention`` of itself; non-adopters keep ``1 - opinion_decay``."""
     s.adstock *= ads.retention
-    s.opinion[~s.adopted] *= 1.0 - consumer.opinion_decay
+    np.multiply(s.opinion, 1.0 - consumer.opinion_decay, out=s.opinion, where=~s.adopted)

@@ -19,31 +19,42 @@ from wommsim.state import WOM, ConsumerState
 
 
 def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarray,
-         rng: np.random.Generator) -> dict[str, float]:
-    """One round of conversations; returns ``positive_wom`` and ``negative_wom`` counts."""
+         rng: np.random.Generator, edge_source: np.ndarray | None = None
+         ) -> dict[str, float]:
+    """One round of conversations; returns ``positive_wom`` and ``negative_wom`` counts.
+
+    ``edge_source`` (the source of every stored edge) lets a large crowd of speakers be
+    sampled in one pass over the edges (see :func:`~wommsim.mechanisms.common.sample_edges`).
+    """
     s.talked[:] = 0
-    speakers = np.flatnonzero(s.aware & (np.abs(s.opinion) > cfg.neutral_band))
-    if speakers.size == 0:
+    speaking = s.aware & (np.abs(s.opinion) > cfg.neutral_band)
+    adopters_say = sample_edges(indptr, indices, np.flatnonzero(speaking & s.adopted),
+                                min(1.0, cfg.talk_prob * cfg.adopter_talk_multiplier), rng,
+                                edge_source)
+    others_say = sample_edges(indptr, indices, np.flatnonzero(speaking & ~s.adopted),
+                              cfg.talk_prob, rng, edge_source)
+    speaker = np.concatenate([adopters_say[0], others_say[0]])
+    listener = np.concatenate([adopters_say[1], others_say[1]])
+    if speaker.size == 0:
         return {"positive_wom": 0, "negative_wom": 0}
-    prob = np.where(s.adopted[speakers],
-                    min(1.0, cfg.talk_prob * cfg.adopter_talk_multiplier), cfg.talk_prob)
-    speaker, listener = sample_edges(indptr, indices, speakers, prob, rng)
     said = s.opinion[speaker]  # start-of-stage opinions: nothing below changes them first
     negative = said < 0
     s.talked[speaker] = np.where(negative, -1, 1)
+    n_negative = int(np.count_nonzero(negative))
 
-    pull = cfg.influence * cfg.trust * np.where(negative, cfg.negativity_bias, 1.0)
+    # Adopters are aware and unmoved by talk: only non-adopting listeners change.
+    open_ = ~s.adopted[listener]
+    listener, said = listener[open_], said[open_]
+    pull = cfg.influence * cfg.trust * np.where(negative[open_], cfg.negativity_bias, 1.0)
     weight = np.bincount(listener, pull, minlength=s.n)
     weighted = np.bincount(listener, pull * said, minlength=s.n)
     heard = np.flatnonzero(weight)
-    movable = heard[~s.adopted[heard]]
-    w = weight[movable]
-    delta = (weighted[movable] - w * s.opinion[movable]) / np.maximum(w, 1.0)
-    s.opinion[movable] += delta
-    s.opinion_source[movable[delta > 0]] = WOM
+    w = weight[heard]
+    delta = (weighted[heard] - w * s.opinion[heard]) / np.maximum(w, 1.0)
+    s.opinion[heard] += delta
+    s.opinion_source[heard[delta > 0]] = WOM
 
     first_aware = heard[~s.aware[heard]]
     s.aware[first_aware] = True
     s.aware_source[first_aware] = WOM
-    n_negative = int(negative.sum())
-    return {"positive_wom": int(said.size - n_negative), "negative_wom": n_negative}
+    return {"positive_wom": int(speaker.size - n_negative), "negative_wom": n_negative}
