@@ -20,7 +20,7 @@ from wommsim.mechanisms import (
     reviews,
     wom,
 )
-from wommsim.mechanisms.common import edge_sources, edges_of
+from wommsim.mechanisms.common import edge_sources, neighbours_of
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
 from wommsim.state import INFLUENCES, NO_SOURCE, ConsumerState, initial_state
@@ -191,7 +191,7 @@ class WommModel(mesa.Model):
     # -- bookkeeping ------------------------------------------------------------------------
 
     def _count_new_adopters(self, buyers: np.ndarray) -> None:
-        _, neighbours = edges_of(self._indptr, self._indices, buyers)
+        neighbours = neighbours_of(self._indptr, self._indices, buyers)
         np.add.at(self.adopted_neighbours, neighbours, 1.0)  # O(buyers' edges), not O(n)
 
     def strategy_at(self, step: int) -> StrategyConfig:

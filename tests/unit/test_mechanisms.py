@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import run_model, small_config
 from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
-from wommsim.mechanisms.common import bernoulli_positions, edge_sources, edges_of, sample_edges
+from wommsim.mechanisms.common import bernoulli_positions, edge_sources, neighbours_of, sample_edges
 from wommsim.model import WommModel
 from wommsim.state import ADS, CONTENT, INCENTIVES, ConsumerState
 
@@ -245,11 +245,12 @@ def test_incentives_switched_off_make_no_offers():
 
 # -- word of mouth -----------------------------------------------------------------------
 
-def test_edges_of_lists_every_neighbour():
+def test_neighbours_of_lists_every_neighbour_in_source_order():
     model = WommModel(small_config(consumers=50))
-    src, dst = edges_of(model._indptr, model._indices, np.array([3, 7]))
-    expected = {(i, int(j)) for i in (3, 7) for j in model.graph.adjacency[[i]].indices}
-    assert set(zip(src.tolist(), dst.tolist(), strict=True)) == expected
+    got = neighbours_of(model._indptr, model._indices, np.array([7, 3]))
+    rows = model.graph.adjacency
+    assert got.tolist() == rows[[7]].indices.tolist() + rows[[3]].indices.tolist()
+    assert neighbours_of(model._indptr, model._indices, np.array([], dtype=int)).size == 0
 
 
 def test_sample_edges_fires_at_its_probability():

@@ -5,19 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def edges_of(indptr: np.ndarray, indices: np.ndarray,
-             sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (source, neighbour) pairs of ``sources`` in a CSR adjacency, in one pass."""
-    starts = indptr[sources]
-    degree = (indptr[sources + 1] - starts).astype(np.int64)
+def neighbours_of(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """The neighbour lists of ``sources`` in a CSR adjacency, concatenated in source order."""
+    starts = indptr[sources].astype(np.int64)
+    degree = indptr[sources + 1] - starts
     total = int(degree.sum())
-    if total == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
     # Position of each edge in `indices`: its row start plus its rank within the row.
-    row_offset = np.repeat(starts.astype(np.int64) - (np.cumsum(degree) - degree), degree)
-    edge_pos = row_offset + np.arange(total, dtype=np.int64)
-    return np.repeat(sources, degree), indices[edge_pos]
+    row_offset = np.repeat(starts - (np.cumsum(degree) - degree), degree)
+    return indices[row_offset + np.arange(total, dtype=np.int64)]
 
 
 def bernoulli_positions(total: int, prob: float, rng: np.random.Generator) -> np.ndarray:

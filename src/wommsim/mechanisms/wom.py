@@ -39,18 +39,17 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
         return {"positive_wom": 0, "negative_wom": 0}
     said = s.opinion[speaker]  # start-of-stage opinions: nothing below changes them first
     negative = said < 0
-    s.talked[speaker] = np.where(negative, -1, 1)
+    s.talked[speaker] = np.where(negative, np.int8(-1), np.int8(1))
     n_negative = int(np.count_nonzero(negative))
 
     # Adopters are aware and unmoved by talk: only non-adopting listeners change.
     open_ = ~s.adopted[listener]
     listener, said = listener[open_], said[open_]
     pull = cfg.influence * cfg.trust * np.where(negative[open_], cfg.negativity_bias, 1.0)
-    weight = np.bincount(listener, pull, minlength=s.n)
-    weighted = np.bincount(listener, pull * said, minlength=s.n)
-    heard = np.flatnonzero(weight)
-    w = weight[heard]
-    delta = (weighted[heard] - w * s.opinion[heard]) / np.maximum(w, 1.0)
+    heard, slot = listeners_of(listener, s.n)
+    w = np.bincount(slot, pull, minlength=heard.size)
+    weighted = np.bincount(slot, pull * said, minlength=heard.size)
+    delta = (weighted - w * s.opinion[heard]) / np.maximum(w, 1.0)
     s.opinion[heard] += delta
     s.opinion_source[heard[delta > 0]] = WOM
 
@@ -58,3 +57,18 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
     s.aware[first_aware] = True
     s.aware_source[first_aware] = WOM
     return {"positive_wom": int(speaker.size - n_negative), "negative_wom": n_negative}
+
+
+def listeners_of(listener: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct listeners (ascending) and each conversation's slot among them.
+
+    Sorting is cheap for few conversations, a pass over all ``n`` consumers for many; both
+    give the same answer, and sums by slot add up in conversation order either way.
+    """
+    if 16 * listener.size < n:
+        return np.unique(listener, return_inverse=True)
+    slot_of = np.zeros(n, dtype=np.int64)
+    slot_of[listener] = 1
+    heard = np.flatnonzero(slot_of)
+    slot_of[heard] = np.arange(heard.size)
+    return heard, slot_of[listener]
