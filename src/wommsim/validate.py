@@ -6,7 +6,8 @@
     python -m wommsim.validate --list               # the cases, with their sources
 
 Exit status: 0 when every case passes, 1 when any case fails validation (the report is
-written either way and says what failed and why), 2 on bad arguments.
+written either way and says what failed and why), 2 on bad arguments. ``--quick`` and
+``--case`` need ``--out``, so that they never overwrite the report of record.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m wommsim.validate",
         description="Validate wommsim (Rand & Rust 2011): dock with the Bass model, corner "
                     "cases, the network bound and stylised facts; write VALIDATION.md.")
-    p.add_argument("--out", type=Path, default=Path("docs"),
-                   help="folder for VALIDATION.md and validation/*.png (default: docs)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for VALIDATION.md and validation/*.png (default: docs, the "
+                        "report of record; required with --quick or --case)")
     p.add_argument("--case", action="append", dest="cases", metavar="NAME",
                    help="run only this case (repeatable); see --list")
     p.add_argument("--quick", action="store_true",
@@ -46,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         select(args.cases)
+        if args.out is None and (args.quick or args.cases):
+            raise ValueError("--quick and --case need --out: without it they would overwrite "
+                             "the report of record, docs/VALIDATION.md")
+        out = args.out or Path("docs")
         if args.jobs < 0:
             raise ValueError(f"--jobs={args.jobs}: must be 0 (one per core) or more")
         if not 0 <= args.seed < 2**32:
@@ -56,14 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    results = run(args.out, cases=args.cases, quick=args.quick, seed=args.seed,
+    results = run(out, cases=args.cases, quick=args.quick, seed=args.seed,
                   jobs=args.jobs, command=command_line(argv))
     width = max(len(r.name) for r in results)
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")
     failed = [r.name for r in results if not r.passed]
     print(f"{len(results) - len(failed)} of {len(results)} cases pass; report: "
-          f"{args.out / 'VALIDATION.md'}")
+          f"{out / 'VALIDATION.md'}")
     return 1 if failed else 0
 
 

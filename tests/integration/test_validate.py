@@ -98,6 +98,14 @@ def test_bad_arguments_exit_2_naming_the_value(tmp_path):
     assert not (tmp_path / REPORT).exists()
 
 
+def test_partial_runs_never_overwrite_the_report_of_record(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert validate.main(["--quick"]) == 2
+    assert validate.main(["--case", "q_zero"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert not (tmp_path / "docs").exists()
+
+
 def test_list_names_every_case(capsys):
     assert validate.main(["--list"]) == 0
     out = capsys.readouterr().out

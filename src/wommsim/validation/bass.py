@@ -14,9 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter
 
 from wommsim.validation import theory
-from wommsim.validation.core import Context, Finding, case, column, md_table, pct
+from wommsim.validation.core import (
+    Context,
+    Finding,
+    case,
+    column,
+    md_table,
+    pct,
+    plain_log_ticks,
+)
 from wommsim.validation.stats import bootstrap, peak_location
 
 #: The Bass rule with nothing else acting: no spend, no seed adopters, no talk.
@@ -140,6 +149,7 @@ def bass_continuous(ctx: Context) -> Finding:
     ax_err.loglog(ks, 100 * rec_err[0] / ks, ":", color="grey", label="∝ 1/K")
     ax_err.set(xlabel="sub-steps per unit K", ylabel="largest gap to continuous (points)",
                title="Error against the continuous curve")
+    plain_log_ticks(ax_err, runs.ks)
     ax_err.legend(fontsize="small")
     figure = ctx.save(fig, "bass_continuous")
 
@@ -262,6 +272,7 @@ def bass_ads_share(ctx: Context) -> Finding:
     ax.set(xscale="log", xlabel="sub-steps per unit K", ylabel="adoptions credited to ads (%)",
            title="External-influence share of adoptions")
     ax.set_xticks(ks, [str(j) for j in ks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize="small")
     figure = ctx.save(fig, "bass_ads_share")
     one = shares_by_k[runs.ks[0]]

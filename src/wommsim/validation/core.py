@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from wommsim.compose import compose
 from wommsim.config import Config, validate
@@ -177,6 +178,15 @@ def run_case(spec: CaseSpec, ctx: Context) -> CaseResult:
              "pass" if finding.passed else "FAIL", seconds)
     return CaseResult(**vars(finding), name=spec.name, category=spec.category,
                       title=spec.title, source=spec.source, seconds=seconds)
+
+
+def plain_log_ticks(ax, xticks: Sequence[float]) -> None:
+    """Ticks of log axes as plain numbers: ``xticks`` on x, ``%g`` labels on y."""
+    ax.set_xticks(list(xticks), [f"{x:g}" for x in xticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
