@@ -52,6 +52,16 @@ def test_report_lists_every_case_with_its_numbers(quick_run):
     assert not list(out.glob(".*partial*"))
 
 
+def test_same_seed_same_numbers(tmp_path):
+    cases = ["q_zero", "carry_over"]
+    first = run(tmp_path / "a", cases=cases, quick=True, jobs=1)
+    second = run(tmp_path / "b", cases=cases, quick=True, jobs=1)
+    assert [r.measured for r in first] == [r.measured for r in second]
+    assert [r.p_value for r in first] == [r.p_value for r in second]
+    other = run(tmp_path / "c", cases=cases, quick=True, jobs=1, seed=7)
+    assert [r.measured for r in other] != [r.measured for r in first]
+
+
 def _fake_case(monkeypatch, passed: bool) -> None:
     def fn(ctx):
         return Finding(design="d", expected="e", measured=f"measured {passed}", test="t",

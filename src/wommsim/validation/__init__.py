@@ -27,6 +27,23 @@ REPORT = "VALIDATION.md"
 FIGURES = "validation"
 
 
+def source_changes() -> int | None:
+    """Files under ``src/`` and ``configs/`` that differ from the git commit (the report's
+    own files do not count); None outside a git checkout."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=here,
+                             capture_output=True, text=True, timeout=5, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--", "src", "configs"],
+                                cwd=top.stdout.strip(), capture_output=True, text=True,
+                                timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return len(status.stdout.splitlines())
+
+
 def select(names: Sequence[str] | None) -> list[str]:
     """The cases to run, in report order; unknown names raise ``ValueError`` naming them."""
     if not names:
@@ -61,8 +78,9 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
         results = [run_case(CASES[name], ctx) for name in names]
         text = report.render(
             results, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            commit=git_commit(), command=command or "python -m wommsim.validate", seed=seed,
-            quick=quick, wall_time=time.perf_counter() - started, figure_dir=FIGURES)
+            commit=git_commit(), changes=source_changes(),
+            command=command or "python -m wommsim.validate", seed=seed, quick=quick,
+            wall_time=time.perf_counter() - started, figure_dir=FIGURES)
         if final_figures.exists():
             shutil.rmtree(final_figures)
         staging.rename(final_figures)
