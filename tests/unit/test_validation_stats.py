@@ -12,6 +12,7 @@ from wommsim.validation.stats import (
     bootstrap,
     bootstrap_p,
     format_p,
+    moving_average,
     paired_t,
     peak_location,
     slope_test,
@@ -81,6 +82,14 @@ def test_peak_location_refines_with_a_parabola():
     t = np.arange(0, 10, 1.0)
     assert peak_location(t, -(t - 4.3) ** 2) == pytest.approx(4.3)
     assert peak_location(t, t) == 9.0  # at an end: the grid point
+
+
+def test_moving_average_is_centred_and_keeps_the_ends_unbiased():
+    np.testing.assert_allclose(moving_average(np.array([1.0, 2, 3, 4, 5]), 3),
+                               [1.5, 2, 3, 4, 4.5])
+    np.testing.assert_allclose(moving_average(np.arange(4.0), 1), np.arange(4.0))
+    with pytest.raises(ValueError, match="odd"):
+        moving_average(np.ones(3), 2)
 
 
 def test_format_p():

@@ -12,7 +12,7 @@ from scipy import stats
 
 from wommsim.validation.bass import BASS, BASS_TEXT
 from wommsim.validation.core import Context, Finding, case, column, md_table, pct
-from wommsim.validation.stats import bonferroni_max_z, format_p, paired_t
+from wommsim.validation.stats import bonferroni_max_z, format_p, moving_average, paired_t
 
 ALPHA = 0.05
 
@@ -134,9 +134,7 @@ def double_p(ctx: Context) -> Finding:
 
 def _peak_steps(new_adopters: np.ndarray) -> np.ndarray:
     """Each replicate's step of most new adopters, on a centred 3-step moving average."""
-    kernel = np.ones(3) / 3
-    smooth = np.array([np.convolve(row[1:], kernel, mode="same") for row in new_adopters])
-    return smooth.argmax(axis=1) + 1.0
+    return np.array([moving_average(row[1:], 3).argmax() + 1.0 for row in new_adopters])
 
 
 @case("double_q", "corner", "Doubling q brings the peak forward",

@@ -112,6 +112,18 @@ def peak_location(times: np.ndarray, values: np.ndarray) -> float:
     return float(times[i] + offset * step)
 
 
+def moving_average(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over an odd ``width`` of points; the ends average the points
+    that exist (no zero padding)."""
+    if width < 1 or width % 2 == 0:
+        raise ValueError(f"width={width}: must be an odd positive integer")
+    values = np.asarray(values, dtype=float)
+    kernel = np.ones(width)
+    total = np.convolve(values, kernel, mode="same")
+    count = np.convolve(np.ones_like(values), kernel, mode="same")
+    return total / count
+
+
 def format_p(p: float) -> str:
     """A p-value for the report: three significant digits, or ``< 1e-10``."""
     if not np.isfinite(p):
