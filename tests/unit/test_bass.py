@@ -5,16 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from tests.conftest import run_model, small_config
+from wommsim.validation.theory import ads_share_discrete, docking_tolerance
+from wommsim.validation.theory import discrete_bass as bass_curve
 
 BASS = ("strategy=none", "decision=bass", "consumer.initial_adopted_fraction=0", "agents=off")
-
-
-def bass_curve(p: float, q: float, steps: int) -> np.ndarray:
-    """The discrete Bass equation F(t+1) = F(t) + (p + q F(t)) (1 - F(t)), F(0) = 0."""
-    f = [0.0]
-    for _ in range(steps):
-        f.append(f[-1] + (p + q * f[-1]) * (1 - f[-1]))
-    return np.array(f)
 
 
 def curves(cfg, replicates: int) -> np.ndarray:
@@ -25,9 +19,7 @@ def curves(cfg, replicates: int) -> np.ndarray:
 def assert_docks(sim: np.ndarray, expected: np.ndarray, n: int) -> None:
     """Mean curve within 4 standard errors of the equation at every step, plus an allowance
     of 2/n for finite-population effects (A/(n-1) against A/n, and E[F^2] against E[F]^2)."""
-    replicates = sim.shape[0]
-    se = sim.std(axis=0, ddof=1) / np.sqrt(replicates)
-    tolerance = 4 * se + 2.0 / n
+    tolerance = docking_tolerance(sim, n)
     gap = np.abs(sim.mean(axis=0) - expected)
     worst = int(np.argmax(gap - tolerance))
     assert (gap <= tolerance).all(), (
@@ -69,6 +61,5 @@ def test_bass_attribution_share_matches_p_over_hazard():
         ts = run_model(cfg, replicate=r).timeseries()
         ads += ts["new_adopters_ads"].sum()
         total += ts["new_adopters"].sum()
-    f = bass_curve(p, q, steps)[:-1]
-    expected = np.sum(p * (1 - f)) / np.sum((p + q * f) * (1 - f))
+    expected = ads_share_discrete(p, q, steps)
     assert abs(ads / total - expected) < 4 * np.sqrt(expected * (1 - expected) / total) + 0.01

@@ -1,0 +1,98 @@
+"""Validation of the model against what is known (Rand & Rust 2011): docking with analytic
+Bass results, corner cases, a network-theory bound and stylised facts.
+
+``python -m wommsim.validate`` runs every case and writes ``docs/VALIDATION.md`` with its
+figures; :func:`run` does the same from Python. Each case is a function registered in
+:data:`CASES` that returns a :class:`Finding`; :class:`CaseResult` adds its name, category,
+title, source and run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wommsim.validation import bass, corners, stylised  # noqa: F401  (registers the cases)
+from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
+
+__all__ = ["CASES", "CaseResult", "Finding", "run", "select"]
+
+log = logging.getLogger(__name__)
+
+REPORT = "VALIDATION.md"
+FIGURES = "validation"
+
+
+def source_changes() -> int | None:
+    """Files under ``src/`` and ``configs/`` that differ from the git commit (the report's
+    own files do not count); None outside a git checkout."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=here,
+                             capture_output=True, text=True, timeout=5, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--", "src", "configs"],
+                                cwd=top.stdout.strip(), capture_output=True, text=True,
+                                timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return len(status.stdout.splitlines())
+
+
+def select(names: Sequence[str] | None) -> list[str]:
+    """The cases to run, in report order; unknown names raise ``ValueError`` naming them."""
+    if not names:
+        return list(CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        raise ValueError(f"unknown validation case(s) {unknown}; known: {', '.join(CASES)}")
+    return [n for n in CASES if n in set(names)]
+
+
+def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
+        seed: int = 42, jobs: int = 0, command: str | None = None) -> list[CaseResult]:
+    """Run the selected cases and write ``out/VALIDATION.md`` and ``out/validation/*.png``.
+
+    Figures are drawn into a temporary folder that replaces ``out/validation`` only when
+    every case has run; the report is then written under a temporary name and renamed, so an
+    interrupted run leaves the previous report and figures as they were.
+    """
+    from wommsim.runner import git_commit
+    from wommsim.validation import report
+
+    names = select(cases)
+    out.mkdir(parents=True, exist_ok=True)
+    final_figures = out / FIGURES
+    staging = out / f".{FIGURES}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    started = time.perf_counter()
+    try:
+        ctx = Context(figures=staging, seed=seed, jobs=jobs, quick=quick)
+        results = [run_case(CASES[name], ctx) for name in names]
+        text = report.render(
+            results, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            commit=git_commit(), changes=source_changes(),
+            command=command or "python -m wommsim.validate", seed=seed, quick=quick,
+            wall_time=time.perf_counter() - started, figure_dir=FIGURES)
+        if final_figures.exists():
+            shutil.rmtree(final_figures)
+        staging.rename(final_figures)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    report.write(out / REPORT, text)
+    log.info("validation report written to %s", out / REPORT)
+    return results
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """How this run was invoked, for the report."""
+    return " ".join(["python -m wommsim.validate", *argv]) if argv else \
+        "python -m wommsim.validate"

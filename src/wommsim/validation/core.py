@@ -1,0 +1,201 @@
+"""The validation case type, the registry of cases and the context they run in.
+
+A case is a function ``fn(ctx) -> Finding`` registered with :func:`case` under a name, a
+category (Rand & Rust 2011: verification/docking, corner cases, network theory, stylised
+facts), a title and the source it checks. :func:`run_case` times it and joins its
+:class:`Finding` with the registration into a :class:`CaseResult`, one row of the report.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from wommsim.compose import compose
+from wommsim.config import Config, validate
+from wommsim.runner import simulate
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = {
+    "docking": "Verification and docking against analytic Bass results",
+    "corner": "Corner cases and relative tests (Rand & Rust 2011)",
+    "network": "Network theory",
+    "stylised": "Stylised facts (opinion rule, default configuration)",
+}
+DPI = 110
+
+
+@dataclass
+class Finding:
+    """What a case measured: the design it ran, the expected and measured results, the
+    test, the verdict, and a reading generated from the numbers."""
+
+    design: str
+    expected: str
+    measured: str
+    test: str
+    passed: bool
+    p_value: float | None = None
+    alpha: float | None = None
+    figure: str | None = None
+    explanation: str = ""
+    table: str = ""
+
+    def __post_init__(self) -> None:  # NumPy booleans and floats become Python's
+        self.passed = bool(self.passed)
+        if self.p_value is not None:
+            self.p_value = float(self.p_value)
+
+
+@dataclass
+class CaseResult(Finding):
+    """A :class:`Finding` with its case's registration and run time (one report row)."""
+
+    name: str = ""
+    category: str = ""
+    title: str = ""
+    source: str = ""
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.passed else "FAIL"
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """A registered case: its name, category, title, cited source and function."""
+
+    name: str
+    category: str
+    title: str
+    source: str
+    function: Callable[[Context], Finding]
+
+
+#: Every case, in report order (registration order).
+CASES: dict[str, CaseSpec] = {}
+
+
+def case(name: str, category: str, title: str, source: str):
+    """Register ``fn(ctx) -> Finding`` as the validation case ``name``."""
+    if category not in CATEGORIES:
+        raise ValueError(f"case {name!r}: unknown category {category!r}")
+
+    def register(fn: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
+        if name in CASES:
+            raise ValueError(f"validation case {name!r} registered twice")
+        CASES[name] = CaseSpec(name, category, title, source, fn)
+        return fn
+
+    return register
+
+
+@dataclass
+class Context:
+    """Where and at what size cases run: base seed, worker processes (0 = one per core),
+    quick mode (tiny sizes, for tests), the figure folder, and runs shared between cases."""
+
+    figures: Path
+    seed: int = 42
+    jobs: int = 0
+    quick: bool = False
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def size(self, full: Any, quick: Any) -> Any:
+        """``quick`` in quick mode, else ``full``."""
+        return quick if self.quick else full
+
+    def config(self, overrides: Sequence[str], arm: str) -> Config:
+        """The packaged defaults with ``overrides`` (command-line style), this context's seed
+        and no Mesa agent objects (results are identical without them), labelled ``arm``."""
+        cfg = copy.deepcopy(_compose(("agents=off", f"seed={self.seed}", *overrides)))
+        cfg.arm = arm
+        return validate(cfg)
+
+    def run(self, arms: dict[str, Config], replicates: int) -> dict[str, list[pd.DataFrame]]:
+        """Run every arm for replicates ``0..replicates-1`` (paired: replicate ``r`` of every
+        arm shares its seed) in one parallel batch; per arm, the per-step tables."""
+        names = list(arms)
+        tasks = [(arms[name], r) for name in names for r in range(replicates)]
+        tables = simulate(tasks, self.jobs)
+        return {name: tables[i * replicates:(i + 1) * replicates]
+                for i, name in enumerate(names)}
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per context for ``key`` (runs shared by several cases)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def figure(self, ncols: int = 1, width: float = 6.0, height: float = 4.2):
+        """A figure with ``ncols`` axes side by side, drawn without pyplot."""
+        fig = Figure(figsize=(width * ncols, height), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, ncols, squeeze=False)[0]
+        return fig, axes
+
+    def save(self, fig: Figure, name: str) -> str:
+        """Write ``fig`` as ``NAME.png`` in the figure folder; its file name."""
+        path = self.figures / f"{name}.png"
+        fig.savefig(path, dpi=DPI)
+        return path.name
+
+
+_COMPOSED: dict[tuple[str, ...], Config] = {}
+
+
+def _compose(overrides: tuple[str, ...]) -> Config:
+    if overrides not in _COMPOSED:
+        _COMPOSED[overrides] = compose(list(overrides))
+    return _COMPOSED[overrides]
+
+
+def column(tables: list[pd.DataFrame], name: str) -> np.ndarray:
+    """``name`` from each replicate's per-step table: an array replicates x steps."""
+    return np.array([t[name].to_numpy(dtype=float) for t in tables])
+
+
+def run_case(spec: CaseSpec, ctx: Context) -> CaseResult:
+    """Run one case and time it."""
+    log.info("validation case %s: running", spec.name)
+    started = time.perf_counter()
+    finding = spec.function(ctx)
+    seconds = time.perf_counter() - started
+    log.info("validation case %s: %s (%.1f s)", spec.name,
+             "pass" if finding.passed else "FAIL", seconds)
+    return CaseResult(**vars(finding), name=spec.name, category=spec.category,
+                      title=spec.title, source=spec.source, seconds=seconds)
+
+
+def plain_log_ticks(ax, xticks: Sequence[float]) -> None:
+    """Ticks of log axes as plain numbers: ``xticks`` on x, ``%g`` labels on y."""
+    ax.set_xticks(list(xticks), [f"{x:g}" for x in xticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def pct(x: float, decimals: int = 2) -> str:
+    """A share as a percentage."""
+    return f"{100 * x:.{decimals}f}%"
