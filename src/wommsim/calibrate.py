@@ -22,10 +22,12 @@ of them at the scale of one consumer's decision (about ``1 / (consumers × repli
 config's ``seed``; ``scipy.stats.qmc.Sobol``), evaluated as one parallel batch; (2) a
 Nelder–Mead polish (``scipy.optimize.minimize``, bounded to the box) from the best scan
 point with an initial simplex of 0.1 per side, stopping when the simplex is smaller than
-``xatol`` = 0.001 of each range and its values agree within ``fatol`` = 1e-6, or at a total
-of ``budget`` evaluations. Nelder–Mead needs no gradients, which a step-function objective
-does not have, and costs a few dozen evaluations for two or three parameters; the scan keeps
-it away from a poor local minimum. Repeated points are not run again.
+``xatol`` = 0.001 of each range and its values agree within ``fatol`` = 1e-6; then restarted
+with a fresh simplex from its optimum until a restart improves on nothing (a simplex pressed
+against a bound collapses and stops early, a restart frees it: Gao & Han 2012 discuss the
+remedy), all within a total of ``budget`` evaluations. Nelder–Mead needs no gradients, which
+a step-function objective does not have, and costs a few dozen evaluations for two or three
+parameters; the scan starts it in the right basin. Repeated points are not run again.
 
 Results go to ``out=DIR`` (default ``outputs/calibrate/DATE/TIME``): ``fit.csv`` (observed
 and simulated adoption by step, with the simulated 95% interval over replicates),
@@ -241,14 +243,19 @@ def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
                 raise _BudgetSpent
             return objective(unit)
 
-        simplex = [start] + [np.where(start + SIMPLEX * e <= 1, start + SIMPLEX * e,
-                                      start - SIMPLEX * e) for e in np.eye(len(ranges))]
+        runs, message, converged = 0, "", False
         try:
-            result = optimize.minimize(
-                limited, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(ranges),
-                options={"initial_simplex": np.array(simplex), "xatol": XATOL,
-                         "fatol": FATOL, "maxfev": 100 * budget})
-            message, converged = str(result.message), bool(result.success)
+            while True:  # restart from each new optimum until a restart finds nothing better
+                before = objective(start)
+                result = optimize.minimize(
+                    limited, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(ranges),
+                    options={"initial_simplex": _simplex(start), "xatol": XATOL,
+                             "fatol": FATOL, "maxfev": 100 * budget})
+                runs += 1
+                message, converged = str(result.message), bool(result.success)
+                if result.fun >= before - FATOL:
+                    break
+                start = np.clip(result.x, 0.0, 1.0)
         except _BudgetSpent:
             message, converged = f"stopped at the budget of {budget} evaluations", False
         best = min(objective.cache, key=objective.cache.get)
@@ -261,10 +268,20 @@ def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
     return Fit(ranges=ranges, values=values, rmse=objective.cache[best],
                evaluations=pd.DataFrame(objective.rows), curve=_curve(curves, observed),
                config=fitted,
-               optimiser={"method": "Sobol scan, then bounded Nelder-Mead (scipy)",
-                          "scan": scan, "budget": budget, "xatol": XATOL, "fatol": FATOL,
+               optimiser={"method": "Sobol scan, then bounded Nelder-Mead restarted from "
+                                    "each optimum (scipy)",
+                          "scan": scan, "nelder_mead_runs": runs, "budget": budget,
+                          "xatol": XATOL, "fatol": FATOL,
                           "initial_simplex_side": SIMPLEX, "converged": converged,
                           "message": message})
+
+
+def _simplex(start: np.ndarray) -> np.ndarray:
+    """A fresh initial simplex: ``start`` and one step of :data:`SIMPLEX` along each axis,
+    turned inward where it would leave the unit box."""
+    steps = [np.where(start + SIMPLEX * e <= 1.0, start + SIMPLEX * e, start - SIMPLEX * e)
+             for e in np.eye(start.size)]
+    return np.array([start, *steps])
 
 
 def _curve(curves: np.ndarray, observed: pd.DataFrame) -> pd.DataFrame:

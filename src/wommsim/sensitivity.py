@@ -6,7 +6,7 @@
         strategy=ad_heavy consumers=5000
 
 Tool arguments: ``method`` (``morris``, the default, or ``sobol``), ``samples`` (Morris:
-trajectories, default 20; Sobol': base sample size N, a power of 2, default 64),
+trajectories, default 30; Sobol': base sample size N, a power of 2, default 64),
 ``levels`` (Morris grid levels, default 4), ``params`` (``key:lo:hi,...``, default
 :data:`DEFAULT_PARAMS`), ``outputs`` (outcome names from
 :data:`wommsim.analysis.OUTCOMES`, default ``final_adoption,cost_per_adopter``) and
@@ -68,7 +68,7 @@ TOOL = "wommsim.sensitivity"
 TOOL_KEYS = ("method", "samples", "levels", "params", "outputs", "out")
 METHODS = ("morris", "sobol")
 #: Samples by method: Morris trajectories; Sobol' base size N (a power of 2).
-DEFAULT_SAMPLES = {"morris": 20, "sobol": 64}
+DEFAULT_SAMPLES = {"morris": 30, "sobol": 64}
 DEFAULT_OUTPUTS = ("final_adoption", "cost_per_adopter")
 #: The tool's model defaults (any can be overridden on the command line).
 MODEL_DEFAULTS = {"consumers": "2000", "steps": "52", "replicates": "2"}
@@ -227,7 +227,7 @@ def save_figure(result: Analysis, path: Path) -> Path:
                     label="μ* (mean |elementary effect|), 95% interval", capsize=2)
             ax.plot(part["sigma"], pos, "o", color="tab:orange", markersize=4,
                     label="σ (spread of effects)")
-            ax.set_xlabel(f"{output} per full parameter range")
+            ax.set_xlabel(f"change in {output} across the parameter's range")
         else:
             ax.barh(pos + 0.2, part["ST"], height=0.4, xerr=part["ST_conf"], color="tab:blue",
                     label="total index ST, 95% interval", capsize=2)
