@@ -45,6 +45,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,7 @@ log = logging.getLogger(__name__)
 TOOL = "wommsim.calibrate"
 TOOL_KEYS = ("data", "fit", "out", "scan", "budget")
 #: Optimiser defaults: Sobol scan points, total evaluations, Nelder–Mead tolerances (unit box).
-SCAN, BUDGET, XATOL, FATOL, SIMPLEX = 16, 120, 1e-3, 1e-6, 0.1
+SCAN, BUDGET, XATOL, FATOL, SIMPLEX = 32, 150, 1e-3, 1e-6, 0.1
 COLUMNS = ("step", "adopted_fraction")
 
 
@@ -233,7 +234,9 @@ def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
     with Simulator(base.jobs, max(scan, 1) * base.replicates) as sim:
         objective = Objective(base, ranges, observed, sim)
         sobol = stats.qmc.Sobol(len(ranges), scramble=True, seed=base.seed)
-        units = list(sobol.random(scan))
+        with warnings.catch_warnings():  # a scan size that is not a power of 2 is allowed
+            warnings.simplefilter("ignore", UserWarning)
+            units = list(sobol.random(scan))
         scores = objective.batch(units, "scan")
         start = units[int(np.argmin(scores))]
 

