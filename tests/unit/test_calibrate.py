@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +147,36 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, fragme
     assert main(argv) == 2
     assert fragment in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cli_writes_every_result(tmp_path, capsys):
+    data = tmp_path / "curve.csv"
+    pd.DataFrame({"step": range(9), "adopted_fraction": discrete_bass(P, Q, 8)}).to_csv(
+        data, index=False)
+    out = tmp_path / "out"
+    assert main([f"data={data}", "fit=decision.q:0.05:1", *BASS, "consumers=300",
+                 "replicates=2", "scan=4", "budget=10", f"out={out}"]) == 0
+    assert "fitted: decision.q=" in capsys.readouterr().out
+    for name in ("fit.json", "fit.csv", "evaluations.csv", "fit.png"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".*partial*"))
+    result = json.loads((out / "fit.json").read_text())
+    assert set(result["fitted"]) == {"decision.q"} and result["bounds"]["decision.q"] == [0.05, 1]
+    assert 0 < result["evaluations"] <= 10 and result["config"]["steps"] == 8
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert result["rmse"] == pytest.approx(evaluations["rmse"].min())
+    curve = pd.read_csv(out / "fit.csv")
+    assert curve["step"].tolist() == list(range(9))
+    np.testing.assert_allclose(curve["observed"], discrete_bass(P, Q, 8))
+
+
+def test_module_entry_point_reports_bad_csv_with_exit_2(tmp_path):
+    data = tmp_path / "curve.csv"
+    data.write_text("step,adopted_fraction\n0,0\n1,x\n2,0.2\n")
+    proc = subprocess.run([sys.executable, "-m", "wommsim.calibrate", f"data={data}",
+                           "fit=decision.p:0.001:0.1", f"out={tmp_path / 'out'}"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert f"{data}, line 3: adopted_fraction='x': not a number" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
