@@ -78,7 +78,7 @@ TOOL = "wommsim.calibrate"
 TOOL_KEYS = ("data", "fit", "out", "scan", "budget")
 #: Optimiser defaults: Sobol scan points, total evaluations, Nelder–Mead simplex size at which
 #: to stop and initial simplex side (both in the unit box).
-SCAN, BUDGET, XATOL, SIMPLEX = 32, 150, 1e-3, 0.1
+SCAN, BUDGET, XATOL, SIMPLEX = 32, 200, 1e-3, 0.1
 COLUMNS = ("step", "adopted_fraction")
 
 
