@@ -62,6 +62,7 @@ from wommsim.paramspace import (
     ParamRange,
     Simulator,
     at_point,
+    cli_args,
     compose_model,
     number,
     output_dir,
@@ -361,13 +362,9 @@ def write_fit(fit: Fit, outdir: Path, data: Path, argv: Sequence[str], wall_time
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit status (2 for bad input)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
+    argv = cli_args(argv, __doc__)
+    if argv is None:
         return 0
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s",
-                        datefmt="%H:%M:%S")
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         own, overrides = split_args(argv, TOOL_KEYS, TOOL)
         for key in ("data", "fit"):

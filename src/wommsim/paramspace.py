@@ -132,6 +132,19 @@ def _replace(node: Any, path: list[str], value: float) -> Any:
 
 # -- the command line -----------------------------------------------------------------------
 
+def cli_args(argv: Sequence[str] | None, doc: str) -> list[str] | None:
+    """The command line's arguments (``sys.argv[1:]`` by default), with INFO logging set up
+    for progress; ``None`` after printing ``doc`` for ``-h``/``--help``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in args):
+        print(doc)
+        return None
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s",
+                        datefmt="%H:%M:%S")
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    return args
+
+
 def split_args(argv: Sequence[str], tool_keys: Sequence[str], tool: str
                ) -> tuple[dict[str, str], list[str]]:
     """Split ``key=value`` arguments into the tool's own (``tool_keys``) and model overrides.
