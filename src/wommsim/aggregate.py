@@ -85,10 +85,11 @@ class SweepAggregate:
         """Human-readable lines: where the aggregate is, then one line per missing job."""
         arms = self.runs["arm"].nunique() if "arm" in self.runs else 0
         complete = sum(job.complete for job in self.jobs)
-        lines = [f"aggregate of {len(self.jobs)} jobs ({complete} complete) in {self.out_dir}: "
-                 f"runs.csv ({len(self.runs)} rows: {complete} jobs x {arms} arms), "
-                 f"outcomes.csv, timeseries.parquet, missing.csv ({len(self.missing)} jobs), "
-                 f"{len(self.figures)} figures",
+        lines = [f"aggregate of {_count(len(self.jobs), 'job')} ({complete} complete) in "
+                 f"{self.out_dir}: runs.csv ({_count(len(self.runs), 'row')}: "
+                 f"{_count(complete, 'job')} x {_count(arms, 'arm')}), outcomes.csv, "
+                 f"timeseries.parquet, missing.csv ({_count(len(self.missing), 'job')}), "
+                 f"{_count(len(self.figures), 'figure')}",
                  "swept parameters: " + (", ".join(self.params) or "none")]
         for job in self.jobs:
             if not job.complete:
@@ -96,6 +97,10 @@ class SweepAggregate:
                 lines.append(f"missing: job {job.num} ({' '.join(job.overrides) or 'defaults'})"
                              f": {job.status}: {job.reason}{where}")
         return lines + self.notes
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # -- finding the jobs ------------------------------------------------------------------------

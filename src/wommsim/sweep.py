@@ -177,8 +177,8 @@ def finish_sweep(sweep_dir: Path, started: float = 0.0, figures: bool = True) ->
     result = aggregate(sweep_dir, figures=figures)
     reused = sum(job.finished is not None and job.finished < started for job in result.jobs)
     complete = sum(job.complete for job in result.jobs)
-    log.info("sweep: %d jobs, %d complete (%d computed now, %d reused from an earlier run), "
-             "%d missing", len(result.jobs), complete, complete - reused, reused,
+    log.info("sweep: %d job(s): %d complete (%d computed now, %d reused from an earlier "
+             "run), %d missing", len(result.jobs), complete, complete - reused, reused,
              len(result.jobs) - complete)
     for line in result.describe():
         (log.error if line.startswith("missing") else log.info)("%s", line)

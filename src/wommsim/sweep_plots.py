@@ -6,7 +6,7 @@
   combination of their values.
 - ``heatmaps.png`` when exactly two parameters are swept: every outcome's mean (one row
   each) over the grid of both parameters, one column per arm, one colour scale per outcome;
-  a job without results is a hatched grey cell.
+  a job without results is a hatched cell, an undefined mean (e.g. no adopters) says n/a.
 
 Drawn on the Agg canvas without pyplot, like :mod:`wommsim.plots`, whose colours and helpers
 they share.
@@ -14,17 +14,16 @@ they share.
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from wommsim.plots import _category_x, _figure, _save, _wrap, arm_colours
-
-log = logging.getLogger(__name__)
+from wommsim.plots import DPI, _category_x, _save, _wrap, arm_colours
 
 MAX_COLUMNS = 8  # more combinations of the other parameters than this: see runs.csv instead
 MAX_ANNOTATED_CELLS = 80  # heatmaps with at most this many cells print their values
@@ -34,6 +33,30 @@ def interval_outcomes(runs: pd.DataFrame) -> list[str]:
     """Outcomes that ``runs`` gives as ``<name>_mean`` with ``_lo`` and ``_hi``."""
     return [c[:-5] for c in runs.columns if c.endswith("_mean")
             and f"{c[:-5]}_lo" in runs.columns and f"{c[:-5]}_hi" in runs.columns]
+
+
+def _sheet(nrows: int, ncols: int, panel: tuple[float, float],
+           margins: tuple[float, float, float, float], gap_w: float = 0.35,
+           **kwargs) -> tuple[Figure, np.ndarray]:
+    """A figure of ``nrows`` x ``ncols`` panels of ``panel`` inches (width, height) with
+    fixed ``margins`` (left, right, top, bottom) and ``gap_w`` between columns, in inches:
+    sheets of many panels draw faster than with a layout engine."""
+    left, right, top, bottom = margins
+    gap_h = 0.3  # between rows, inches
+    width = left + right + ncols * panel[0] + (ncols - 1) * gap_w
+    height = top + bottom + nrows * panel[1] + (nrows - 1) * gap_h
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=gap_w / panel[0],
+                        hspace=gap_h / panel[1])
+    return fig, axes
+
+
+def _title(fig: Figure, text: str) -> None:
+    """The figure's title in its top margin, clear of the panels' own titles."""
+    fig.suptitle(text, y=1 - 0.08 / fig.get_figheight(), va="top", fontsize="medium")
 
 
 def _file_part(text: str) -> str:
@@ -81,9 +104,8 @@ def _against(runs: pd.DataFrame, param: str, combos: list[dict], outcomes: list[
              arms: list[str], colours: dict, path: Path) -> Path:
     """Every outcome (rows) against ``param``: a line per arm, a column per combination of
     the other swept parameters."""
-    fig, axes = _figure((2.5 + 3.6 * len(combos), 1.0 + 2.3 * len(outcomes)),
-                        nrows=len(outcomes), ncols=len(combos), squeeze=False, sharex=True,
-                        sharey="row")
+    fig, axes = _sheet(len(outcomes), len(combos), (3.4, 1.9), (1.0, 2.0, 1.1, 0.6),
+                       sharex=True, sharey="row")
     position, cats = _ticks(runs[param])
     for j, combo in enumerate(combos):
         part = runs
@@ -115,22 +137,23 @@ def _against(runs: pd.DataFrame, param: str, combos: list[dict], outcomes: list[
         axes[-1, j].set_xlabel(param)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, title="arm", loc="outside right upper", fontsize="small",
+        fig.legend(handles, labels, title="arm", loc="upper right", fontsize="small",
                    title_fontsize="small", frameon=False)
-    fig.suptitle(f"Outcomes against {param}: mean and 95% interval over replicates")
+    _title(fig, f"Outcomes against {param}:\nmean and 95% interval over replicates")
     return _save(fig, path)
 
 
 def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms: list[str],
               path: Path) -> Path:
     """Mean of every outcome (rows) over the two swept parameters, a column per arm; cells
-    of jobs without results are hatched grey."""
+    of jobs without results are hatched."""
     x_key, y_key = grid.columns
     xs = list(_ticks(grid[x_key].sort_values(kind="stable"))[0])
     ys = list(_ticks(grid[y_key].sort_values(kind="stable"))[0])
-    fig, axes = _figure((2.5 + max(3.0, 0.6 * len(xs) + 1.5) * len(arms),
-                         1.0 + max(2.3, 0.35 * len(ys) + 1.0) * len(outcomes)),
-                        nrows=len(outcomes), ncols=len(arms), squeeze=False)
+    fig, axes = _sheet(len(outcomes), len(arms),
+                       (max(2.6, 0.6 * len(xs)), max(1.9, 0.3 * len(ys))), (1.6, 1.0, 1.1, 0.6),
+                       gap_w=0.7)
+    ran = np.zeros((len(arms), len(ys), len(xs)), dtype=bool)  # the job has results
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="lightgrey")
     for i, outcome in enumerate(outcomes):
         cells = np.full((len(arms), len(ys), len(xs)), np.nan)
@@ -139,13 +162,14 @@ def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms:
             for xv, yv, value in zip(rows[x_key], rows[y_key], rows[f"{outcome}_mean"],
                                      strict=True):
                 cells[a, ys.index(yv), xs.index(xv)] = value
+                ran[a, ys.index(yv), xs.index(xv)] = True
         finite = cells[np.isfinite(cells)]
         vmin, vmax = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
         for a, arm in enumerate(arms):
             ax = axes[i, a]
             image = ax.imshow(np.ma.masked_invalid(cells[a]), cmap=cmap, vmin=vmin,
                               vmax=vmax, origin="lower", aspect="auto")
-            for yi, xi in zip(*np.nonzero(~np.isfinite(cells[a])), strict=True):
+            for yi, xi in zip(*np.nonzero(~ran[a]), strict=True):
                 ax.add_patch(matplotlib.patches.Rectangle(
                     (xi - 0.5, yi - 0.5), 1, 1, fill=False, hatch="//", edgecolor="grey",
                     linewidth=0))
@@ -155,6 +179,8 @@ def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms:
                         shade = (value - vmin) / (vmax - vmin) if vmax > vmin else 0.5
                         ax.text(xi, yi, f"{value:.3g}", ha="center", va="center",
                                 fontsize="x-small", color="black" if shade > 0.6 else "white")
+                    elif ran[a, yi, xi]:
+                        ax.text(xi, yi, "n/a", ha="center", va="center", fontsize="x-small")
             ax.set_xticks(range(len(xs)), [str(v) for v in xs], fontsize="x-small")
             ax.set_yticks(range(len(ys)), [str(v) for v in ys], fontsize="x-small")
             if i == 0:
@@ -163,8 +189,10 @@ def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms:
                 ax.set_xlabel(x_key, fontsize="small")
             if a == 0:
                 ax.set_ylabel(f"{outcome}\n{y_key}", fontsize="small")
-        fig.colorbar(image, ax=axes[i, :], shrink=0.9, pad=0.01).ax.tick_params(
-            labelsize="x-small")
-    fig.suptitle(f"Outcome means over {x_key} and {y_key}\n(hatched: job without results)",
-                 fontsize="medium")
+        box = axes[i, -1].get_position()
+        bar = fig.add_axes((box.x1 + 0.15 / fig.get_figwidth(), box.y0,
+                            0.12 / fig.get_figwidth(), box.height))
+        fig.colorbar(image, cax=bar).ax.tick_params(labelsize="x-small")
+    _title(fig, f"Outcome means over {x_key} and {y_key}\n(hatched: job without results; "
+                "n/a: undefined, e.g. no adopters)")
     return _save(fig, path)
