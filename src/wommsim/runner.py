@@ -185,6 +185,22 @@ def completed_results(outdir: Path, cfg: Config) -> dict | None:
     return manifest
 
 
+def reuse_results(outdir: Path, cfg: Config) -> pd.DataFrame | None:
+    """The per-step table of ``outdir`` if it holds the complete results of ``cfg``
+    (logged, with a warning when other code computed them), else None."""
+    done = completed_results(outdir, cfg)
+    if done is None:
+        return None
+    log.info("%s already holds the complete results of this configuration (config hash "
+             "%s...): skipped, not recomputed", outdir, done["config_hash"][:12])
+    then, now = (done.get("version"), done.get("git_commit")), (__version__, git_commit())
+    if then != now:
+        log.warning("%s was computed by wommsim %s (commit %s); this is %s (commit %s). "
+                    "Delete it, or use another hydra.sweep.dir, to recompute with this code",
+                    outdir, *then, *now)
+    return pd.read_parquet(outdir / "timeseries.parquet")
+
+
 # -- the run --------------------------------------------------------------------------------
 
 def arm_table(arms: list[Arm]) -> pd.DataFrame:
@@ -220,11 +236,8 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     (:func:`completed_results`) is kept as it is and its per-step table returned.
     """
     validate(cfg)
-    if resume and (done := completed_results(outdir, cfg)) is not None:
-        log.info("%s already holds the complete results of this configuration (config "
-                 "hash %s..., finished by wommsim %s): skipped, not recomputed", outdir,
-                 done["config_hash"][:12], done.get("version"))
-        return pd.read_parquet(outdir / "timeseries.parquet")
+    if resume and (reused := reuse_results(outdir, cfg)) is not None:
+        return reused
     arms = resolve_arms(cfg)
     preflight(arms)
     outdir.mkdir(parents=True, exist_ok=True)
