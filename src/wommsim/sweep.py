@@ -188,9 +188,9 @@ def finish_sweep(sweep_dir: Path, started: float = 0.0, figures: bool = True) ->
 def finish_interrupted_sweep() -> None:
     """Aggregate a sweep that ended abnormally (a job's process died, a launcher error), so
     what did finish is tabulated and the rest is listed in ``missing.csv``."""
-    if _active.sweep_dir is None or not _active.sweep_dir.is_dir():
-        return
     sweep_dir = _active.sweep_dir
+    if sweep_dir is None or not any(sweep_dir.rglob(".hydra")):
+        return  # no job began (e.g. Hydra refused an override): nothing to aggregate
     log.error("the sweep stopped before its end; aggregating what finished in %s", sweep_dir)
     try:
         finish_sweep(sweep_dir, _active.started, _active.figures)
