@@ -171,6 +171,28 @@ def test_submitit_local_gives_the_same_aggregate_as_joblib(joblib_sweep, tmp_pat
                                   pd.read_parquet(theirs / "timeseries.parquet"))
 
 
+def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_path):
+    from wommsim.aggregate import aggregate
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    shutil.rmtree(sweep_dir / "0")  # never started
+    (sweep_dir / "1" / "summary.csv").unlink()  # a result file lost
+    manifest = json.loads((sweep_dir / "2" / "manifest.json").read_text())
+    (sweep_dir / "2" / "manifest.json").write_text(json.dumps({**manifest, "config_hash": "0"}))
+    result = aggregate(sweep_dir, figures=False)
+    assert [(job.num, job.status) for job in result.jobs] == [
+        (0, "not started"), (1, "incomplete"), (2, "stale"), (3, "complete")]
+    missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
+    assert missing[["job", "consumer.ad_blind_fraction", "brand.budget", "status"]].apply(
+        tuple, axis=1).tolist() == [(0, 0.5, 500, "not started"), (1, 0.5, 1000, "incomplete"),
+                                    (2, 0.9, 500, "stale")]
+    assert "summary.csv" in missing["reason"].iloc[1]
+    assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [3]
+    assert not (sweep_dir / "aggregate" / "figures").exists()
+
+
 def test_aggregate_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
     assert aggregate_main([str(tmp_path)]) == 2
     assert "not a sweep directory" in capsys.readouterr().err
