@@ -159,6 +159,7 @@ def test_a_failed_job_is_listed_as_missing_and_the_sweep_fails(tmp_path):
     assert pd.read_csv(out / "runs.csv")["job"].tolist() == [0, 0]
 
 
+@pytest.mark.slow  # four fresh processes, one per job
 def test_submitit_local_gives_the_same_aggregate_as_joblib(joblib_sweep, tmp_path):
     source, _ = joblib_sweep
     proc = sweep("hydra/launcher=submitit_local", *SMALL, *SWEPT, NO_FIGURES,
