@@ -339,7 +339,8 @@ class Config:
                         doc="create Mesa agent objects: on, off, or auto (small markets only)")
     arm: str = param("", doc="label of this arm in results (default: the strategy name)")
     jobs: int = param(0, 0, 4096, unit="processes",
-                      doc="replicates run in parallel processes; 0 = one per core")
+                      doc="replicates run in parallel processes; 0 = one per core (one "
+                          "per job inside a parallel sweep)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)

@@ -108,8 +108,11 @@ def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
 # -- provenance -----------------------------------------------------------------------------
 
 def config_hash(cfg: Config) -> str:
-    """SHA-256 of the resolved configuration, for matching results to configs."""
-    text = json.dumps(asdict(cfg), sort_keys=True, default=str)
+    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` is
+    left out: it sets how many processes compute the results, not what they are."""
+    settings = asdict(cfg)
+    settings.pop("jobs")
+    text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -164,6 +167,40 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
                  lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
 
 
+# -- resume ---------------------------------------------------------------------------------
+
+def completed_results(outdir: Path, cfg: Config) -> dict | None:
+    """The manifest of ``outdir`` if it holds the complete results of exactly ``cfg``
+    (``completed: true``, the same :func:`config_hash`, every result file present), else
+    None. A sweep re-run reuses such a directory instead of computing it again."""
+    try:
+        manifest = json.loads((outdir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if (not isinstance(manifest, dict) or manifest.get("completed") is not True
+            or manifest.get("config_hash") != config_hash(cfg)):
+        return None
+    if not all((outdir / name).exists() for name in RESULT_FILES):
+        return None
+    return manifest
+
+
+def reuse_results(outdir: Path, cfg: Config) -> pd.DataFrame | None:
+    """The per-step table of ``outdir`` if it holds the complete results of ``cfg``
+    (logged, with a warning when other code computed them), else None."""
+    done = completed_results(outdir, cfg)
+    if done is None:
+        return None
+    log.info("%s already holds the complete results of this configuration (config hash "
+             "%s...): skipped, not recomputed", outdir, done["config_hash"][:12])
+    then, now = (done.get("version"), done.get("git_commit")), (__version__, git_commit())
+    if then != now:
+        log.warning("%s was computed by wommsim %s (commit %s); this is %s (commit %s). "
+                    "Delete it, or use another hydra.sweep.dir, to recompute with this code",
+                    outdir, *then, *now)
+    return pd.read_parquet(outdir / "timeseries.parquet")
+
+
 # -- the run --------------------------------------------------------------------------------
 
 def arm_table(arms: list[Arm]) -> pd.DataFrame:
@@ -189,14 +226,18 @@ def preflight(arms: list[Arm]) -> None:
             build_network(c.network, c.consumers, Streams(c.seed, 0).network)
 
 
-def run(cfg: Config, outdir: Path) -> pd.DataFrame:
+def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     """Validate, pre-flight the networks, simulate every arm x replicate, write results.
 
     ``manifest.json`` says ``completed: false`` while the run is under way and ``true`` once
     every result is in place; each result appears only whole (temporary name, then rename),
-    so an interrupted run never leaves a file that looks complete.
+    so an interrupted run never leaves a file that looks complete. With ``resume``, an
+    ``outdir`` that already holds the complete results of this configuration
+    (:func:`completed_results`) is kept as it is and its per-step table returned.
     """
     validate(cfg)
+    if resume and (reused := reuse_results(outdir, cfg)) is not None:
+        return reused
     arms = resolve_arms(cfg)
     preflight(arms)
     outdir.mkdir(parents=True, exist_ok=True)
