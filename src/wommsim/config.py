@@ -340,6 +340,8 @@ class Config:
     arm: str = param("", doc="label of this arm in results (default: the strategy name)")
     jobs: int = param(0, 0, 4096, unit="processes",
                       doc="replicates run in parallel processes; 0 = one per core")
+    force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
+                                          "available memory (see wommsim.memory)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)

@@ -27,6 +27,7 @@ from wommsim import __version__
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
 from wommsim.config import LEVERS, Config, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import build_network
 from wommsim.rng import Streams
@@ -179,7 +180,10 @@ def arm_table(arms: list[Arm]) -> pd.DataFrame:
 
 
 def preflight(arms: list[Arm]) -> None:
-    """Fail on bad network input (e.g. a malformed edge list) before anything is written."""
+    """Refuse a run that will not fit in memory (:func:`wommsim.memory.check_memory`), and
+    fail on bad network input (e.g. a malformed edge list), before anything is written."""
+    configs = [arm.config for arm in arms]
+    check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
     seen = set()
     for arm in arms:
         c = arm.config
