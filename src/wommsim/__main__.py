@@ -1,7 +1,9 @@
 """``python -m wommsim [overrides]``: Hydra entry point only (compose, validate, run, exit).
 
 Bad input ends with one clear message on stderr naming the key (or file and line) and the
-value, exit status 2, and no result files.
+value, exit status 2, and no result files. An interrupt (SIGINT, SIGTERM) or a failed write
+(full disk, unwritable folder) ends with one line, exit status 130/143 or 1, and no result
+files (see :mod:`wommsim.faults`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from wommsim import faults
 from wommsim.compose import configs_dir, to_config
 from wommsim.config import ConfigError, register
 
@@ -27,16 +30,37 @@ def _app(dictcfg: DictConfig) -> None:
     from wommsim.runner import run
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    outdir = Path(HydraConfig.get().runtime.output_dir)
     try:
         cfg = to_config(dictcfg)
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        run(cfg, outdir)
     except ConfigError as err:
         print(f"wommsim: error: {err}", file=sys.stderr)
         sys.exit(2)
+    # -- faults: see wommsim.faults --
+    except faults.Interrupted as sig:
+        faults.discard_results(outdir)
+        print(f"wommsim: interrupted by {sig.name}; {outdir} holds no results "
+              "(manifest.json says completed: false)", file=sys.stderr)
+        sys.exit(sig.exit_status)
+    except OSError as err:
+        faults.discard_results(outdir)
+        print(f"wommsim: error: {faults.describe_os_error(err)}; {outdir} holds no results",
+              file=sys.stderr)
+        sys.exit(faults.EXIT_OS_ERROR)
 
 
 def main() -> None:
-    _app()
+    faults.install_signal_handlers()
+    try:
+        problem = faults.output_dir_problem(faults.output_dir_from_args(sys.argv[1:]))
+        if problem is not None:
+            print(f"wommsim: error: {faults.describe_os_error(problem)}", file=sys.stderr)
+            sys.exit(faults.EXIT_OS_ERROR)
+        _app()
+    except faults.Interrupted as sig:  # before the run started
+        print(f"wommsim: interrupted by {sig.name}", file=sys.stderr)
+        sys.exit(sig.exit_status)
 
 
 if __name__ == "__main__":
