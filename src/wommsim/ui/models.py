@@ -17,6 +17,7 @@ from typing import Any
 
 from wommsim.compose import compose_from_kwargs
 from wommsim.config import Config
+from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import SocialGraph
 from wommsim.ui import params
@@ -71,6 +72,7 @@ class UiModel(WommModel):
         elif kwargs:
             raise TypeError("pass either a Config or keyword overrides, not both")
         if graph is None:
+            check_memory([config], workers=1)  # before building: refuse what will not fit
             graph = cached_graph(config, replicate)
         super().__init__(config, replicate=replicate, graph=graph)
 
