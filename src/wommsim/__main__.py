@@ -32,7 +32,7 @@ def _app(dictcfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     outdir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        cfg = to_config(dictcfg)
+        cfg = to_config(dictcfg, list(HydraConfig.get().overrides.task))
         run(cfg, outdir)
     except ConfigError as err:
         print(f"wommsim: error: {err}", file=sys.stderr)

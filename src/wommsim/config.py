@@ -380,6 +380,11 @@ def iter_params(obj: Any, prefix: str = ""):
             yield key, f, value
 
 
+def boolean_keys() -> frozenset[str]:
+    """Dotted keys of the boolean parameters (they take only ``true`` or ``false``)."""
+    return frozenset(key for key, f, _ in iter_params(Config()) if f.type == "bool")
+
+
 def validate(cfg: Config) -> Config:
     """Check every value against its declared range and the cross-field rules.
 
