@@ -9,15 +9,18 @@ files (see :mod:`wommsim.faults`).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from wommsim import faults
-from wommsim.compose import configs_dir, to_config
+from wommsim.compose import configs_dir, describe_error, to_config
 from wommsim.config import ConfigError, register
 
 log = logging.getLogger("wommsim")
@@ -52,16 +55,26 @@ def _app(dictcfg: DictConfig) -> None:
 
 def main() -> None:
     faults.install_signal_handlers()
+    # Hydra prints its own errors (with a traceback) unless HYDRA_FULL_ERROR=1 lets them
+    # through: bad overrides (exit 2) and an output folder Hydra cannot create (exit 1)
+    # then get one clear line here. A user who asked for full errors gets them.
+    full_errors = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        problem = faults.output_dir_problem(faults.output_dir_from_args(sys.argv[1:]))
-        if problem is not None:
-            print(f"wommsim: error: {faults.describe_os_error(problem)}", file=sys.stderr)
-            sys.exit(faults.EXIT_OS_ERROR)
         _app()
     except faults.Interrupted as sig:  # before the run started
         print(f"wommsim: interrupted by {sig.name}", file=sys.stderr)
         sys.exit(sig.exit_status)
-
+    except (HydraException, OmegaConfBaseException) as err:
+        if full_errors:
+            raise
+        print(f"wommsim: error: {describe_error(err)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as err:
+        if full_errors:
+            raise
+        print(f"wommsim: error: {faults.describe_os_error(err)}", file=sys.stderr)
+        sys.exit(faults.EXIT_OS_ERROR)
 
 if __name__ == "__main__":
     main()

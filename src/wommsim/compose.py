@@ -72,10 +72,10 @@ def compose(overrides: list[str] | None = None) -> Config:
         with initialize_config_dir(str(configs_dir()), version_base="1.3"):
             return to_config(hydra_compose("config", overrides=overrides), overrides)
     except (HydraException, OmegaConfBaseException) as err:
-        raise ConfigError(_describe(err)) from err
+        raise ConfigError(describe_error(err)) from err
 
 
-def _describe(err: BaseException) -> str:
+def describe_error(err: BaseException) -> str:
     """Hydra's and OmegaConf's message with its causes, on one line, minus search paths."""
     parts: list[str] = []
     while err is not None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import re
 import shutil
 import signal
 import threading
@@ -104,42 +102,3 @@ def describe_os_error(err: OSError) -> str:
             errno.EACCES: "no permission to write there",
             errno.ENOTDIR: "a part of the path is a file, not a folder"}.get(err.errno or 0)
     return f"cannot write {path}: {reason}" + (f" ({hint})" if hint else "")
-
-
-def output_dir_problem(path: Path) -> OSError | None:
-    """Why results cannot be written under ``path`` (which may not exist yet), or None.
-
-    The nearest existing ancestor must be a folder this process may write into, on a
-    writable file system (root may write anywhere except there; ``os.access`` knows both).
-    """
-    probe = Path(os.path.abspath(path))
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(probe))
-    if not os.access(probe, os.W_OK | os.X_OK):
-        code = errno.EACCES
-        try:
-            if os.statvfs(probe).f_flag & os.ST_RDONLY:
-                code = errno.EROFS
-        except (OSError, AttributeError):
-            pass
-        return OSError(code, os.strerror(code), str(probe))
-    return None
-
-
-_DIR_OVERRIDE = re.compile(r"^\+{0,2}hydra\.(run|sweep)\.dir=(.*)$")
-
-
-def output_dir_from_args(argv: list[str]) -> Path:
-    """The folder a ``python -m wommsim`` command line will write under, as far as it can be
-    known before Hydra composes the configuration: the literal part of ``hydra.run.dir``
-    (``hydra.sweep.dir`` with ``-m``) before any ``${...}``, else Hydra's default
-    ``outputs/`` (``multirun/``) in the current folder."""
-    sweep = any(a in ("-m", "--multirun") for a in argv)
-    found = "multirun" if sweep else "outputs"
-    for arg in argv:
-        match = _DIR_OVERRIDE.match(arg)
-        if match and (match.group(1) == "sweep") == sweep:
-            found = match.group(2).strip("'\"").split("${", 1)[0] or "."
-    return Path(found)

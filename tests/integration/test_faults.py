@@ -256,32 +256,6 @@ def test_disk_full_at_the_command_line(tmp_path):
 
 # -- the helpers, in process ----------------------------------------------------------------
 
-def test_output_dir_problem_names_the_blocking_path(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    problem = faults.output_dir_problem(blocker / "deeper" / "run")
-    assert isinstance(problem, NotADirectoryError) and problem.filename == str(blocker)
-    assert faults.output_dir_problem(tmp_path / "new" / "run") is None
-    # An unwritable folder (what chmod gives a non-root user; root is refused only on a
-    # read-only file system, which os.access reports the same way).
-    monkeypatch.setattr(os, "access", lambda path, mode: False)
-    problem = faults.output_dir_problem(tmp_path / "new" / "run")
-    assert problem is not None and problem.filename == str(tmp_path)
-    assert problem.errno in (errno.EACCES, errno.EROFS)
-    assert str(tmp_path) in faults.describe_os_error(problem)
-
-
-@pytest.mark.parametrize("argv,expected", [
-    ([], "outputs"),
-    (["-m", "seed=1,2"], "multirun"),
-    (["hydra.run.dir=/data/x/${now:%H}"], "/data/x/"),
-    (["hydra.run.dir=/data/x", "-m"], "multirun"),
-    (["--multirun", "hydra.sweep.dir='/data/s'"], "/data/s"),
-])
-def test_output_dir_from_args(argv, expected):
-    assert faults.output_dir_from_args(argv) == Path(expected)
-
-
 def test_discard_keeps_an_earlier_complete_run(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"completed": True}))
     (tmp_path / "summary.csv").write_text("arm\nx\n")
