@@ -37,14 +37,19 @@ def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
 
     The UI's controls are converted and range-checked (e.g. the seed typed as text); a
     value that fails is replaced by the control's default and explained in ``warnings``
-    (if given, else it raises ``ValueError``), so a typo cannot break the page.
+    (if given, else it raises ``ValueError``), so a typo cannot break the page. Only the
+    controls can be set: any other keyword (say ``network__path``, which would make the
+    server read a file) is dropped with a warning, or refused.
     """
     by_keyword = {c.keyword: c for c in params.controls()}
     clean = {}
     for key, value in kwargs.items():
         control = by_keyword.get(key)
         if control is None:
-            clean[key] = value
+            message = f"{key.replace('__', '.')}: not a control of this page; ignored"
+            if warnings is None:
+                raise ValueError(message)
+            warnings.append(message)
             continue
         try:
             clean[key] = params.coerce(control, value)
