@@ -22,11 +22,13 @@ import pandas as pd
 import pytest
 
 from tests.conftest import small_config
+from tests.integration.test_cli import _alive as alive
+from tests.integration.test_cli import _children as children
 from wommsim import faults, runner
 
 RESULTS = runner.RESULT_FILES
 PARTIAL = re.compile(r"^\..+\.partial-\d+$")
-WAIT_S = 120  # generous upper bound for slow shared machines; polling ends far earlier
+WAIT_S = 300  # generous upper bound for slow shared machines; polling ends far earlier
 
 
 def wait_for(predicate, what: str, proc: subprocess.Popen, timeout: float = WAIT_S) -> None:
@@ -39,19 +41,20 @@ def wait_for(predicate, what: str, proc: subprocess.Popen, timeout: float = WAIT
         time.sleep(0.05)
 
 
-def children(pid: int) -> list[int]:
+def signal_when(proc: subprocess.Popen, ready, what: str, sig: signal.Signals,
+                before=lambda: None) -> tuple[str, object]:
+    """Wait until ``ready()``, call ``before()``, send ``sig``; the stderr and what
+    ``before`` returned. The process never outlives the test."""
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+        wait_for(ready, what, proc)
+        seen = before()
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=WAIT_S)
+        return stderr, seen
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def manifest(out: Path) -> dict:
@@ -89,16 +92,9 @@ def test_signal_while_simulating(tmp_path, sig):
          "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     log = out / "__main__.log"
-    try:
-        wait_for(lambda: log.is_file() and "runs done" in log.read_text(),
-                 "the first progress line", proc)
-        workers = children(proc.pid)
-        proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=WAIT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    stderr, workers = signal_when(proc, lambda: log.is_file() and "runs done" in log.read_text(),
+                                  "the first progress line", sig,
+                                  before=lambda: children(proc.pid))
     if sig == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL
         assert_nothing_looks_complete(out, partials_allowed=True)
@@ -147,16 +143,13 @@ def run_blocked_in_writing(tmp_path: Path, out: Path, sig: signal.Signals):
         [sys.executable, "-c", BLOCKING_WRITER, *SMALL_RUN, f"hydra.run.dir={out}"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "WOMMSIM_TEST_MARKER": str(marker)})
-    try:
-        wait_for(marker.exists, "the run to block while writing summary.csv", proc)
+    def staged_with_timeseries() -> bool:
         staged = [p for p in out.iterdir() if p.name.startswith(".results.partial-")]
-        assert len(staged) == 1 and (staged[0] / "timeseries.parquet").is_file()
-        proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=WAIT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        return len(staged) == 1 and (staged[0] / "timeseries.parquet").is_file()
+
+    stderr, staged = signal_when(proc, marker.exists, "the run to block while writing "
+                                 "summary.csv", sig, before=staged_with_timeseries)
+    assert staged  # the time series was written (staged) when the signal came
     return proc, stderr
 
 
