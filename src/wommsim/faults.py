@@ -50,10 +50,12 @@ def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only)."""
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only). A signal the
+    process was started ignoring (``nohup``, a background job of a script) stays ignored."""
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _raise_interrupted)
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, _raise_interrupted)
 
 
 def discard_results(outdir: Path) -> list[Path]:
