@@ -31,6 +31,13 @@ PARTIAL = re.compile(r"^\..+\.partial-\d+$")
 WAIT_S = 300  # generous upper bound for slow shared machines; polling ends far earlier
 
 
+def default_signals() -> None:
+    """In the child before exec: SIGINT and SIGTERM as a terminal gives them (a test runner
+    started in the background inherits SIGINT ignored, which wommsim would keep)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def wait_for(predicate, what: str, proc: subprocess.Popen, timeout: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -90,7 +97,8 @@ def test_signal_while_simulating(tmp_path, sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
          "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_signals)
     log = out / "__main__.log"
     stderr, workers = signal_when(proc, lambda: log.is_file() and "runs done" in log.read_text(),
                                   "the first progress line", sig,
@@ -142,7 +150,7 @@ def run_blocked_in_writing(tmp_path: Path, out: Path, sig: signal.Signals):
     proc = subprocess.Popen(
         [sys.executable, "-c", BLOCKING_WRITER, *SMALL_RUN, f"hydra.run.dir={out}"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "WOMMSIM_TEST_MARKER": str(marker)})
+        env={**os.environ, "WOMMSIM_TEST_MARKER": str(marker)}, preexec_fn=default_signals)
     def staged_with_timeseries() -> bool:
         staged = [p for p in out.iterdir() if p.name.startswith(".results.partial-")]
         return len(staged) == 1 and (staged[0] / "timeseries.parquet").is_file()
