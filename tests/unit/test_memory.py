@@ -67,18 +67,21 @@ def test_estimate_grows_with_consumers_jobs_and_agents():
     assert agents.market > small.market + 100_000 * memory.AGENT_BYTES_PER_CONSUMER * 0.99
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_estimate_covers_a_measured_run():
-    # Peak resident memory of building a 200,000-consumer market and stepping it, over the
-    # interpreter's resident memory (in a fresh process): the estimate must cover it
-    # without being wildly above (within 50%). Linux only (/proc).
+    # Peak resident memory of building a 1,000,000-consumer market and stepping it, over
+    # the interpreter's resident memory (in a fresh process): the estimate must cover it
+    # without being far above (within 35%). At this size the arrays are above glibc's
+    # largest mmap threshold (32 MB), so the peak is the arrays', not heap fragmentation's:
+    # at 200,000 consumers repeated runs under the test suite ranged 104-372 MB.
     code = textwrap.dedent("""
         import json, os, resource
         from wommsim.compose import compose
         from wommsim.model import WommModel
         import pandas  # noqa: F401 (imported before the baseline, as in a run)
         rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        cfg = compose(["consumers=200000", "agents=off", "steps=5"])
+        cfg = compose(["consumers=1000000", "agents=off", "steps=3"])
         with open("/proc/self/statm") as statm:  # resident now (the peak may be higher)
             base = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         model = WommModel(cfg)
@@ -88,11 +91,12 @@ def test_estimate_covers_a_measured_run():
         print(json.dumps({"base": base, "peak": rss()}))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, check=True)
+                         timeout=600, check=True)
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     market = measured["peak"] - measured["base"]
-    estimate = memory.market_bytes(small_config("agents=off", consumers=200_000, steps=5))[2]
-    assert market <= estimate <= 1.5 * market, (measured, market / MB, estimate / MB)
+    estimate = memory.market_bytes(small_config("agents=off", consumers=1_000_000,
+                                                steps=3))[2]
+    assert market <= estimate <= 1.35 * market, (measured, market / MB, estimate / MB)
     assert measured["base"] <= memory.INTERPRETER_BYTES
 
 
