@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from wommsim.config import Config, ConfigError, register, validate
+from wommsim.config import Config, ConfigError, boolean_keys, register, validate
 
 GROUPS = ("network", "strategy", "decision")
 
@@ -27,8 +27,29 @@ def configs_dir() -> Path:
     raise FileNotFoundError("wommsim's configs/ directory was not found; reinstall wommsim")
 
 
-def to_config(cfg: DictConfig) -> Config:
-    """Turn a composed DictConfig into a validated :class:`Config` (ignoring ``hydra``)."""
+def check_overrides(overrides: list[str]) -> None:
+    """Refuse override values that OmegaConf would silently convert: a boolean key takes
+    only ``true`` or ``false`` (OmegaConf turns ``advertising.enabled=3`` into true)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    booleans = boolean_keys()
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        if key in booleans and not override.is_delete() and not override.is_sweep_override():
+            value = override.value()
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key}={value!r}: must be true or false")
+
+
+def to_config(cfg: DictConfig, overrides: list[str] | None = None) -> Config:
+    """Turn a composed DictConfig into a validated :class:`Config` (ignoring ``hydra``).
+
+    ``overrides`` are the command-line overrides it was composed with (default: those
+    Hydra recorded in ``cfg.hydra.overrides.task``), checked by :func:`check_overrides`.
+    """
+    if overrides is None and OmegaConf.select(cfg, "hydra.overrides.task") is not None:
+        overrides = list(cfg.hydra.overrides.task)
+    check_overrides(overrides or [])
     data = OmegaConf.to_container(cfg, resolve=True)
     data.pop("hydra", None)
     typed = OmegaConf.merge(OmegaConf.structured(Config), data)
@@ -47,14 +68,14 @@ def compose(overrides: list[str] | None = None) -> Config:
     overrides = list(overrides or [])
     try:
         if GlobalHydra.instance().is_initialized():  # inside a running Hydra app
-            return to_config(hydra_compose("config", overrides=overrides))
+            return to_config(hydra_compose("config", overrides=overrides), overrides)
         with initialize_config_dir(str(configs_dir()), version_base="1.3"):
-            return to_config(hydra_compose("config", overrides=overrides))
+            return to_config(hydra_compose("config", overrides=overrides), overrides)
     except (HydraException, OmegaConfBaseException) as err:
-        raise ConfigError(_describe(err)) from err
+        raise ConfigError(describe_error(err)) from err
 
 
-def _describe(err: BaseException) -> str:
+def describe_error(err: BaseException) -> str:
     """Hydra's and OmegaConf's message with its causes, on one line, minus search paths."""
     parts: list[str] = []
     while err is not None:

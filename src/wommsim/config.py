@@ -341,6 +341,8 @@ class Config:
     jobs: int = param(0, 0, 4096, unit="processes",
                       doc="replicates run in parallel processes; 0 = one per core (one "
                           "per job inside a parallel sweep)")
+    force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
+                                          "available memory (see wommsim.memory)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
@@ -377,6 +379,11 @@ def iter_params(obj: Any, prefix: str = ""):
                 yield from iter_params(item, f"{key}[{i}].")
         else:
             yield key, f, value
+
+
+def boolean_keys() -> frozenset[str]:
+    """Dotted keys of the boolean parameters (they take only ``true`` or ``false``)."""
+    return frozenset(key for key, f, _ in iter_params(Config()) if f.type == "bool")
 
 
 def validate(cfg: Config) -> Config:

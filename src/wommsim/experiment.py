@@ -24,6 +24,7 @@ from wommsim.config import (
     ConfigError,
     PhaseConfig,
     StrategyConfig,
+    boolean_keys,
     validate,
 )
 
@@ -52,6 +53,8 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], where: str) -> Confi
     """``cfg`` with dotted-key overrides, type-checked by the schema."""
     node = OmegaConf.structured(cfg)
     for key, value in overrides.items():
+        if key in boolean_keys() and not isinstance(value, bool):  # OmegaConf: 3 -> true
+            raise ConfigError(f"{where}: {key}={value!r}: must be true or false")
         try:
             OmegaConf.update(node, key, value, merge=True)
         except OmegaConfBaseException as err:

@@ -25,7 +25,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,14 @@ import pandas as pd
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, validate
-from wommsim.runner import _init_worker, _run_task, git_commit, worker_count, write_atomic
+from wommsim.runner import (
+    git_commit,
+    process_pool,
+    run_task,
+    stop_workers,
+    worker_count,
+    write_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -221,19 +227,20 @@ class Simulator:
 
     def __enter__(self) -> Simulator:
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                             initializer=_init_worker)
+            self._pool = process_pool(self.workers)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._pool is not None:
+            if exc_type is not None:  # interrupted, or a point failed: no worker computes on
+                stop_workers(self._pool)
             self._pool.shutdown(cancel_futures=True)
 
     def run(self, configs: Sequence[Config], replicates: int,
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
         """Each config's replicate tables (replicates ``0 .. replicates-1``), in order."""
         tasks = [(cfg, r) for cfg in configs for r in range(replicates)]
-        results = (self._pool.map(_run_task, tasks) if self._pool is not None
-                   else map(_run_task, tasks))
+        results = (self._pool.map(run_task, tasks) if self._pool is not None
+                   else map(run_task, tasks))
         frames = list((progress or (lambda it: it))(results))
         return [frames[i * replicates:(i + 1) * replicates] for i in range(len(configs))]

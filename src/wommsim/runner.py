@@ -27,6 +27,7 @@ from wommsim import __version__
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
 from wommsim.config import LEVERS, Config, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import build_network
 from wommsim.rng import Streams
@@ -48,7 +49,8 @@ def run_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
     return frame
 
 
-def _run_task(task: tuple[Config, int]) -> pd.DataFrame:
+def run_task(task: tuple[Config, int]) -> pd.DataFrame:
+    """One ``(config, replicate)`` task (for process pools)."""
     return run_replicate(*task)
 
 
@@ -57,20 +59,26 @@ def worker_count(jobs: int, tasks: int) -> int:
     return max(1, min(jobs or os.cpu_count() or 1, tasks))
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     """Worker initialiser: one process per core, so numerical libraries use one thread;
-    and on Linux, die with the parent, so a killed run leaves no orphan computing."""
+    Ctrl+C is left to the main process (which stops the workers); and on Linux, die with
+    the ``parent`` process, so a killed run leaves no orphan computing (also when it was
+    killed while this worker was still starting)."""
+    import signal
+
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         try:
             pr_set_pdeathsig = 1
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
         except OSError:
             pass
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
 
 
 def simulate(tasks: list[tuple[Config, int]], jobs: int,
@@ -80,10 +88,32 @@ def simulate(tasks: list[tuple[Config, int]], jobs: int,
     workers = worker_count(jobs, len(tasks))
     wrap = progress or (lambda it: it)
     if workers == 1:
-        return list(wrap(map(_run_task, tasks)))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                             initializer=_init_worker) as pool:
-        return list(wrap(pool.map(_run_task, tasks)))
+        return list(wrap(map(run_task, tasks)))
+    pool = process_pool(workers)
+    try:
+        return list(wrap(pool.map(run_task, tasks)))
+    except BaseException:  # interrupted, or a task failed: no worker computes on
+        stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` fresh (spawned) processes for :func:`run_task`, set up by
+    :func:`_init_worker`; stop them with :func:`stop_workers` on an error or interrupt."""
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                               initializer=_init_worker, initargs=(os.getpid(),))
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes (Python 3.14 has a method for it)."""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
@@ -216,7 +246,10 @@ def arm_table(arms: list[Arm]) -> pd.DataFrame:
 
 
 def preflight(arms: list[Arm]) -> None:
-    """Fail on bad network input (e.g. a malformed edge list) before anything is written."""
+    """Refuse a run that will not fit in memory (:func:`wommsim.memory.check_memory`), and
+    fail on bad network input (e.g. a malformed edge list), before anything is written."""
+    configs = [arm.config for arm in arms]
+    check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
     seen = set()
     for arm in arms:
         c = arm.config
@@ -258,7 +291,55 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
 
 def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
                   wall_time: float) -> None:
-    """Tables, figures and the report, each written atomically."""
+    """Tables, figures and the report, all or none.
+
+    They are written into a staging folder ``.results.partial-PID`` inside ``outdir`` and
+    moved into place together at the end (a rename each), so that even a run killed while
+    writing (SIGKILL, power loss) leaves no result outside a folder marked partial; a
+    failure or an interrupt removes the staging folder.
+    """
+    remove_stale_partials(outdir)
+    stage = outdir / f".results.partial-{os.getpid()}"
+    stage.mkdir()
+    try:
+        _write_result_files(stage, cfg, arms, timeseries, wall_time)
+        for name in RESULT_FILES:  # earlier results (a rerun) go first: never a mix
+            old = outdir / name
+            if old.is_dir():
+                shutil.rmtree(old)
+            else:
+                old.unlink(missing_ok=True)
+        for name in RESULT_FILES:
+            if (stage / name).exists():
+                os.replace(stage / name, outdir / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_stale_partials(outdir: Path) -> None:
+    """Remove ``.NAME.partial-PID`` leftovers of killed runs (whose PID is gone)."""
+    for path in outdir.glob(".*.partial-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
+                        wall_time: float) -> None:
+    """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.plots import save_figures
     from wommsim.report import write_report
 

@@ -42,6 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.fetch_assets:  # bad input fails at once, before any download
+        from wommsim.ui import params  # composes the defaults: no Solara import yet
+
+        try:
+            overrides = params.parse_overrides(args.overrides)
+        except ValueError as err:
+            print(f"wommsim.ui: {err}", file=sys.stderr)
+            return 2
     try:
         directory = assets.ensure_assets()
     except assets.AssetError as err:
@@ -51,16 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(directory)
         return 0
 
-    from wommsim.ui import params  # composes the defaults: no Solara import yet
-
-    try:
-        overrides = params.parse_overrides(args.overrides)
-    except ValueError as err:
-        print(f"wommsim.ui: {err}", file=sys.stderr)
-        return 2
     os.environ["WOMMSIM_UI_OVERRIDES"] = json.dumps(overrides)
     os.environ["SOLARA_APP"] = "wommsim.ui.app"
     assets.configure_server(directory)  # before Solara reads its settings
+    assets.serve_cache_only()  # no request can make the server fetch, write or delete files
 
     import uvicorn
     from solara.__main__ import LOGGING_CONFIG

@@ -256,6 +256,24 @@ def configure_server(directory: Path) -> None:
     os.environ.setdefault("SOLARA_MODE", "production")  # no call-home iframe, minified JS
 
 
+def serve_cache_only() -> None:
+    """Make Solara's CDN proxy serve only the files already in the cache folder.
+
+    Solara's proxy (``solara.server.starlette.StaticCdn``, 1.64) fetches a path missing
+    from the cache from the CDN and writes it there, and for a path that names a folder in
+    the cache it deletes that folder first: a request for
+    ``/_solara/cdn/font-awesome@4.5.0/css`` would delete the icon font's styles. The UI is
+    offline by design (the assets are fetched ahead, see :func:`ensure_assets`), so the
+    proxy looks paths up as Starlette's ``StaticFiles`` does: existing files inside the
+    cache folder only (``..`` and symbolic links out of it are refused); nothing is
+    fetched, written or deleted. Call after :func:`configure_server`.
+    """
+    from solara.server import starlette as solara_starlette
+    from starlette.staticfiles import StaticFiles
+
+    solara_starlette.StaticCdn.lookup_path = StaticFiles.lookup_path
+
+
 def main(argv: list[str] | None = None) -> int:
     directory = cache_dir()
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from wommsim.compose import compose_from_kwargs
 from wommsim.config import Config
+from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import SocialGraph
 from wommsim.ui import params
@@ -36,14 +37,19 @@ def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
 
     The UI's controls are converted and range-checked (e.g. the seed typed as text); a
     value that fails is replaced by the control's default and explained in ``warnings``
-    (if given, else it raises ``ValueError``), so a typo cannot break the page.
+    (if given, else it raises ``ValueError``), so a typo cannot break the page. Only the
+    controls can be set: any other keyword (say ``network__path``, which would make the
+    server read a file) is dropped with a warning, or refused.
     """
     by_keyword = {c.keyword: c for c in params.controls()}
     clean = {}
     for key, value in kwargs.items():
         control = by_keyword.get(key)
         if control is None:
-            clean[key] = value
+            message = f"{key.replace('__', '.')}: not a control of this page; ignored"
+            if warnings is None:
+                raise ValueError(message)
+            warnings.append(message)
             continue
         try:
             clean[key] = params.coerce(control, value)
@@ -71,6 +77,7 @@ class UiModel(WommModel):
         elif kwargs:
             raise TypeError("pass either a Config or keyword overrides, not both")
         if graph is None:
+            check_memory([config], workers=1)  # before building: refuse what will not fit
             graph = cached_graph(config, replicate)
         super().__init__(config, replicate=replicate, graph=graph)
 

@@ -1,0 +1,106 @@
+"""What the command line does when a run is interrupted or cannot write its results.
+
+* SIGINT (Ctrl+C) and SIGTERM raise :class:`Interrupted` in the main process (a second
+  signal kills at once). The runner stops its worker processes; the entry point removes
+  the result files this run had written (each is whole, but together they would be an
+  incomplete set) and any ``.NAME.partial-PID`` temporary, leaves ``manifest.json`` at
+  ``"completed": false``, prints one line and exits with ``128 + signal number`` (130 for
+  SIGINT, 143 for SIGTERM), as shells do.
+* An operating-system error while writing (full disk, unwritable or missing folder) gets
+  the same clean-up, one line naming the path and the error, and exit status 1.
+* SIGKILL cannot be caught: the manifest still says ``"completed": false``, and a result
+  being written at that moment is left only under its temporary ``.NAME.partial-PID`` name.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+#: Exit status for an operating-system error (2 is bad input, 128 + N a signal).
+EXIT_OS_ERROR = 1
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (a BaseException, like KeyboardInterrupt, so that
+    ``except Exception`` in libraries does not swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal stops at once
+        signal.signal(sig, signal.SIG_DFL)
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only). A signal the
+    process was started ignoring (``nohup``, a background job of a script) stays ignored."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, _raise_interrupted)
+
+
+def discard_results(outdir: Path) -> list[Path]:
+    """Remove the result files (and leftover temporaries) of an unfinished run in ``outdir``.
+
+    ``manifest.json`` stays, saying ``completed: false``; Hydra's ``.hydra/`` and the log
+    stay too (they say what was run). If the manifest still says ``completed: true`` the run
+    failed before touching it (e.g. a full disk refused the new manifest), so the results
+    are an earlier complete run's and stay. Returns what was removed.
+    """
+    from wommsim.runner import RESULT_FILES
+
+    if not outdir.is_dir():
+        return []
+    doomed = list(outdir.glob(".*.partial-*"))
+    if not _claims_complete(outdir / "manifest.json"):  # else an earlier run's, untouched
+        doomed += [outdir / name for name in RESULT_FILES]
+    removed = []
+    for path in doomed:
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+            else:
+                continue
+        except OSError:
+            continue  # e.g. the disk went away: nothing more can be done here
+        removed.append(path)
+    return removed
+
+
+def _claims_complete(manifest: Path) -> bool:
+    try:
+        return json.loads(manifest.read_text()).get("completed") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line naming the path and the operating system's reason."""
+    path = err.filename if err.filename is not None else "(no path)"
+    reason = err.strerror or str(err)
+    hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+            errno.EROFS: "the file system is read-only",
+            errno.EACCES: "no permission to write there",
+            errno.ENOTDIR: "a part of the path is a file, not a folder"}.get(err.errno or 0)
+    return f"cannot write {path}: {reason}" + (f" ({hint})" if hint else "")

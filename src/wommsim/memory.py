@@ -1,0 +1,284 @@
+"""Estimate the memory a run needs before building its markets, and refuse runs that won't fit.
+
+A market of ``n`` consumers on a graph with ``E`` stored adjacency entries (twice the
+undirected edges) costs, per process holding it:
+
+* building the graph: generator temporaries, ``GRAPH_BUILD_BYTES_PER_ENTRY[kind] * E``
+  (the peak of a run on a sparse graph is reached here, inside ``build_network``);
+* holding it: the CSR adjacency (index and ``float32`` data per entry, an index per
+  consumer), the consumer state (the itemsizes of :data:`wommsim.state.STATE_VARS`), the
+  model's per-consumer arrays (:data:`MODEL_BYTES_PER_CONSUMER`) and a step's temporaries
+  (:data:`STEP_BYTES_PER_ENTRY` per entry: word of mouth draws per edge of every speaker);
+* with Mesa agents on: :data:`AGENT_BYTES_PER_CONSUMER` and a networkx graph
+  (:data:`AGENT_BYTES_PER_ENTRY`).
+
+The market's peak is the larger of building and holding, plus agents. Every process also
+holds the interpreter with its imports (:data:`INTERPRETER_BYTES`). Replicates run on
+``worker_count(jobs, tasks)`` processes at once, each holding one market, beside the main
+process. The coefficients were measured with ``ru_maxrss`` on Linux, Python 3.12, NumPy 2
+(``benchmarks/bench_memory.py`` prints estimate against measurement); each is rounded up.
+
+The available memory is ``MemAvailable`` from ``/proc/meminfo``, lowered to the cgroup's
+limit minus its usage where a cgroup (v2 or v1) limits this process; elsewhere the
+``sysconf`` count of available pages; if nothing is known the check is skipped (logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wommsim.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+
+MB = 1024**2
+GB = 1024**3
+
+#: Resident memory of a process after importing wommsim, pandas, SciPy, Mesa, Hydra:
+#: 154-162 MB measured (``ru_maxrss`` after imports), rounded up.
+INTERPRETER_BYTES = 170 * MB
+
+#: Peak temporaries of each generator per stored adjacency entry, measured at 1M consumers
+#: (Barabási–Albert 71 B at m = 4 and 67 at m = 10, 65 at 3M; Watts–Strogatz 60 at k = 8
+#: and 59 at k = 30; Erdős–Rényi 50; stochastic block 70; complete 8), rounded up.
+GRAPH_BUILD_BYTES_PER_ENTRY: dict[str, float] = {
+    "barabasi_albert": 76.0,
+    "watts_strogatz": 64.0,
+    "erdos_renyi": 54.0,
+    "stochastic_block": 74.0,
+    "complete": 10.0,
+}
+#: Reading an edge list: Python strings and tuples per line, then label arrays; measured
+#: 590 B per line on 2M lines of 25.5 bytes (``user123,user456,1.0``), fitted as
+#: ``EDGELIST_BYTES_PER_LINE + EDGELIST_BYTES_PER_CHAR * mean line length`` and rounded up.
+EDGELIST_BYTES_PER_LINE = 380.0
+EDGELIST_BYTES_PER_CHAR = 10.0
+#: A step's temporaries per stored entry when everyone talks: 31.5 B measured on a
+#: complete graph of 3,000 consumers (9M entries), rounded up.
+STEP_BYTES_PER_ENTRY = 34.0
+#: Per consumer, besides the state arrays: adopted-neighbour counts (float64), degree
+#: (int32), hub order (int64), the social-proof share (float64) and the opinion rule's
+#: six-column utility matrix (float64) for a market of aware non-adopters.
+MODEL_BYTES_PER_CONSUMER = 8 + 4 + 8 + 8 + 6 * 8
+#: Mesa ``Consumer`` agents with their cells, and the networkx graph Mesa's ``Network``
+#: space is built from: 1.7-1.9 kB per consumer measured at 10k and 50k consumers with 8
+#: entries each, split as below (rounded up).
+AGENT_BYTES_PER_CONSUMER = 1400.0
+AGENT_BYTES_PER_ENTRY = 130.0
+#: A row of the per-step results table (about 45 numeric columns), with the copies made
+#: while concatenating and writing it.
+RESULT_BYTES_PER_ROW = 45 * 8 * 4
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Bytes a run needs at its peak, with the parts the message explains."""
+
+    consumers: int
+    entries: int  # stored adjacency entries (2 x undirected edges)
+    market: int  # one market at its peak (graph build or steady state + step, + agents)
+    processes: int  # processes holding a market at once
+    interpreters: int  # interpreter bytes over all processes
+    results: int  # the results table
+
+    @property
+    def total(self) -> int:
+        return self.processes * self.market + self.interpreters + self.results
+
+
+def stored_entries(cfg: Config) -> int:
+    """Expected stored adjacency entries (2 x undirected edges) of a generated network."""
+    net, n = cfg.network, cfg.consumers
+    if net.kind == "barabasi_albert":
+        return 2 * net.m * max(n - net.m, 0)
+    if net.kind == "watts_strogatz":
+        return 2 * (net.k // 2) * n
+    if net.kind == "erdos_renyi":
+        return math.ceil(min(net.mean_degree, n - 1) * n)
+    if net.kind == "stochastic_block":
+        return math.ceil((net.mean_degree_in + net.mean_degree_out) * n)
+    if net.kind == "complete":
+        return n * (n - 1)
+    raise ConfigError(f"network.kind={net.kind!r}: no edge count for this kind")
+
+
+def edgelist_size(path: str) -> tuple[int, int]:
+    """``(lines, bytes)`` of an edge-list file, read in 16 MiB chunks; ``(0, 0)`` if it
+    cannot be read (the loader then reports the file's problem)."""
+    lines = size = 0
+    last = b"\n"
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(16 * MB):
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+                last = chunk[-1:]
+    except OSError:
+        return 0, 0
+    return lines + (last != b"\n"), size
+
+
+def state_bytes_per_consumer() -> int:
+    """Bytes of the consumer state arrays per consumer, from their declared dtypes."""
+    from wommsim.state import STATE_VARS
+
+    return sum(np.dtype(var.dtype).itemsize for var in STATE_VARS.values())
+
+
+def _wants_agents(cfg: Config, consumers: int, entries: int) -> bool:
+    from wommsim.model import AUTO_AGENTS_MAX_CONSUMERS, AUTO_AGENTS_MAX_EDGES
+
+    if cfg.agents == "auto":
+        return consumers <= AUTO_AGENTS_MAX_CONSUMERS and entries // 2 <= AUTO_AGENTS_MAX_EDGES
+    return cfg.agents == "on"
+
+
+def market_bytes(cfg: Config) -> tuple[int, int, int]:
+    """``(consumers, stored entries, peak bytes)`` of one market of this configuration.
+
+    For an edge list the file decides: one undirected edge per line, and as many consumers
+    as lines (a mean degree of 2; denser files have fewer).
+    """
+    if cfg.network.kind == "edgelist":
+        lines, size = edgelist_size(cfg.network.path)
+        n, entries = lines, 2 * lines
+        build = lines * (EDGELIST_BYTES_PER_LINE
+                         + EDGELIST_BYTES_PER_CHAR * (size / lines if lines else 0))
+    else:
+        n, entries = cfg.consumers, stored_entries(cfg)
+        build = GRAPH_BUILD_BYTES_PER_ENTRY[cfg.network.kind] * entries
+    index = 4 if entries < 2**31 and n < 2**31 else 8
+    graph = entries * (index + 4) + (n + 1) * index
+    held = (graph + n * (state_bytes_per_consumer() + MODEL_BYTES_PER_CONSUMER)
+            + STEP_BYTES_PER_ENTRY * entries)
+    peak = max(build + 16 * n, held)
+    if _wants_agents(cfg, n, entries):
+        peak += AGENT_BYTES_PER_CONSUMER * n + AGENT_BYTES_PER_ENTRY * entries
+    return n, entries, int(peak)
+
+
+def estimate(configs: list[Config], workers: int) -> Estimate:
+    """The peak memory of running ``configs`` (one per arm) on ``workers`` processes.
+
+    The largest arm's market is assumed on every worker at once; the main process holds
+    its interpreter and, with more than one worker, no market (it pre-flights the network
+    before the workers start, which the single-process peak covers).
+    """
+    markets = [market_bytes(c) for c in configs]
+    n, entries, market = max(markets, key=lambda m: m[2])
+    tasks = sum(c.replicates for c in configs)
+    rows = tasks * (max(c.steps for c in configs) + 1)
+    processes = workers + (1 if workers > 1 else 0)
+    return Estimate(consumers=n, entries=entries, market=market, processes=workers,
+                    interpreters=processes * INTERPRETER_BYTES,
+                    results=rows * RESULT_BYTES_PER_ROW)
+
+
+# -- what is available ------------------------------------------------------------------------
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max" (no limit) -> None
+
+
+def _meminfo_available(meminfo: Path) -> int | None:
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_headroom(root: Path, self_cgroup: Path) -> int | None:
+    """Limit minus usage of the tightest cgroup (v2, else v1) holding this process."""
+    try:
+        lines = self_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    best: int | None = None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # cgroup v2: memory.max / memory.current up the tree
+            node = root / path.lstrip("/")
+            while True:
+                limit = _read_int(node / "memory.max")
+                used = _read_int(node / "memory.current")
+                if limit is not None:
+                    room = limit - (used or 0)
+                    best = room if best is None else min(best, room)
+                if node == root or root not in node.parents:
+                    break
+                node = node.parent
+        elif "memory" in controllers.split(","):  # cgroup v1
+            node = root / "memory" / path.lstrip("/")
+            limit = _read_int(node / "memory.limit_in_bytes")
+            used = _read_int(node / "memory.usage_in_bytes")
+            if limit is not None and limit < 2**60:  # v1 says "no limit" with a huge number
+                room = limit - (used or 0)
+                best = room if best is None else min(best, room)
+    return best
+
+
+def available_bytes(meminfo: Path = Path("/proc/meminfo"),
+                    cgroup_root: Path = Path("/sys/fs/cgroup"),
+                    self_cgroup: Path = Path("/proc/self/cgroup")) -> tuple[int | None, str]:
+    """``(bytes, where from)`` of memory this process can still use; ``None`` if unknown."""
+    found = _meminfo_available(meminfo)
+    source = "MemAvailable in /proc/meminfo"
+    if found is None:
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+            source = "available physical pages (sysconf)"
+        except (ValueError, OSError, AttributeError):
+            found = None
+    headroom = _cgroup_headroom(cgroup_root, self_cgroup)
+    if headroom is not None and (found is None or headroom < found):
+        found, source = max(headroom, 0), "the cgroup's memory limit minus its usage"
+    return found, source
+
+
+def _size(value: float) -> str:
+    return f"{value / GB:.1f} GB" if value >= GB else f"{value / MB:.0f} MB"
+
+
+def check_memory(configs: list[Config], workers: int) -> Estimate:
+    """Raise :class:`ConfigError` if the run will not fit in memory (unless ``force_memory``).
+
+    The message gives the estimate, what is available and how to proceed.
+    """
+    need = estimate(configs, workers)
+    have, source = available_bytes()
+    log.debug("memory: need about %s (%d x %s per market), available %s", _size(need.total),
+              need.processes, _size(need.market), "unknown" if have is None else _size(have))
+    if have is None:
+        log.info("memory: available memory unknown on this system; not checked")
+        return need
+    if need.total <= have:
+        return need
+    if any(c.force_memory for c in configs):
+        log.warning("memory: this run needs about %s but only %s is available (%s); "
+                    "running anyway (force_memory=true)", _size(need.total), _size(have),
+                    source)
+        return need
+    first = configs[0]
+    holders = (f"{need.processes} parallel processes (jobs={first.jobs}) each hold"
+               if need.processes > 1 else "one process holds")
+    fewer = "fewer consumers or jobs=1" if need.processes > 1 else "fewer consumers"
+    raise ConfigError(
+        f"consumers={need.consumers}: this run needs about {_size(need.total)} of memory "
+        f"but only {_size(have)} is available ({source}): {holders} a market of "
+        f"{need.consumers:,} consumers on a {first.network.kind} network with "
+        f"{need.entries // 2:,} edges ({_size(need.market)} each), plus "
+        f"{_size(need.interpreters)} for the Python processes. Use {fewer}, or set "
+        f"force_memory=true to run anyway.")

@@ -1,0 +1,268 @@
+"""Faults: a run stopped by a signal, or unable to write, never leaves results that look
+complete, says so in one line, and exits non-zero; a re-run then completes.
+
+Each signal test waits for an observable state (a log line, a marker file written by a
+blocking stand-in for a writer) before signalling: no sleeps stand in for timing.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import small_config
+from tests.integration.test_cli import _alive as alive
+from tests.integration.test_cli import _children as children
+from wommsim import faults, runner
+
+RESULTS = runner.RESULT_FILES
+PARTIAL = re.compile(r"^\..+\.partial-\d+$")
+WAIT_S = 300  # generous upper bound for slow shared machines; polling ends far earlier
+
+
+def default_signals() -> None:
+    """In the child before exec: SIGINT and SIGTERM as a terminal gives them (a test runner
+    started in the background inherits SIGINT ignored, which wommsim would keep)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def wait_for(predicate, what: str, proc: subprocess.Popen, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended (status {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def signal_when(proc: subprocess.Popen, ready, what: str, sig: signal.Signals,
+                before=lambda: None) -> tuple[str, object]:
+    """Wait until ``ready()``, call ``before()``, send ``sig``; the stderr and what
+    ``before`` returned. The process never outlives the test."""
+    try:
+        wait_for(ready, what, proc)
+        seen = before()
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=WAIT_S)
+        return stderr, seen
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def assert_nothing_looks_complete(out: Path, partials_allowed: bool = False) -> None:
+    assert manifest(out)["completed"] is False
+    for name in RESULTS:
+        assert not (out / name).exists(), name
+    leftovers = [p.name for p in out.iterdir() if p.name not in
+                 ("manifest.json", ".hydra", "__main__.log", "-c.log")]
+    if partials_allowed:  # SIGKILL: temporaries may stay, but only under a partial name
+        assert all(PARTIAL.match(name) for name in leftovers), leftovers
+    else:
+        assert leftovers == [], leftovers
+
+
+def assert_one_line_message(proc_stderr: str, *fragments: str) -> None:
+    lines = [line for line in proc_stderr.splitlines() if line.startswith("wommsim:")]
+    assert len(lines) == 1, proc_stderr
+    for fragment in fragments:
+        assert fragment in lines[0], proc_stderr
+    assert "Traceback" not in proc_stderr
+
+
+# -- a signal while simulating ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=lambda s: s.name)
+def test_signal_while_simulating(tmp_path, sig):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
+         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_signals)
+    log = out / "__main__.log"
+    stderr, workers = signal_when(proc, lambda: log.is_file() and "runs done" in log.read_text(),
+                                  "the first progress line", sig,
+                                  before=lambda: children(proc.pid))
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        assert_nothing_looks_complete(out, partials_allowed=True)
+    else:
+        assert proc.returncode == 128 + sig
+        assert_one_line_message(stderr, f"interrupted by {sig.name}", str(out),
+                                "completed: false")
+        assert_nothing_looks_complete(out)
+    deadline = time.monotonic() + 30  # workers die with the run (PDEATHSIG / terminate)
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(alive(pid) for pid in workers)
+
+
+# -- a signal while writing results -----------------------------------------------------------
+
+#: Runs the CLI with ``DataFrame.to_csv`` blocking (after writing half a file) when it
+#: writes ``summary.csv``, and a marker file saying so: the run is then mid-way through
+#: writing its results, with the time series already written.
+BLOCKING_WRITER = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    import pandas as pd
+
+    original = pd.DataFrame.to_csv
+
+    def to_csv(self, path=None, *args, **kwargs):
+        if path is not None and ".summary.csv.partial-" in str(path):
+            Path(path).write_text("arm,final_adoption_mean\\nhalf")
+            Path(os.environ["WOMMSIM_TEST_MARKER"]).touch()
+            time.sleep(3600)
+        return original(self, path, *args, **kwargs)
+
+    pd.DataFrame.to_csv = to_csv
+    sys.argv = ["wommsim", *sys.argv[1:]]
+    from wommsim.__main__ import main
+    main()
+""")
+
+SMALL_RUN = ("consumers=300", "steps=5", "replicates=2", "jobs=1")
+
+
+def run_blocked_in_writing(tmp_path: Path, out: Path, sig: signal.Signals):
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BLOCKING_WRITER, *SMALL_RUN, f"hydra.run.dir={out}"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "WOMMSIM_TEST_MARKER": str(marker)}, preexec_fn=default_signals)
+    def staged_with_timeseries() -> bool:
+        staged = [p for p in out.iterdir() if p.name.startswith(".results.partial-")]
+        return len(staged) == 1 and (staged[0] / "timeseries.parquet").is_file()
+
+    stderr, staged = signal_when(proc, marker.exists, "the run to block while writing "
+                                 "summary.csv", sig, before=staged_with_timeseries)
+    assert staged  # the time series was written (staged) when the signal came
+    return proc, stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_interrupt_while_writing_removes_every_result(tmp_path, sig):
+    out = tmp_path / "run"
+    proc, stderr = run_blocked_in_writing(tmp_path, out, sig)
+    assert proc.returncode == 128 + sig
+    assert_one_line_message(stderr, f"interrupted by {sig.name}")
+    assert_nothing_looks_complete(out)
+
+
+def test_sigkill_while_writing_leaves_only_partial_files_and_a_rerun_completes(tmp_path):
+    out = tmp_path / "run"
+    proc, _ = run_blocked_in_writing(tmp_path, out, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL
+    assert_nothing_looks_complete(out, partials_allowed=True)
+    assert any(p.name.startswith(".results.partial-") for p in out.iterdir())
+
+    rerun = subprocess.run([sys.executable, "-m", "wommsim", *SMALL_RUN,
+                            f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert manifest(out)["completed"] is True
+    for name in RESULTS:
+        assert (out / name).exists(), name
+    assert not [p.name for p in out.iterdir() if PARTIAL.match(p.name)]
+
+
+# -- cannot write ---------------------------------------------------------------------------
+
+def test_output_folder_under_a_file_fails_clearly(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    proc = subprocess.run([sys.executable, "-m", "wommsim", *SMALL_RUN,
+                           f"hydra.run.dir={blocker}/run"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == faults.EXIT_OS_ERROR
+    assert_one_line_message(proc.stderr, str(blocker), "Not a directory")
+    assert blocker.read_text() == "not a folder\n"
+
+
+def test_an_unwritable_manifest_fails_clearly(tmp_path):
+    # The results folder exists, but manifest.json cannot be put in place (a folder is in
+    # the way): the run's first write fails with an OSError, as a full disk would.
+    out = tmp_path / "run"
+    (out / "manifest.json" / "in-the-way").mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-m", "wommsim", *SMALL_RUN,
+                           f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == faults.EXIT_OS_ERROR
+    assert_one_line_message(proc.stderr, "manifest.json", "holds no results")
+    for name in RESULTS:
+        assert not (out / name).exists(), name
+    assert not [p.name for p in out.iterdir() if PARTIAL.match(p.name)]
+
+
+def test_disk_full_while_writing_leaves_the_run_incomplete(tmp_path, monkeypatch):
+    def no_space(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half")  # a partial file, as a full disk leaves
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    out = tmp_path / "run"
+    cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
+    with pytest.raises(OSError) as info:
+        runner.run(cfg, out)
+    assert info.value.errno == errno.ENOSPC
+    assert manifest(out)["completed"] is False
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+    message = faults.describe_os_error(info.value)
+    assert "timeseries.parquet" in message and "the disk is full" in message
+
+
+def test_disk_full_at_the_command_line(tmp_path):
+    script = textwrap.dedent("""
+        import errno, os, sys
+        import pandas as pd
+
+        def no_space(self, path, *args, **kwargs):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+        pd.DataFrame.to_parquet = no_space
+        sys.argv = ["wommsim", *sys.argv[1:]]
+        from wommsim.__main__ import main
+        main()
+    """)
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", script, *SMALL_RUN, f"hydra.run.dir={out}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == faults.EXIT_OS_ERROR
+    assert_one_line_message(proc.stderr, "timeseries.parquet", "No space left on device",
+                            "the disk is full")
+    assert_nothing_looks_complete(out)
+
+
+# -- the helpers, in process ----------------------------------------------------------------
+
+def test_discard_keeps_an_earlier_complete_run(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"completed": True}))
+    (tmp_path / "summary.csv").write_text("arm\nx\n")
+    (tmp_path / ".summary.csv.partial-1").write_text("ar")
+    removed = faults.discard_results(tmp_path)
+    assert removed == [tmp_path / ".summary.csv.partial-1"]
+    assert (tmp_path / "summary.csv").exists()
+    (tmp_path / "manifest.json").write_text(json.dumps({"completed": False}))
+    assert faults.discard_results(tmp_path) == [tmp_path / "summary.csv"]
