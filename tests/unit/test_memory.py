@@ -72,15 +72,17 @@ def test_estimate_grows_with_consumers_jobs_and_agents():
 def test_estimate_covers_a_measured_run():
     # Peak resident memory of building a 1,000,000-consumer market and stepping it, over
     # the interpreter's resident memory (in a fresh process): the estimate must cover it
-    # without being far above (within 35%). At this size the arrays are above glibc's
-    # largest mmap threshold (32 MB), so the peak is the arrays', not heap fragmentation's:
-    # at 200,000 consumers repeated runs under the test suite ranged 104-372 MB.
+    # without being far above (within 35%). The peak is VmHWM: ru_maxrss survives exec, so
+    # a child of a large pytest process would report the parent's size.
     code = textwrap.dedent("""
-        import json, os, resource
+        import json, os
         from wommsim.compose import compose
         from wommsim.model import WommModel
         import pandas  # noqa: F401 (imported before the baseline, as in a run)
-        rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        def rss():  # this process image's peak: ru_maxrss would keep the forking parent's
+            with open("/proc/self/status") as status:
+                line = next(x for x in status if x.startswith("VmHWM:"))
+            return int(line.split()[1]) * 1024
         cfg = compose(["consumers=1000000", "agents=off", "steps=3"])
         with open("/proc/self/statm") as statm:  # resident now (the peak may be higher)
             base = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
