@@ -90,7 +90,8 @@ def format_targets(rows: list[dict]) -> str:
 
 
 def run_profiles(steps: int) -> list[str]:
-    """profile_step.py for both model rows at 1M; its printed breakdowns."""
+    """profile_step.py for both model rows at 1M (``steps`` profiled after a warm-up step);
+    its printed breakdowns."""
     texts = []
     for config in bench_model.CONFIGS:
         out = HERE / "results" / f"profile-{config}-1m.txt"
@@ -156,7 +157,7 @@ def main() -> None:
               f"{experiment['seconds']:.1f} s", flush=True)
 
     if "profile" in parts:
-        for text in run_profiles(5 if quick else 20):
+        for text in run_profiles(max(steps - 1, 1)):  # after one warm-up step
             print("\n" + text)
 
     goals = targets(rows, experiment, steps)

@@ -87,6 +87,8 @@ def plot(rows: list[dict], path: Path, title: str, degree_size: int) -> None:
                         label=f"{'model (opinion)' if name == 'opinion' else name}, {sweep}")
                 if key == "ms_per_step_mean" and name == "opinion":
                     for x, y, r in pts:
+                        if sweep == "degree" and r["m"] == 4:
+                            continue  # labelled with the population sweep
                         text = (f"{r['consumers']:,.0f}" if sweep == "population"
                                 else f"m={r['m']}")
                         ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, -10),
