@@ -7,13 +7,13 @@ Usage::
 
 Reports the wall-clock seconds (interpreter start-up, composing, every replicate of every
 arm on all cores (``jobs=0``), analysis, figures and the report) and the peak resident memory
-of the largest process (``ru_maxrss`` of the children).
+of its largest process (``ru_maxrss`` from ``os.wait4``).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,15 +27,19 @@ def time_experiment(name: str = "ads_vs_wom", overrides: tuple[str, ...] = ()) -
         cmd = [sys.executable, "-m", "wommsim", f"+experiment={name}", *overrides,
                f"hydra.run.dir={tmp}"]
         print(f"  running: {' '.join(cmd[1:-1])}", file=sys.stderr, flush=True)
+        log = Path(tmp) / "stderr.txt"
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        with log.open("w") as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            # wait4: this run's own resource use (its largest process, workers included).
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"experiment {name} failed (exit {done.returncode}):\n{done.stderr}")
-        outputs = sorted(p.name for p in Path(tmp).iterdir())
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            sys.exit(f"experiment {name} failed (exit {code}):\n{log.read_text()}")
+        outputs = sorted(p.name for p in Path(tmp).iterdir() if p != log)
     return {"experiment": name, "overrides": list(overrides), "seconds": seconds,
-            "peak_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "outputs": outputs}
+            "peak_process_rss_mb": usage.ru_maxrss / 1024, "outputs": outputs}
 
 
 def main() -> None:
@@ -45,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     result = time_experiment(args.experiment, tuple(args.overrides))
     print(f"{result['experiment']}: {result['seconds']:.1f} s, "
-          f"peak {result['peak_child_rss_mb']:.0f} MB per process")
+          f"largest process peak {result['peak_process_rss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ Parts (default: model huge scaling experiment; ``profile`` only when asked):
 * ``profile``: ``profile_step.py`` for both model rows at 1,000,000 consumers.
 
 Prints every table, then the targets with PASS / MISS (``-``: not measured in this run),
-and writes ``results/suite.json`` (``suite-quick.json`` with ``--quick``), atomically.
+and writes ``results/suite.json`` atomically (``suite-quick.json`` with ``--quick``;
+``suite-PART-....json`` when only some parts run; ``scaling.json`` and ``scaling.png``).
 Every measurement runs in its own subprocess. Wall times depend on what else runs on the
 machine: run it on an otherwise idle machine for figures of record.
 """
@@ -119,7 +120,11 @@ def main() -> None:
     steps = args.steps or (bench_model.QUICK_STEPS if quick else bench_model.DEFAULT_STEPS)
     if steps < 1:
         parser.error("--steps must be positive")
-    out = args.out or HERE / "results" / ("suite-quick.json" if quick else "suite.json")
+    if args.out:
+        out = args.out
+    else:  # a run of some parts only does not overwrite the full suite's record
+        some = "" if set(parts) == set(DEFAULT_PARTS) else "-" + "-".join(parts)
+        out = HERE / "results" / f"suite{some}{'-quick' if quick else ''}.json"
     info = bench_model.machine_info()
     print(f"{info['date']}  {info['cpu']}  ({info['cores']} cores, "
           f"{info['memory_gb']:.0f} GB)  load {info['load_average_at_start']}  "
@@ -146,7 +151,8 @@ def main() -> None:
         pts = scaling.points(scaling.QUICK_SIZES if quick else scaling.SIZES,
                              scaling.QUICK_DEGREES if quick else scaling.DEGREES, degree_size)
         scaling_rows = scaling.run_scaling(pts, steps, reuse=rows)
-        scaling.write(scaling_rows, out.with_name(out.name.replace("suite", "scaling")),
+        scaling.write(scaling_rows,
+                      HERE / "results" / ("scaling-quick.json" if quick else "scaling.json"),
                       steps, info, degree_size)
 
     experiment = None
