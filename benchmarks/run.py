@@ -41,7 +41,7 @@ PARTS = ("model", "huge", "scaling", "experiment", "profile")
 DEFAULT_PARTS = ("model", "huge", "scaling", "experiment")
 HUGE = 10_000_000
 TARGET_SIZE = 1_000_000
-GB = 1024.0  # MB per GB (ru_maxrss is in KiB, reported here in MiB)
+MIB_PER_GB = 1e9 / 2**20  # peak_rss_mb is in MiB (ru_maxrss KiB / 1024); targets in GB
 
 
 def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]:
@@ -62,7 +62,7 @@ def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]
                 "verdict": verdict, "note": note}
 
     built = opinion["graph_build_s"] + opinion["state_build_s"] if opinion else None
-    peaks = [r["peak_rss_mb"] / GB for r in (opinion, bass) if r] if full_run else []
+    peaks = [r["peak_rss_mb"] / MIB_PER_GB for r in (opinion, bass) if r] if full_run else []
     return [
         entry("full model (opinion) ms/step at 1M / reference kernel", 10.0, ratio(opinion),
               "x", "aim 5x"),
@@ -72,7 +72,7 @@ def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]
         entry(f"peak memory of a {bench_model.DEFAULT_STEPS}-step run at 1M", 3.0,
               max(peaks) if peaks else None, "GB", "largest of the opinion and bass rows"),
         entry(f"10M consumers: build + {bench_model.DEFAULT_STEPS} steps, peak memory", 24.0,
-              huge["peak_rss_mb"] / GB if huge and full_run else None, "GB",
+              huge["peak_rss_mb"] / MIB_PER_GB if huge and full_run else None, "GB",
               (f"graph {huge['graph_build_s']:.1f} s, state {huge['state_build_s']:.1f} s, "
                f"{huge['ms_per_step_mean']:.0f} ms/step") if huge else ""),
         entry("python -m wommsim +experiment=ads_vs_wom at its defaults", 60.0,
