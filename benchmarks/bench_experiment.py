@@ -20,9 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_model import BenchmarkError
+
 
 def time_experiment(name: str = "ads_vs_wom", overrides: tuple[str, ...] = ()) -> dict:
-    """Run the experiment once; seconds, peak MB and the command (exits on failure)."""
+    """Run the experiment once: seconds, peak MB, the files it wrote. Raises
+    BenchmarkError if it fails."""
     with tempfile.TemporaryDirectory(prefix="wommsim-bench-") as tmp:
         cmd = [sys.executable, "-m", "wommsim", f"+experiment={name}", *overrides,
                f"hydra.run.dir={tmp}"]
@@ -36,7 +39,8 @@ def time_experiment(name: str = "ads_vs_wom", overrides: tuple[str, ...] = ()) -
         seconds = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         if code != 0:
-            sys.exit(f"experiment {name} failed (exit {code}):\n{log.read_text()}")
+            raise BenchmarkError(f"experiment {name} failed (exit {code}):\n"
+                                 f"{log.read_text()[-4000:]}")
         outputs = sorted(p.name for p in Path(tmp).iterdir() if p != log)
     return {"experiment": name, "overrides": list(overrides), "seconds": seconds,
             "peak_process_rss_mb": usage.ru_maxrss / 1024, "outputs": outputs}
@@ -47,7 +51,10 @@ def main() -> None:
     parser.add_argument("--experiment", default="ads_vs_wom", help="name in configs/experiment")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides (default: none)")
     args = parser.parse_args()
-    result = time_experiment(args.experiment, tuple(args.overrides))
+    try:
+        result = time_experiment(args.experiment, tuple(args.overrides))
+    except BenchmarkError as err:
+        sys.exit(str(err))
     print(f"{result['experiment']}: {result['seconds']:.1f} s, "
           f"largest process peak {result['peak_process_rss_mb']:.0f} MB")
 

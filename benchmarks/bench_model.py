@@ -174,16 +174,21 @@ def measure(consumers: int, child: str, steps: int, m: int) -> list[dict]:
     return measure_baselines(consumers, child, steps, m)
 
 
+class BenchmarkError(RuntimeError):
+    """A measurement's subprocess failed; the message names it and holds its stderr."""
+
+
 def run_child(consumers: int, child: str, steps: int, m: int = 4) -> list[dict]:
-    """Measure in a fresh interpreter; the child prints its rows as one JSON line."""
+    """Measure in a fresh interpreter; the child prints its rows as one JSON line.
+    Raises BenchmarkError if the child fails (e.g. exit -9: killed, out of memory)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", child,
            "--sizes", str(consumers), "--steps", str(steps), "--m", str(m)]
     print(f"  running: {child} at {consumers:,} consumers (m={m}, {steps} steps)",
           file=sys.stderr, flush=True)
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"benchmark of {child} at {consumers:,} consumers (m={m}) failed "
-                 f"(exit {done.returncode}):\n{done.stderr}")
+        raise BenchmarkError(f"benchmark of {child} at {consumers:,} consumers (m={m}) failed "
+                             f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -290,13 +295,26 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def run_sizes(sizes, steps: int, m: int = 4, mesa_max: int = 100_000,
-              bass_max: int = 1_000_000) -> list[dict]:
-    """Every row at every size, each child in its own subprocess."""
-    rows = []
-    for consumers in sizes:
-        for child in children_for(consumers, mesa_max, bass_max):
-            rows.extend(run_child(consumers, child, steps, m))
-    return rows
+              bass_max: int = 1_000_000, failures: list[str] | None = None) -> list[dict]:
+    """Every row at every size, each child in its own subprocess. A failed child is
+    reported on stderr and appended to ``failures`` (the others still run); without a
+    ``failures`` list the error is raised."""
+    return [row for consumers in sizes
+            for child in children_for(consumers, mesa_max, bass_max)
+            for row in run_guarded(consumers, child, steps, m, failures)]
+
+
+def run_guarded(consumers: int, child: str, steps: int, m: int,
+                failures: list[str] | None) -> list[dict]:
+    """run_child; if it fails and ``failures`` is a list, report, record and return []."""
+    try:
+        return run_child(consumers, child, steps, m)
+    except BenchmarkError as err:
+        if failures is None:
+            raise
+        print(f"  FAILED: {err}", file=sys.stderr, flush=True)
+        failures.append(str(err).splitlines()[0])
+        return []
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -333,7 +351,10 @@ def main() -> None:
 
     out = args.out or HERE / "results" / ("model-quick.json" if args.quick else "model.json")
     info = machine_info()
-    rows = run_sizes(sizes, steps, args.m, args.mesa_max, args.bass_max)
+    try:
+        rows = run_sizes(sizes, steps, args.m, args.mesa_max, args.bass_max)
+    except BenchmarkError as err:
+        sys.exit(str(err))
     ratios = add_ratios(rows)
     print(f"{info['date']}  {info['cpu']}  ({info['cores']} cores)  Python {info['python']}  "
           f"NumPy {info['numpy']}  SciPy {info['scipy']}  Mesa {info['mesa']}")

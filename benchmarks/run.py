@@ -4,7 +4,7 @@ consumers, the scaling curve, the ads_vs_wom experiment, and the issue's targets
 Usage::
 
     .venv/bin/python benchmarks/run.py            # everything (about 15-25 min on 2 cores)
-    .venv/bin/python benchmarks/run.py --quick    # smoke run (about 1-2 min)
+    .venv/bin/python benchmarks/run.py --quick    # smoke run (1-2 min)
     .venv/bin/python benchmarks/run.py --parts model experiment   # some parts only
 
 Parts (default: model huge scaling experiment; ``profile`` only when asked):
@@ -21,8 +21,9 @@ Parts (default: model huge scaling experiment; ``profile`` only when asked):
 Prints every table, then the targets with PASS / MISS (``-``: not measured in this run),
 and writes ``results/suite.json`` atomically (``suite-quick.json`` with ``--quick``;
 ``suite-PART-....json`` when only some parts run; ``scaling.json`` and ``scaling.png``).
-Every measurement runs in its own subprocess. Wall times depend on what else runs on the
-machine: run it on an otherwise idle machine for figures of record.
+Every measurement runs in its own subprocess; one that fails is reported and listed under
+``failures``, the rest still run, and the exit status is then 1. Wall times depend on what
+else runs on the machine: run it on an otherwise idle machine for figures of record.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def run_profiles(steps: int) -> list[str]:
               flush=True)
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
         if done.returncode != 0:
-            sys.exit(f"profile of {config} failed (exit {done.returncode}):\n{done.stderr}")
+            raise bench_model.BenchmarkError(f"profile of {config} failed "
+                                             f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
         texts.append(done.stdout)
     return texts
 
@@ -132,11 +134,13 @@ def main() -> None:
           f"Mesa {info['mesa']}  commit {info['git_commit']}", flush=True)
 
     rows: list[dict] = []
+    failures: list[str] = []  # a failed measurement is reported; the others still run
     if "model" in parts:
         sizes = bench_model.QUICK_SIZES if quick else bench_model.DEFAULT_SIZES
-        rows += bench_model.run_sizes(sizes, steps, 4, args.mesa_max, args.bass_max)
+        rows += bench_model.run_sizes(sizes, steps, 4, args.mesa_max, args.bass_max, failures)
     if "huge" in parts and not quick:
-        rows += bench_model.run_sizes([HUGE], steps, 4, args.mesa_max, args.bass_max)
+        rows += bench_model.run_sizes([HUGE], steps, 4, args.mesa_max, args.bass_max,
+                                      failures)
     ratios = bench_model.add_ratios(rows)
     if rows:
         print(f"\nBarabási–Albert m=4, agents=off, {steps} steps per run, every one timed\n")
@@ -150,7 +154,7 @@ def main() -> None:
         degree_size = scaling.QUICK_DEGREE_SIZE if quick else scaling.DEGREE_SIZE
         pts = scaling.points(scaling.QUICK_SIZES if quick else scaling.SIZES,
                              scaling.QUICK_DEGREES if quick else scaling.DEGREES, degree_size)
-        scaling_rows = scaling.run_scaling(pts, steps, reuse=rows)
+        scaling_rows = scaling.run_scaling(pts, steps, reuse=rows, failures=failures)
         scaling.write(scaling_rows,
                       HERE / "results" / ("scaling-quick.json" if quick else "scaling.json"),
                       steps, info, degree_size)
@@ -158,13 +162,21 @@ def main() -> None:
     experiment = None
     if "experiment" in parts:
         overrides = ("replicates=2", "steps=5") if quick else ()
-        experiment = bench_experiment.time_experiment("ads_vs_wom", overrides)
-        print(f"\nads_vs_wom {' '.join(overrides) or 'at its defaults'}: "
-              f"{experiment['seconds']:.1f} s", flush=True)
+        try:
+            experiment = bench_experiment.time_experiment("ads_vs_wom", overrides)
+            print(f"\nads_vs_wom {' '.join(overrides) or 'at its defaults'}: "
+                  f"{experiment['seconds']:.1f} s", flush=True)
+        except bench_model.BenchmarkError as err:
+            print(f"  FAILED: {err}", file=sys.stderr, flush=True)
+            failures.append(str(err).splitlines()[0])
 
     if "profile" in parts:
-        for text in run_profiles(max(steps - 1, 1)):  # after one warm-up step
-            print("\n" + text)
+        try:
+            for text in run_profiles(max(steps - 1, 1)):  # after one warm-up step
+                print("\n" + text)
+        except bench_model.BenchmarkError as err:
+            print(f"  FAILED: {err}", file=sys.stderr, flush=True)
+            failures.append(str(err).splitlines()[0])
 
     goals = targets(rows, experiment, steps)
     print(f"\ntargets (machine-relative; '-' = not measured in this run"
@@ -174,8 +186,10 @@ def main() -> None:
         "machine": info, "steps": steps, "parts": list(parts), "quick": quick,
         "reference": bench_model.REFERENCE, "results": rows,
         "ratios": {str(n): r for n, r in ratios.items()}, "scaling": scaling_rows,
-        "experiment": experiment, "targets": goals})
+        "experiment": experiment, "targets": goals, "failures": failures})
     print(f"\nwrote {out}")
+    if failures:
+        sys.exit("failed measurements (their rows are missing):\n  " + "\n  ".join(failures))
 
 
 if __name__ == "__main__":

@@ -39,9 +39,11 @@ def points(sizes, degrees, degree_size: int) -> list[tuple[int, int]]:
     return list(dict.fromkeys(pts))
 
 
-def run_scaling(pts, steps: int, reuse: list[dict] = ()) -> list[dict]:
+def run_scaling(pts, steps: int, reuse: list[dict] = (),
+                failures: list[str] | None = None) -> list[dict]:
     """Rows of SERIES at every point; rows already in ``reuse`` (same size, m and step
-    count) are taken from there instead of being measured again."""
+    count) are taken from there instead of being measured again. Failed runs go to
+    ``failures`` when given (else they raise), and the sweep goes on."""
     have = {(r["consumers"], r["m"], r["row"]): r for r in reuse
             if r["steps"] == steps and r["row"] in SERIES}
     rows = []
@@ -51,7 +53,7 @@ def run_scaling(pts, steps: int, reuse: list[dict] = ()) -> list[dict]:
             if all((n, m, name) in have for name in names):
                 rows.extend(have[(n, m, name)] for name in names)
             else:
-                rows.extend(bench_model.run_child(n, child, steps, m))
+                rows.extend(bench_model.run_guarded(n, child, steps, m, failures))
     for r in rows:
         r["stored_edges"] = 2 * r["edges"]
         r["ms_per_million_edges"] = r["ms_per_step_mean"] / (r["stored_edges"] / 1e6)
@@ -125,7 +127,10 @@ def main() -> None:
                  args.degrees or (QUICK_DEGREES if quick else DEGREES), degree_size)
     steps = args.steps or (bench_model.QUICK_STEPS if quick else bench_model.DEFAULT_STEPS)
     out = args.out or HERE / "results" / ("scaling-quick.json" if quick else "scaling.json")
-    rows = run_scaling(pts, steps)
+    try:
+        rows = run_scaling(pts, steps)
+    except bench_model.BenchmarkError as err:
+        sys.exit(str(err))
     write(rows, out, steps, bench_model.machine_info(), degree_size)
 
 
