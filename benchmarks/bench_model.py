@@ -1,21 +1,27 @@
-"""Benchmark WommModel: graph build, state build, time per step and peak memory by size.
+"""Benchmark WommModel against bare kernels and per-agent Mesa: build time, time per step,
+peak memory, by population size.
 
 Usage::
 
-    python benchmarks/bench_model.py [--sizes 10000 100000 1000000] [--steps 20]
+    python benchmarks/bench_model.py [--sizes 10000 100000 1000000] [--steps 52] [--m 4]
+                                     [--mesa-max 100000] [--bass-max 1000000]
                                      [--out benchmarks/results/model.json] [--quick]
 
-Each (size, configuration) runs in its own fresh Python subprocess, so the peak resident
-memory reported is that run's alone. Two configurations per size, both headless
-(``agents=off``) on a Barabási–Albert network with m = 4 and every mechanism enabled:
+Every row runs in its own fresh Python subprocess, so the peak resident memory reported is
+that run's alone. All rows of one size use the same graph: a Barabási–Albert network with
+m = 4 built by ``wommsim.network.build_network`` from seed 42, replicate 0. The rows:
 
-* ``opinion``: the default strategy (conversation_led) and the ``opinion`` decision rule;
-* ``bass``: ``strategy=none`` (no brand spending, so the levers do nothing) and the ``bass``
-  rule: the lightest configuration per consumer, though its market fills fastest.
+* ``opinion``: the full model, headless (``agents=off``), every mechanism on, the default
+  strategy (conversation_led) and the ``opinion`` decision rule;
+* ``bass``: the same with ``strategy=none`` and ``decision=bass`` (same work as SI);
+* ``ref: sparse pass`` and ``ref: skip settled``: the bare NumPy/SciPy Bass kernels of
+  ``kernels.py`` (same p, q and initial adoption share as ``bass``), in one subprocess;
+* ``mesa per-agent``: the per-agent Mesa Bass model of ``kernels.py`` (up to ``--mesa-max``).
 
-Timed: building the graph, building the model on that prebuilt graph (``graph=``), then
-one untimed warm-up step followed by ``--steps`` timed steps. Step time grows as the market
-fills (more aware and adopted consumers talk), so the share adopted at the end is reported.
+Timed: building the graph, building the state on it (the model on the prebuilt graph,
+``graph=``; for the baselines, their own set-up), then ``--steps`` steps, every one timed
+(the mean is the run's stepping time / steps). Step time changes as the market fills, so
+the share adopted at the end is reported.
 """
 
 from __future__ import annotations
@@ -35,27 +41,34 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
+DEFAULT_STEPS = 52  # a year of weekly steps: the run the memory target is about
+QUICK_STEPS = 5
 MECHANISMS = ("advertising", "dialogue", "content", "reviews", "incentives", "wom", "purchase")
-COMMON = ["agents=off", "network=barabasi_albert", "network.m=4",
+COMMON = ["agents=off", "network=barabasi_albert",
           *(f"{name}.enabled=true" for name in MECHANISMS)]
 CONFIGS = {
     "opinion": ["strategy=conversation_led", "decision=opinion"],
     "bass": ["strategy=none", "decision=bass"],
 }
+#: Rows measured by one child process each ("kernels" gives both reference kernels).
+CHILDREN = ("opinion", "bass", "kernels", "mesa")
+#: The reference kernel the ratios divide by.
+REFERENCE = "ref: sparse pass"
+MESA = "mesa per-agent"
 
 # The printed table: (header, JSON key, column width, format spec).
 COLUMNS = (
     ("consumers", "consumers", 11, ","),
-    ("rule", "rule", 9, ""),
-    ("strategy", "strategy", 18, ""),
+    ("row", "row", 18, ""),
     ("graph s", "graph_build_s", 9, ".2f"),
     ("state s", "state_build_s", 9, ".3f"),
-    ("ms/step", "ms_per_step_mean", 9, ".2f"),
+    ("ms/step", "ms_per_step_mean", 10, ".2f"),
     ("min ms", "ms_per_step_min", 9, ".2f"),
     ("max ms", "ms_per_step_max", 9, ".2f"),
     ("agent-steps/s", "agent_steps_per_s", 15, ",.0f"),
     ("peak MB", "peak_rss_mb", 9, ".0f"),
     ("adopted", "adopted_fraction_end", 9, ".1%"),
+    ("x ref", "x_reference", 8, ".2f"),
 )
 
 
@@ -64,61 +77,150 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(consumers: int, config: str, steps: int) -> dict:
-    """Run one configuration at one size in this process and return its measurements."""
+def config_for(consumers: int, config: str, m: int):
+    """The composed wommsim Config of one row (``config`` in CONFIGS)."""
     from wommsim.compose import compose
-    from wommsim.model import WommModel
-    from wommsim.network import build_network
-    from wommsim.rng import Streams
 
-    cfg = compose([f"consumers={consumers}", *COMMON, *CONFIGS[config]])
-    rss_before = peak_rss_mb()
+    return compose([f"consumers={consumers}", f"network.m={m}", *COMMON, *CONFIGS[config]])
 
-    start = time.perf_counter()
-    graph = build_network(cfg.network, cfg.consumers, Streams(cfg.seed, 0).network)
-    graph_s = time.perf_counter() - start
 
-    start = time.perf_counter()
-    model = WommModel(cfg, replicate=0, graph=graph)
-    state_s = time.perf_counter() - start
-
-    model.step()  # warm-up, not timed
+def timed_steps(step, steps: int) -> list[float]:
+    """Call ``step()`` ``steps`` times; the seconds each call took."""
     times = []
     for _ in range(steps):
         start = time.perf_counter()
-        model.step()
+        step()
         times.append(time.perf_counter() - start)
+    return times
+
+
+def row_of(name: str, consumers: int, edges: int, graph_s: float, state_s: float,
+           times: list[float], adopted: float, rss_before: float, **extra) -> dict:
+    """One result row from the timings of a run."""
     mean_s = sum(times) / len(times)
     return {
-        "consumers": consumers,
-        "edges": graph.n_edges,
-        "rule": cfg.decision.rule,
-        "strategy": cfg.strategy.name,
-        "steps": steps,
-        "graph_build_s": graph_s,
-        "state_build_s": state_s,
-        "ms_per_step_mean": 1000 * mean_s,
-        "ms_per_step_min": 1000 * min(times),
-        "ms_per_step_max": 1000 * max(times),
-        "agent_steps_per_s": consumers / mean_s,
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_after_imports_mb": rss_before,
-        "adopted_fraction_end": float(model.metrics["adopted_fraction"]),
+        "row": name, "consumers": consumers, "edges": edges, "steps": len(times),
+        "graph_build_s": graph_s, "state_build_s": state_s,
+        "ms_per_step_mean": 1000 * mean_s, "ms_per_step_min": 1000 * min(times),
+        "ms_per_step_max": 1000 * max(times), "agent_steps_per_s": consumers / mean_s,
+        "peak_rss_mb": peak_rss_mb(), "rss_after_imports_mb": rss_before,
+        "adopted_fraction_end": adopted, **extra,
         "ms_per_step": [round(1000 * t, 3) for t in times],
     }
 
 
-def run_child(consumers: int, config: str, steps: int) -> dict:
-    """Measure in a fresh interpreter; the child prints its result as one JSON line."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", config,
-           "--sizes", str(consumers), "--steps", str(steps)]
+def build_graph(cfg):
+    """The market's graph, exactly as WommModel builds it (seed, replicate 0); seconds."""
+    from wommsim.network import build_network
+    from wommsim.rng import Streams
+
+    start = time.perf_counter()
+    graph = build_network(cfg.network, cfg.consumers, Streams(cfg.seed, 0).network)
+    return graph, time.perf_counter() - start
+
+
+def measure_model(consumers: int, config: str, steps: int, m: int) -> list[dict]:
+    """The full model (``config`` in CONFIGS) at one size, in this process."""
+    from wommsim.model import WommModel
+
+    cfg = config_for(consumers, config, m)
+    rss_before = peak_rss_mb()
+    graph, graph_s = build_graph(cfg)
+    start = time.perf_counter()
+    model = WommModel(cfg, replicate=0, graph=graph)
+    state_s = time.perf_counter() - start
+    times = timed_steps(model.step, steps)
+    return [row_of(config, consumers, graph.n_edges, graph_s, state_s, times,
+                   float(model.metrics["adopted_fraction"]), rss_before,
+                   rule=cfg.decision.rule, strategy=cfg.strategy.name, m=m)]
+
+
+def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dict]:
+    """The Bass baselines of kernels.py (``kind``: kernels or mesa) on the model's graph."""
+    import numpy as np
+
+    import kernels
+
+    cfg = config_for(consumers, "bass", m)
+    p, q = cfg.decision.p, cfg.decision.q
+    rss_before = peak_rss_mb()
+    graph, graph_s = build_graph(cfg)
+    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+    rng = np.random.default_rng([cfg.seed, 0])
+    adopted = kernels.initial_adopters(consumers, cfg.consumer.initial_adopted_fraction, rng)
+    makers = ({kernels.SparsePassKernel.name: kernels.SparsePassKernel,
+               kernels.SkipSettledKernel.name: kernels.SkipSettledKernel} if kind == "kernels"
+              else {MESA: None})
+    rows = []
+    for name, maker in makers.items():
+        start = time.perf_counter()
+        if maker is None:
+            run = kernels.MesaBassModel(indptr, indices, adopted, p, q, seed=cfg.seed)
+        else:
+            run = maker(indptr, indices, adopted, p, q, np.random.default_rng([cfg.seed, 1]))
+        state_s = time.perf_counter() - start
+        times = timed_steps(run.step, steps)
+        rows.append(row_of(name, consumers, graph.n_edges, graph_s, state_s, times,
+                           float(run.adopted.mean()), rss_before,
+                           rule="bass", strategy="none", m=m))
+        del run
+    return rows
+
+
+def measure(consumers: int, child: str, steps: int, m: int) -> list[dict]:
+    """One child's rows, measured in this process."""
+    if child in CONFIGS:
+        return measure_model(consumers, child, steps, m)
+    return measure_baselines(consumers, child, steps, m)
+
+
+class BenchmarkError(RuntimeError):
+    """A measurement's subprocess failed; the message names it and holds its stderr."""
+
+
+def run_child(consumers: int, child: str, steps: int, m: int = 4) -> list[dict]:
+    """Measure in a fresh interpreter; the child prints its rows as one JSON line.
+    Raises BenchmarkError if the child fails (e.g. exit -9: killed, out of memory)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", child,
+           "--sizes", str(consumers), "--steps", str(steps), "--m", str(m)]
+    print(f"  running: {child} at {consumers:,} consumers (m={m}, {steps} steps)",
+          file=sys.stderr, flush=True)
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"benchmark of {config} at {consumers:,} consumers failed:\n{done.stderr}")
+        raise BenchmarkError(f"benchmark of {child} at {consumers:,} consumers (m={m}) failed "
+                             f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def children_for(consumers: int, mesa_max: int, bass_max: int) -> list[str]:
+    """Which children run at this size: per-agent Mesa and the bass row only up to a size."""
+    return [child for child in CHILDREN
+            if not (child == "mesa" and consumers > mesa_max)
+            and not (child == "bass" and consumers > bass_max)]
+
+
+def add_ratios(rows: list[dict]) -> dict[int, dict]:
+    """Set each row's ``x_reference`` (its ms/step over the reference kernel's at its size
+    and m) and return the headline ratios per size: opinion/ref, bass/ref, mesa/bass."""
+    by_key = {(r["consumers"], r["m"], r["row"]): r for r in rows}
+    ratios: dict[int, dict] = {}
+    for r in rows:
+        ref = by_key.get((r["consumers"], r["m"], REFERENCE))
+        r["x_reference"] = r["ms_per_step_mean"] / ref["ms_per_step_mean"] if ref else None
+    for (n, m, name), r in by_key.items():
+        if m != 4:
+            continue
+        entry = ratios.setdefault(n, {})
+        if name in CONFIGS and r["x_reference"] is not None:
+            entry[f"{name}_over_reference"] = r["x_reference"]
+        bass = by_key.get((n, m, "bass"))
+        if name == MESA and bass:
+            entry["mesa_over_bass_speedup"] = r["ms_per_step_mean"] / bass["ms_per_step_mean"]
+    return ratios
+
+
 def machine_info() -> dict:
+    import mesa
     import numpy
     import scipy
 
@@ -130,22 +232,50 @@ def machine_info() -> dict:
                 break
     except OSError:
         pass
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        "load_average_at_start": load,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
+        "mesa": mesa.__version__,
+        "git_commit": _git_commit(),
     }
+
+
+def _git_commit() -> str | None:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                          capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
+def _cell(value, width: int, spec: str) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
 def format_table(rows: list[dict]) -> str:
     header = "".join(f"{title:>{width}}" for title, _, width, _ in COLUMNS)
     lines = [header, "-" * len(header)]
-    lines += ["".join(f"{row[key]:>{width}{spec}}" for _, key, width, spec in COLUMNS)
+    lines += ["".join(_cell(row.get(key), width, spec) for _, key, width, spec in COLUMNS)
               for row in rows]
+    return "\n".join(lines)
+
+
+def format_ratios(ratios: dict[int, dict]) -> str:
+    lines = [f"{'consumers':>11}{'opinion/ref':>13}{'bass/ref':>10}{'mesa/bass':>11}"]
+    for n, entry in sorted(ratios.items()):
+        cells = [entry.get(k) for k in ("opinion_over_reference", "bass_over_reference",
+                                         "mesa_over_bass_speedup")]
+        lines.append(f"{n:>11,}" + "".join(_cell(v, w, ".2f")
+                                             for v, w in zip(cells, (13, 10, 11), strict=True)))
     return "\n".join(lines)
 
 
@@ -164,38 +294,76 @@ def write_json(path: Path, data: dict) -> None:
         raise
 
 
+def run_sizes(sizes, steps: int, m: int = 4, mesa_max: int = 100_000,
+              bass_max: int = 1_000_000, failures: list[str] | None = None) -> list[dict]:
+    """Every row at every size, each child in its own subprocess. A failed child is
+    reported on stderr and appended to ``failures`` (the others still run); without a
+    ``failures`` list the error is raised."""
+    return [row for consumers in sizes
+            for child in children_for(consumers, mesa_max, bass_max)
+            for row in run_guarded(consumers, child, steps, m, failures)]
+
+
+def run_guarded(consumers: int, child: str, steps: int, m: int,
+                failures: list[str] | None) -> list[dict]:
+    """run_child; if it fails and ``failures`` is a list, report, record and return []."""
+    try:
+        return run_child(consumers, child, steps, m)
+    except BenchmarkError as err:
+        if failures is None:
+            raise
+        print(f"  FAILED: {err}", file=sys.stderr, flush=True)
+        failures.append(str(err).splitlines()[0])
+        return []
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, help=f"steps per run, every one timed "
+                        f"(default {DEFAULT_STEPS}, {QUICK_STEPS} with --quick)")
+    parser.add_argument("--mesa-max", type=int, default=100_000,
+                        help="largest size with a per-agent Mesa row (default 100000)")
+    parser.add_argument("--bass-max", type=int, default=1_000_000,
+                        help="largest size with a model bass row (default 1000000)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: sizes 10000 and 100000, {QUICK_STEPS} steps")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", help="population sizes "
                         f"(default {' '.join(map(str, DEFAULT_SIZES))})")
-    parser.add_argument("--steps", type=int, help="timed steps after one warm-up (default 20)")
+    parser.add_argument("--m", type=int, default=4,
+                        help="Barabási–Albert edges per new consumer (default 4)")
     parser.add_argument("--out", type=Path, help="JSON results file "
                         "(default benchmarks/results/model.json, model-quick.json with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: sizes 10000 and 100000, 5 steps")
-    parser.add_argument("--child", choices=sorted(CONFIGS), help=argparse.SUPPRESS)
+    add_arguments(parser)
+    parser.add_argument("--child", choices=CHILDREN, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = args.sizes if args.sizes is not None else QUICK_SIZES if args.quick else DEFAULT_SIZES
-    steps = args.steps if args.steps is not None else 5 if args.quick else 20
-    if steps < 1 or min(sizes) < 1:
-        parser.error("--steps and --sizes must be positive")
+    steps = args.steps if args.steps is not None else QUICK_STEPS if args.quick else DEFAULT_STEPS
+    if steps < 1 or min(sizes) < 1 or args.m < 1:
+        parser.error("--steps, --sizes and --m must be positive")
 
     if args.child:  # internal: one measurement, printed as JSON for the parent
-        print(json.dumps(measure(sizes[0], args.child, steps)))
+        sys.path.insert(0, str(HERE))
+        print(json.dumps(measure(sizes[0], args.child, steps, args.m)))
         return
 
     out = args.out or HERE / "results" / ("model-quick.json" if args.quick else "model.json")
     info = machine_info()
-    print(f"{info['date']}  {info['cpu']}  ({info['cores']} cores)  "
-          f"Python {info['python']}  NumPy {info['numpy']}  SciPy {info['scipy']}")
-    print(f"Barabási–Albert m=4, agents=off, {steps} timed steps after 1 warm-up step\n")
-    rows = []
-    for consumers in sizes:
-        for config in CONFIGS:
-            rows.append(run_child(consumers, config, steps))
-            print(f"  done: {config} at {consumers:,} consumers", file=sys.stderr)
+    try:
+        rows = run_sizes(sizes, steps, args.m, args.mesa_max, args.bass_max)
+    except BenchmarkError as err:
+        sys.exit(str(err))
+    ratios = add_ratios(rows)
+    print(f"{info['date']}  {info['cpu']}  ({info['cores']} cores)  Python {info['python']}  "
+          f"NumPy {info['numpy']}  SciPy {info['scipy']}  Mesa {info['mesa']}")
+    print(f"Barabási–Albert m={args.m}, agents=off, {steps} steps, every one timed\n")
     print(format_table(rows))
-    write_json(out, {"machine": info, "steps": steps, "results": rows})
+    print(f"\nratios of ms/step (ref = {REFERENCE}; mesa/bass = speed-up over per-agent Mesa)")
+    print(format_ratios(ratios))
+    write_json(out, {"machine": info, "steps": steps, "m": args.m, "reference": REFERENCE,
+                     "results": rows, "ratios": {str(n): r for n, r in ratios.items()}})
     print(f"\nwrote {out}")
 
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/profile_step.py [--consumers 1000000] [--steps 20] [--config opinion]
+    python benchmarks/profile_step.py [--consumers 1000000] [--steps 20] [--config opinion] [--m 4]
                                       [--text benchmarks/results/profile.txt]
 
 Same configurations as ``bench_model.py``. The model is built and stepped once (warm-up)
@@ -33,6 +33,7 @@ MECHANISM_OF = {
     "talk": "word of mouth",
     "__matmul__": "decision: adopted neighbours (sparse mat-vec)",
     "ndarray.astype": "decision: adopted neighbours (sparse mat-vec)",
+    "_count_new_adopters": "decision: adopted neighbours (counting new buyers' edges)",
     "opinion_rule": "decision: rule",
     "bass_rule": "decision: rule",
     "score": "decision: rule",
@@ -46,6 +47,7 @@ MECHANISM_OF = {
     "collect": "recording metrics: DataCollector.collect",
     "getattr": "step bookkeeping",
     "dict.update": "step bookkeeping",
+    "dict.items": "step bookkeeping",
     "strategy_at": "step bookkeeping",
     "len": "step bookkeeping",
     "__getattr__": "step bookkeeping",
@@ -82,13 +84,16 @@ def main() -> None:
                         help="profiled steps after one warm-up (default 20)")
     parser.add_argument("--config", choices=sorted(CONFIGS), default="opinion",
                         help="configuration, as in bench_model.py (default opinion)")
+    parser.add_argument("--m", type=int, default=4,
+                        help="Barabási–Albert edges per new consumer (default 4)")
     parser.add_argument("--text", type=Path, help="also save pyinstrument's call tree here")
     args = parser.parse_args()
 
     from wommsim.compose import compose
     from wommsim.model import WommModel
 
-    cfg = compose([f"consumers={args.consumers}", *COMMON, *CONFIGS[args.config]])
+    cfg = compose([f"consumers={args.consumers}", f"network.m={args.m}", *COMMON,
+                   *CONFIGS[args.config]])
     model = WommModel(cfg, replicate=0)
     model.step()  # warm-up (also computes the cached hub order)
 
@@ -101,7 +106,8 @@ def main() -> None:
     root = profiler.last_session.root_frame()
     seconds = breakdown(root)
     total = root.time
-    print(f"{args.config} rule, {args.consumers:,} consumers, {args.steps} steps: "
+    print(f"{args.config} rule, {args.consumers:,} consumers, BA m={args.m}, "
+          f"{args.steps} steps after a warm-up: "
           f"{total:.2f} s sampled, {1000 * total / args.steps:.1f} ms/step "
           f"(adopted at end: {model.metrics['adopted_fraction']:.1%})\n")
     groups: dict[str, dict[str, float]] = defaultdict(dict)

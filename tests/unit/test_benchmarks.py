@@ -1,0 +1,97 @@
+"""The benchmark baselines (benchmarks/kernels.py) are correct: they run the model's
+``bass`` rule, so comparing speeds with them is fair. No timings are asserted."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import small_config
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+N, STEPS, REPLICATES = 2000, 8, 12
+BASS = ("strategy=none", "decision=bass", "agents=off")
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    spec = importlib.util.spec_from_file_location("bench_kernels", BENCHMARKS / "kernels.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclass-free, but Mesa agents need a module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _model_runs():
+    """Per replicate: the model (bass, no strategy, every mechanism on) and its curve."""
+    from wommsim.model import WommModel
+
+    cfg = small_config(*BASS, consumers=N, steps=STEPS)
+    for replicate in range(REPLICATES):
+        model = WommModel(cfg, replicate=replicate)
+        curve = [model.metrics["adopted_fraction"]]
+        for _ in range(STEPS):
+            model.step()
+            curve.append(model.metrics["adopted_fraction"])
+        yield cfg, model, np.array(curve)
+
+
+def _curve(run, steps: int) -> np.ndarray:
+    curve = [run.adopted.mean()]
+    for _ in range(steps):
+        run.step()
+        curve.append(run.adopted.mean())
+    return np.array(curve)
+
+
+@pytest.fixture(scope="module")
+def curves(kernels):
+    """Adoption curves of the model and of each baseline on the model's graphs."""
+    out: dict[str, list[np.ndarray]] = {"model": [], "sparse": [], "skip": [], "mesa": []}
+    for cfg, model, curve in _model_runs():
+        out["model"].append(curve)
+        indptr, indices = model.graph.adjacency.indptr, model.graph.adjacency.indices
+        p, q = cfg.decision.p, cfg.decision.q
+        start = kernels.initial_adopters(N, cfg.consumer.initial_adopted_fraction,
+                                         np.random.default_rng([7, model.replicate]))
+        for key, maker in (("sparse", kernels.SparsePassKernel),
+                           ("skip", kernels.SkipSettledKernel)):
+            rng = np.random.default_rng([8, model.replicate])
+            out[key].append(_curve(maker(indptr, indices, start, p, q, rng), STEPS))
+        mesa = kernels.MesaBassModel(indptr, indices, start, p, q, seed=9 + model.replicate)
+        out["mesa"].append(_curve(mesa, STEPS))
+    return {key: np.array(value) for key, value in out.items()}
+
+
+def test_both_reference_kernels_give_identical_runs(curves, kernels):
+    # Same start, same random stream: skipping settled consumers changes no draw.
+    np.testing.assert_array_equal(curves["sparse"], curves["skip"])
+    indptr = np.array([0, 1, 2])
+    indices = np.array([1, 0])
+    a = kernels.SparsePassKernel(indptr, indices, np.array([True, False]), 0.0, 1.0,
+                                 np.random.default_rng(0))
+    assert a.step() == 1  # the isolated pair: q = 1 and a full share adopts for sure
+    b = kernels.SkipSettledKernel(indptr, indices, np.array([False, False]), 0.0, 1.0,
+                                  np.random.default_rng(0))
+    assert b.step() == 0  # no innovation and nobody adopted: nothing happens
+
+
+@pytest.mark.parametrize("baseline", ["sparse", "mesa"])
+def test_baselines_follow_the_models_bass_rule_in_distribution(curves, baseline):
+    model, other = curves["model"], curves[baseline]
+    se = np.sqrt(model.var(axis=0, ddof=1) / REPLICATES + other.var(axis=0, ddof=1) / REPLICATES)
+    gap = np.abs(model.mean(axis=0) - other.mean(axis=0))
+    tolerance = 4 * se + 2.0 / N
+    worst = int(np.argmax(gap - tolerance))
+    assert (gap <= tolerance).all(), (
+        f"step {worst}: model {model.mean(axis=0)[worst]:.4f} vs {baseline} "
+        f"{other.mean(axis=0)[worst]:.4f}, tolerance {tolerance[worst]:.4f}")
+    # The comparison has power: imitation lifts adoption far above innovation alone.
+    cfg = small_config(*BASS)
+    innovation_only = (1 - (1 - cfg.consumer.initial_adopted_fraction)
+                       * (1 - cfg.decision.p) ** STEPS)
+    assert other.mean(axis=0)[-1] > innovation_only + 0.1
