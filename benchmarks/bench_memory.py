@@ -8,7 +8,7 @@ Usage::
 
 Each case runs in its own fresh Python subprocess: compose the overrides, note the resident
 memory (``/proc/self/statm``), build the market (``WommModel``), run ``--steps`` steps and
-take the peak (``ru_maxrss``). The market's measured bytes are the peak minus the resident
+take the peak (``VmHWM``). The market's measured bytes are the peak minus the resident
 memory before it; the table puts the estimate of ``memory.market_bytes`` beside it. Linux
 only (``/proc``).
 """
@@ -36,7 +36,7 @@ CASES = (
 QUICK = ("consumers=100000",)
 
 CHILD = """
-import json, os, resource, sys
+import json, os, sys
 from wommsim.compose import compose
 from wommsim.model import WommModel
 import pandas  # noqa: F401
@@ -48,7 +48,8 @@ model = WommModel(cfg)
 for _ in range(cfg.steps):
     model.step()
 model.timeseries()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+with open("/proc/self/status") as status:  # VmHWM: ru_maxrss would keep a larger parent's
+    peak = next(int(x.split()[1]) for x in status if x.startswith("VmHWM:")) * 1024
 print(json.dumps({"before": before, "peak": peak, "n": model.n,
                   "entries": int(model.graph.adjacency.nnz)}))
 """

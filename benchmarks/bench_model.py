@@ -73,8 +73,14 @@ COLUMNS = (
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process in MiB: ``VmHWM`` on Linux (``ru_maxrss``
+    survives ``exec``, so it would report the launching process's peak if that was
+    larger), else ``ru_maxrss`` (KiB on Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(x.split()[1]) for x in status if x.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def config_for(consumers: int, config: str, m: int):
