@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.ui.serving import free_port, offline_env, ui_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +25,6 @@ SHOTS = Path(os.environ.get("WOMMSIM_UI_SCREENSHOTS", ROOT / "build" / "ui-scree
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-START_TIMEOUT_S = 180  # the first start fetches the browser assets from the npm registry
 WAIT_MS = 30_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -36,49 +32,20 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                        "(apt-get install chromium; .ci/run installs it)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     port = free_port()
-    # a missing asset must fail here, not be fetched from the internet
-    env = {**os.environ, "SOLARA_ASSETS_CDN": f"http://127.0.0.1:{free_port()}/npm/"}
-    env.pop("WOMMSIM_UI_OVERRIDES", None)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(SHOTS / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wommsim.ui", "--port", str(port), "consumers=500"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the UI server exited with {proc.returncode}: "
-                            f"{(SHOTS / 'server.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the UI server did not answer within {START_TIMEOUT_S} s")
-            time.sleep(0.3)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def ready() -> bool:
+        with urllib.request.urlopen(url + "/", timeout=5) as response:
+            return response.status == 200
+
+    with open(SHOTS / "server.log", "w") as log, \
+            ui_server(port, ["consumers=500"], offline_env(), ready, log,
+                      lambda: ": " + (SHOTS / "server.log").read_text()[-3000:]):
         yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,17 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.ui.serving import free_port, offline_env, ui_server
 from wommsim.config import iter_params
 from wommsim.ui import assets, params
 from wommsim.ui.__main__ import DEFAULT_HOST, main, parse_args
 from wommsim.ui.models import UiModel, ui_config
-
-START_TIMEOUT_S = 180
 
 
 def test_the_default_host_is_loopback_only():
@@ -67,12 +63,6 @@ def test_start_up_values_are_validated(argv, fragment, capsys):
 
 # -- the running server ---------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def listening_addresses(port: int) -> set[str]:
     """Local addresses with a listening TCP socket on ``port`` (from /proc/net/tcp*)."""
     found = set()
@@ -112,33 +102,9 @@ def server(tmp_path_factory):
     cache = tmp_path_factory.mktemp("ui") / "cdn"  # a linked copy the test may lose files of
     shutil.copytree(source, cache, copy_function=os.link)
     port = free_port()
-    env = {**os.environ, assets.CACHE_ENV: str(cache),
-           "SOLARA_ASSETS_CDN": f"http://127.0.0.1:{free_port()}/npm/"}  # a closed port
-    env.pop("WOMMSIM_UI_OVERRIDES", None)
-    proc = subprocess.Popen([sys.executable, "-m", "wommsim.ui", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the UI server exited with {proc.returncode}")
-            try:
-                if get(port, "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the UI server did not answer within {START_TIMEOUT_S} s")
-            time.sleep(0.2)
+    with ui_server(port, [], offline_env(**{assets.CACHE_ENV: str(cache)}),
+                   lambda: get(port, "/readyz")[0] == 200):
         yield port, cache
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")

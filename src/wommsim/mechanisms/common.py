@@ -40,7 +40,8 @@ def bernoulli_positions(total: int, prob: float, rng: np.random.Generator) -> np
 
 def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
                  prob: float, rng: np.random.Generator,
-                 edge_source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 edge_source: np.ndarray | None = None, member: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each edge of each source (distinct consumers, ascending) fires independently with
     probability ``prob``; returns the (source, neighbour) pairs that fired, by source.
 
@@ -49,14 +50,15 @@ def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
     source. With many (a quarter of the consumers or more) and ``edge_source`` given (the
     source of every stored edge, as in :func:`edge_sources`), every stored edge is walked
     once instead and firings from non-sources dropped: the same distribution, no per-source
-    work.
+    work. ``member``, the sources as a boolean mask over consumers, saves building it.
     """
     n = indptr.size - 1
     if edge_source is not None and 4 * sources.size >= n:
         fired = bernoulli_positions(indices.size, prob, rng)
         owner = edge_source[fired]
-        member = np.zeros(n, dtype=bool)
-        member[sources] = True
+        if member is None:
+            member = np.zeros(n, dtype=bool)
+            member[sources] = True
         keep = member[owner]
         return owner[keep], indices[fired[keep]]
     if sources.size == 0:

@@ -28,13 +28,15 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
     """
     s.talked[:] = 0
     speaking = s.aware & (np.abs(s.opinion) > cfg.neutral_band)
-    adopters_say = sample_edges(indptr, indices, np.flatnonzero(speaking & s.adopted),
+    adopters = speaking & s.adopted
+    adopters_say = sample_edges(indptr, indices, np.flatnonzero(adopters),
                                 min(1.0, cfg.talk_prob * cfg.adopter_talk_multiplier), rng,
-                                edge_source)
-    others_say = sample_edges(indptr, indices, np.flatnonzero(speaking & ~s.adopted),
-                              cfg.talk_prob, rng, edge_source)
-    speaker = np.concatenate([adopters_say[0], others_say[0]])
-    listener = np.concatenate([adopters_say[1], others_say[1]])
+                                edge_source, adopters)
+    others = np.logical_xor(speaking, adopters, out=speaking)
+    others_say = sample_edges(indptr, indices, np.flatnonzero(others), cfg.talk_prob, rng,
+                              edge_source, others)
+    speaker, listener = (np.concatenate(pair) if pair[1].size else pair[0]
+                         for pair in zip(adopters_say, others_say, strict=True))
     if speaker.size == 0:
         return {"positive_wom": 0, "negative_wom": 0}
     said = s.opinion[speaker]  # start-of-stage opinions: nothing below changes them first
