@@ -41,8 +41,10 @@ MB = 1024**2
 GB = 1024**3
 
 #: Resident memory of a process after importing wommsim, pandas, SciPy, Mesa, Hydra:
-#: 154-162 MB measured (``ru_maxrss`` after imports), rounded up.
-INTERPRETER_BYTES = 170 * MB
+#: 153-192 MB measured. About 86 MB of it is the heap; the rest is the shared libraries'
+#: pages, 64-104 MB depending on how they sit in the page cache (most in a fresh install).
+#: Rounded up.
+INTERPRETER_BYTES = 210 * MB
 
 #: Peak temporaries of each generator per stored adjacency entry, measured at 1M consumers
 #: (Barabási–Albert 71 B at m = 4 and 67 at m = 10, 65 at 3M; Watts–Strogatz 60 at k = 8
