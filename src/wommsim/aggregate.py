@@ -145,38 +145,25 @@ def _job_number(job_dir: Path, default: int) -> int:
 
 
 def job_status(job_dir: Path) -> tuple[str, str, float | None]:
-    """``(status, reason, finished)`` of the job in ``job_dir``."""
+    """``(status, reason, finished)`` of the job in ``job_dir``: ``failed`` (its
+    ``error.txt``, or a configuration that no longer validates), else the state of its
+    results (:func:`wommsim.runner.results_state`)."""
     from wommsim.compose import to_config
-    from wommsim.runner import completed_results
+    from wommsim.runner import NOT_BEGUN, results_state
 
     error = job_dir / ERROR_FILE
     if error.is_file():
         lines = error.read_text().strip().splitlines()
         return "failed", (lines[0] if lines else "failed (no message)"), None
     manifest_path = job_dir / "manifest.json"
-    if not manifest_path.is_file():
-        return ("incomplete", "no results yet: the job was stopped (or is still running) "
-                "before it began simulating", None)
+    if not manifest_path.is_file():  # no need to read its configuration
+        return "incomplete", NOT_BEGUN, None
     try:
         cfg = to_config(OmegaConf.load(job_dir / ".hydra" / "config.yaml"))
     except ConfigError as err:
         return "failed", f"error: {err}", None
-    if completed_results(job_dir, cfg) is not None:
-        return "complete", "", manifest_path.stat().st_mtime
-    try:
-        completed = json.loads(manifest_path.read_text()).get("completed")
-    except (OSError, ValueError, AttributeError):
-        completed = None
-    if completed is not True:
-        return ("incomplete", "manifest.json says completed: false (the job was stopped or "
-                "is still running)", None)
-    from wommsim.runner import RESULT_FILES
-
-    absent = [name for name in RESULT_FILES if not (job_dir / name).exists()]
-    if absent:
-        return "incomplete", "result files missing: " + ", ".join(absent), None
-    return ("stale", "its results are of another configuration (config hash differs); "
-            "running the sweep again redoes it", None)
+    state, reason, _ = results_state(job_dir, cfg)
+    return state, reason, manifest_path.stat().st_mtime if state == "complete" else None
 
 
 def find_jobs(sweep_dir: Path) -> list[Job]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 import signal
 import threading
 from pathlib import Path
@@ -66,7 +65,7 @@ def discard_results(outdir: Path) -> list[Path]:
     failed before touching it (e.g. a full disk refused the new manifest), so the results
     are an earlier complete run's and stay. Returns what was removed.
     """
-    from wommsim.runner import RESULT_FILES
+    from wommsim.runner import RESULT_FILES, remove
 
     if not outdir.is_dir():
         return []
@@ -75,13 +74,10 @@ def discard_results(outdir: Path) -> list[Path]:
         doomed += [outdir / name for name in RESULT_FILES]
     removed = []
     for path in doomed:
+        if not (path.exists() or path.is_symlink()):
+            continue
         try:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            elif path.exists() or path.is_symlink():
-                path.unlink()
-            else:
-                continue
+            remove(path)
         except OSError:
             continue  # e.g. the disk went away: nothing more can be done here
         removed.append(path)

@@ -156,6 +156,14 @@ def git_commit() -> str | None:
     return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
+def remove(path: Path) -> None:
+    """Delete a file, link or folder (with its contents); nothing if it is not there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write via ``write(tmp_path)`` to a temporary name, then rename into place."""
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
@@ -163,10 +171,7 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
         os.replace(tmp, path)
     finally:
-        if tmp.is_dir():
-            shutil.rmtree(tmp)
-        else:
-            tmp.unlink(missing_ok=True)
+        remove(tmp)
 
 
 def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
@@ -199,20 +204,38 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
 
 # -- resume ---------------------------------------------------------------------------------
 
-def completed_results(outdir: Path, cfg: Config) -> dict | None:
-    """The manifest of ``outdir`` if it holds the complete results of exactly ``cfg``
-    (``completed: true``, the same :func:`config_hash`, every result file present), else
-    None. A sweep re-run reuses such a directory instead of computing it again."""
+NOT_BEGUN = ("no results yet: the job was stopped (or is still running) before it began "
+             "simulating")
+
+
+def results_state(outdir: Path, cfg: Config) -> tuple[str, str, dict | None]:
+    """``(state, reason, manifest)`` of the results in ``outdir`` for ``cfg``: ``complete``
+    (``completed: true``, the same :func:`config_hash`, every result file present; reason
+    empty), ``incomplete`` (no manifest, ``completed: false`` or result files missing) or
+    ``stale`` (complete results of another configuration)."""
     try:
         manifest = json.loads((outdir / "manifest.json").read_text())
+    except FileNotFoundError:
+        return "incomplete", NOT_BEGUN, None
     except (OSError, ValueError):
-        return None
-    if (not isinstance(manifest, dict) or manifest.get("completed") is not True
-            or manifest.get("config_hash") != config_hash(cfg)):
-        return None
-    if not all((outdir / name).exists() for name in RESULT_FILES):
-        return None
-    return manifest
+        return "incomplete", "manifest.json cannot be read", None
+    if not isinstance(manifest, dict) or manifest.get("completed") is not True:
+        return ("incomplete", "manifest.json says completed: false (the job was stopped or "
+                "is still running)", None)
+    absent = [name for name in RESULT_FILES if not (outdir / name).exists()]
+    if absent:
+        return "incomplete", "result files missing: " + ", ".join(absent), None
+    if manifest.get("config_hash") != config_hash(cfg):
+        return ("stale", "its results are of another configuration (config hash differs); "
+                "running the sweep again redoes it", None)
+    return "complete", "", manifest
+
+
+def completed_results(outdir: Path, cfg: Config) -> dict | None:
+    """The manifest of ``outdir`` if it holds the complete results of exactly ``cfg``
+    (:func:`results_state`), else None. A sweep re-run reuses such a directory instead of
+    computing it again."""
+    return results_state(outdir, cfg)[2]
 
 
 def reuse_results(outdir: Path, cfg: Config) -> pd.DataFrame | None:
@@ -304,11 +327,7 @@ def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.Dat
     try:
         _write_result_files(stage, cfg, arms, timeseries, wall_time)
         for name in RESULT_FILES:  # earlier results (a rerun) go first: never a mix
-            old = outdir / name
-            if old.is_dir():
-                shutil.rmtree(old)
-            else:
-                old.unlink(missing_ok=True)
+            remove(outdir / name)
         for name in RESULT_FILES:
             if (stage / name).exists():
                 os.replace(stage / name, outdir / name)
@@ -321,10 +340,7 @@ def remove_stale_partials(outdir: Path) -> None:
     for path in outdir.glob(".*.partial-*"):
         pid = path.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            remove(path)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -361,8 +377,6 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
         figures.extend(outdir / "figures" / f.name
                        for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys))
 
-    if (outdir / "figures").exists():
-        shutil.rmtree(outdir / "figures")
     write_atomic(outdir / "figures", draw)
     write_report(outdir / "report.md", cfg, [a.name for a in arms], summary, differences,
                  figures, wall_time)  # written atomically by write_report itself
