@@ -81,6 +81,16 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return mean, mean - half, mean + half
 
 
+def discrete_bass(p: float, q: float, steps: int) -> np.ndarray:
+    """``F(0..steps)`` of the discrete Bass (1969) equation ``F(t+1) = F(t) + (p + q F(t))
+    (1 - F(t))``, ``F(0) = 0`` (p, q per step): what ``decision=bass`` on the complete graph
+    with no initial adopters follows in expectation (docs/ODD.md §3.3.15)."""
+    f = np.zeros(steps + 1)
+    for t in range(steps):
+        f[t + 1] = f[t] + (p + q * f[t]) * (1.0 - f[t])
+    return f
+
+
 def bass_cumulative(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
     """Continuous Bass (1969) cumulative adoption: m (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t)."""
     e = np.exp(-(p + q) * t)

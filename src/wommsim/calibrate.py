@@ -148,16 +148,6 @@ def _cell(path: Path, line: int, column: str, text: str) -> float:
     return value
 
 
-def discrete_bass(p: float, q: float, steps: int) -> np.ndarray:
-    """The discrete Bass (1969) curve ``F(t+1) = F(t) + (p + q F(t)) (1 - F(t))``,
-    ``F(0) = 0``, for ``t = 0 .. steps``: what ``decision=bass`` on the complete graph with
-    no initial adopters follows in expectation (docs/ODD.md §3.3.15). ``p``, ``q`` per step."""
-    f = np.zeros(steps + 1)
-    for t in range(steps):
-        f[t + 1] = f[t] + (p + q * f[t]) * (1.0 - f[t])
-    return f
-
-
 # -- the fit --------------------------------------------------------------------------------
 
 @dataclass

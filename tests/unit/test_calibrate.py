@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import run_model, small_config
-from wommsim.calibrate import calibrate, discrete_bass, main, read_observed
+from wommsim.analysis import discrete_bass
+from wommsim.calibrate import calibrate, main, read_observed
 from wommsim.config import ConfigError
 from wommsim.paramspace import parse_ranges
 

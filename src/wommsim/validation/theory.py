@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from wommsim.analysis import bass_cumulative
+from wommsim.analysis import bass_cumulative, discrete_bass
 
-
-def discrete_bass(p: float, q: float, steps: int) -> np.ndarray:
-    """``F(0..steps)`` of the discrete Bass equation ``F(t+1) = F(t) + (p + q F(t))(1 - F(t))``
-    with ``F(0) = 0`` (p, q per step)."""
-    f = np.zeros(steps + 1)
-    for t in range(steps):
-        f[t + 1] = f[t] + (p + q * f[t]) * (1.0 - f[t])
-    return f
+__all__ = ["ads_share_continuous", "ads_share_discrete", "continuous_bass", "discrete_bass",
+           "docking_tolerance", "peak_time"]
 
 
 def continuous_bass(t: np.ndarray, p: float, q: float) -> np.ndarray:
