@@ -61,9 +61,10 @@ GRAPH_BUILD_BYTES_PER_ENTRY: dict[str, float] = {
 #: ``EDGELIST_BYTES_PER_LINE + EDGELIST_BYTES_PER_CHAR * mean line length`` and rounded up.
 EDGELIST_BYTES_PER_LINE = 380.0
 EDGELIST_BYTES_PER_CHAR = 10.0
-#: A step's temporaries per stored entry when everyone talks: 31.5 B measured on a
+#: A step's temporaries per stored entry when everyone talks (conversations are drawn by
+#: geometric skips, so this is per conversation rather than per edge): 8.2 B measured on a
 #: complete graph of 3,000 consumers (9M entries), rounded up.
-STEP_BYTES_PER_ENTRY = 34.0
+STEP_BYTES_PER_ENTRY = 10.0
 #: Per consumer, besides the state arrays: adopted-neighbour counts (float64), degree
 #: (int32), hub order (int64), the social-proof share (float64) and the opinion rule's
 #: six-column utility matrix (float64) for a market of aware non-adopters.
@@ -71,7 +72,7 @@ MODEL_BYTES_PER_CONSUMER = 8 + 4 + 8 + 8 + 6 * 8
 #: Mesa ``Consumer`` agents with their cells, and the networkx graph Mesa's ``Network``
 #: space is built from: 1.7-1.9 kB per consumer measured at 10k and 50k consumers with 8
 #: entries each, split as below (rounded up).
-AGENT_BYTES_PER_CONSUMER = 1400.0
+AGENT_BYTES_PER_CONSUMER = 1500.0
 AGENT_BYTES_PER_ENTRY = 130.0
 #: A row of the per-step results table (about 45 numeric columns), with the copies made
 #: while concatenating and writing it.
@@ -133,14 +134,6 @@ def state_bytes_per_consumer() -> int:
     return sum(np.dtype(var.dtype).itemsize for var in STATE_VARS.values())
 
 
-def _wants_agents(cfg: Config, consumers: int, entries: int) -> bool:
-    from wommsim.model import AUTO_AGENTS_MAX_CONSUMERS, AUTO_AGENTS_MAX_EDGES
-
-    if cfg.agents == "auto":
-        return consumers <= AUTO_AGENTS_MAX_CONSUMERS and entries // 2 <= AUTO_AGENTS_MAX_EDGES
-    return cfg.agents == "on"
-
-
 def market_bytes(cfg: Config) -> tuple[int, int, int]:
     """``(consumers, stored entries, peak bytes)`` of one market of this configuration.
 
@@ -156,11 +149,14 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
         n, entries = cfg.consumers, stored_entries(cfg)
         build = GRAPH_BUILD_BYTES_PER_ENTRY[cfg.network.kind] * entries
     index = 4 if entries < 2**31 and n < 2**31 else 8
-    graph = entries * (index + 4) + (n + 1) * index
+    # CSR indices and float32 data, indptr, and the model's source of every stored entry
+    graph = entries * (index + 4) + (n + 1) * index + entries * index
     held = (graph + n * (state_bytes_per_consumer() + MODEL_BYTES_PER_CONSUMER)
             + STEP_BYTES_PER_ENTRY * entries)
     peak = max(build + 16 * n, held)
-    if _wants_agents(cfg, n, entries):
+    from wommsim.model import wants_agents
+
+    if wants_agents(cfg.agents, n, entries // 2):
         peak += AGENT_BYTES_PER_CONSUMER * n + AGENT_BYTES_PER_ENTRY * entries
     return n, entries, int(peak)
 

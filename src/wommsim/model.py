@@ -43,6 +43,14 @@ METRICS: tuple[str, ...] = (
 )
 
 
+def wants_agents(mode: str, consumers: int, edges: int) -> bool:
+    """Whether a market of ``consumers`` and ``edges`` (undirected) gets Mesa agent objects
+    under ``agents=mode`` (``auto``: up to the ``AUTO_AGENTS_MAX_*`` sizes)."""
+    if mode == "auto":
+        return consumers <= AUTO_AGENTS_MAX_CONSUMERS and edges <= AUTO_AGENTS_MAX_EDGES
+    return mode == "on"
+
+
 class WommModel(mesa.Model):
     """Consumers deciding to buy from what their peers say and do versus the ads they see.
 
@@ -210,11 +218,7 @@ class WommModel(mesa.Model):
         return self._hubs
 
     def _wants_agents(self) -> bool:
-        mode = self.config.agents
-        if mode == "auto":
-            return (self.n <= AUTO_AGENTS_MAX_CONSUMERS
-                    and self.graph.adjacency.nnz // 2 <= AUTO_AGENTS_MAX_EDGES)
-        return mode == "on"
+        return wants_agents(self.config.agents, self.n, self.graph.n_edges)
 
     def _record(self, step_metrics: dict[str, float], new_adopters: np.ndarray) -> None:
         s, n = self.state, self.n
