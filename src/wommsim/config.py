@@ -37,7 +37,6 @@ DECISION_RULES = ("opinion", "bass")
 SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = ("random", "hubs")
-LEVERS = ("advertising", "dialogue", "content", "reviews", "incentives")
 
 
 @dataclass
@@ -71,6 +70,11 @@ class StrategyConfig:
     content: float = param(0.35, 0.0, 1.0, unit="share of budget", doc="social objects")
     reviews: float = param(0.20, 0.0, 1.0, unit="share of budget", doc="review invitations")
     incentives: float = param(0.0, 0.0, 1.0, unit="share of budget", doc="follow-for-discount")
+
+
+#: The brand's paid levers: every share of a strategy (each a mechanism declared ``lever``).
+LEVERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StrategyConfig)
+                                if f.name != "name")
 
 
 @dataclass

@@ -127,11 +127,13 @@ def edgelist_size(path: str) -> tuple[int, int]:
     return lines + (last != b"\n"), size
 
 
-def state_bytes_per_consumer() -> int:
-    """Bytes of the consumer state arrays per consumer, from their declared dtypes."""
-    from wommsim.state import STATE_VARS
+def state_bytes_per_consumer(brands: int = 1) -> int:
+    """Bytes of the consumer state arrays per consumer, from their declared dtypes and axes
+    (a variable with the brand axis has one entry per brand)."""
+    from wommsim.state import BRAND, STATE_VARS
 
-    return sum(np.dtype(var.dtype).itemsize for var in STATE_VARS.values())
+    return sum(np.dtype(var.dtype).itemsize * (brands if var.axes == BRAND else 1)
+               for var in STATE_VARS.values())
 
 
 def market_bytes(cfg: Config) -> tuple[int, int, int]:

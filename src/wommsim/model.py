@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import mesa
 import numpy as np
 
-from wommsim.config import LEVERS, Config, StrategyConfig, validate
-from wommsim.mechanisms import (
-    advertising,
-    content,
-    decay,
-    decision,
-    dialogue,
-    incentives,
-    purchase,
-    reviews,
-    wom,
-)
-from wommsim.mechanisms.common import edge_sources, neighbours_of
+from wommsim.config import Config, StrategyConfig, validate
+from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
+from wommsim.mechanisms.base import Mechanism, Metric
+from wommsim.mechanisms.common import edge_sources
+from wommsim.mechanisms.content import Cascade
+from wommsim.mechanisms.wom import WOM
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
-from wommsim.state import INFLUENCES, NO_SOURCE, ConsumerState, initial_state
+from wommsim.state import NO_SOURCE, ConsumerState
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +26,32 @@ log = logging.getLogger(__name__)
 AUTO_AGENTS_MAX_CONSUMERS = 10_000
 AUTO_AGENTS_MAX_EDGES = 200_000
 
-#: Columns of the per-step table, in order (MODEL.md's contract plus further columns).
-METRICS: tuple[str, ...] = (
-    "adopted_fraction", "new_adopters",
-    *(f"new_adopters_{name}" for name in INFLUENCES),
-    "aware_fraction", "mean_opinion", "advocates", "detractors", "followers",
-    "positive_wom", "negative_wom", "ad_impressions", "content_reach", "reviews",
-    "review_score", "spend", "cumulative_spend", "online_sales", "offline_sales",
-    "replies", "content_pieces", "review_invitations", "incentive_offers",
-    *(f"spend_{lever}" for lever in LEVERS),
-)
+
+def market_metrics(schedule: Sequence[Mechanism]) -> tuple[Metric, ...]:
+    """The columns the model reports about the whole market, before the mechanisms' own."""
+    return (
+        Metric("adopted_fraction", "stock", "adopters / consumers"),
+        Metric("new_adopters", "flow", "consumers who bought in this step"),
+        *(Metric(f"new_adopters_{i.name}", "flow", f"new adopters credited to {i.label}")
+          for i in influences_of(schedule)),
+        Metric("aware_fraction", "stock", "aware consumers / consumers"),
+        Metric("mean_opinion", "stock", "mean opinion over all consumers"),
+        Metric("advocates", "stock", "adopters with opinion > wom.neutral_band"),
+        Metric("detractors", "stock", "adopters with opinion < -wom.neutral_band"),
+        Metric("followers", "stock", "consumers following the brand"),
+        Metric("spend", "flow", "money spent, the sum of the spend_* columns"),
+        Metric("cumulative_spend", "cumulative", "money spent since step 0"),
+    )
+
+
+def columns_of(schedule: Sequence[Mechanism]) -> tuple[Metric, ...]:
+    """Every column of the per-step table after ``step``: the market's, then each
+    mechanism's in schedule order."""
+    return (*market_metrics(schedule), *(c for m in schedule for c in m.columns))
+
+
+#: Columns of the per-step table of the default schedule, in order.
+METRICS: tuple[str, ...] = tuple(metric.name for metric in columns_of(SCHEDULE))
 
 
 def wants_agents(mode: str, consumers: int, edges: int) -> bool:
@@ -59,6 +70,14 @@ class WommModel(mesa.Model):
     ``WommModel(consumers=500, strategy="ad_heavy", consumer__ad_blind_fraction=0.5)``
     (``section__key`` for nested keys; ``strategy``, ``network`` and ``decision`` choose
     presets). ``graph`` reuses an already built network (it must match the config).
+    ``mechanisms`` replaces the schedule of rules (default :data:`wommsim.mechanisms.SCHEDULE`;
+    see ``docs/DEVELOPING.md``).
+
+    Mesa's conventions hold: ``seed=`` (an integer) or ``rng=`` (an integer or a
+    ``numpy.random.Generator``, from which a seed is drawn) set ``Config.seed``, so
+    ``mesa.batch_run(WommModel, parameters=..., rng=[1, 2])`` runs replicable models; with
+    neither, the config's seed holds (the default is fixed, not random). ``running`` turns
+    false after ``steps`` steps.
 
     State of record is ``self.state`` (one array per variable, see
     :data:`wommsim.state.STATE_VARS`) and ``self.graph`` (a CSR adjacency). Consumers are also
@@ -67,35 +86,57 @@ class WommModel(mesa.Model):
     """
 
     def __init__(self, config: Config | None = None, *, replicate: int = 0,
-                 graph: SocialGraph | None = None, **kwargs: Any) -> None:
+                 graph: SocialGraph | None = None,
+                 mechanisms: Sequence[Mechanism] = SCHEDULE,
+                 seed: int | None = None,
+                 rng: int | np.random.Generator | None = None, **kwargs: Any) -> None:
+        if seed is not None and rng is not None:
+            raise TypeError("pass seed or rng, not both")
+        if isinstance(rng, np.random.Generator):
+            seed = int(rng.integers(2**32))
+        elif rng is not None:
+            seed = rng
         if config is None:
             from wommsim.compose import compose_from_kwargs
 
+            if seed is not None:
+                kwargs["seed"] = seed
             config = compose_from_kwargs(kwargs)
         elif kwargs:
             raise TypeError("pass either a Config or keyword overrides, not both")
+        elif seed is not None:
+            config = dataclasses.replace(config, seed=seed)
         self.config = cfg = validate(config)
         self.replicate = replicate
         self.streams = Streams(cfg.seed, replicate)
         super().__init__(rng=self.streams.mesa)
+
+        self.schedule = schedule_of(mechanisms)
+        self.influences = influences_of(self.schedule)
+        self.levers = tuple(m for m in self.schedule if m.lever)
+        self.columns = tuple(metric.name for metric in columns_of(self.schedule))
 
         if graph is None:
             graph = build_network(cfg.network, cfg.consumers, self.streams.network)
         self.graph = graph
         self.n = graph.n
         self.degree = graph.degree
-        self._indptr = graph.adjacency.indptr
-        self._indices = graph.adjacency.indices
-        self._edge_source = edge_sources(self._indptr)
+        self.indptr = graph.adjacency.indptr
+        self.indices = graph.adjacency.indices
+        self.edge_source = edge_sources(self.indptr)  # the source of every stored edge
         self._hubs: np.ndarray | None = None
 
         self.state: ConsumerState = initial_state(cfg, self.degree, self.streams)
-        self.cascades: list[content.Cascade] = []
+        self.cascades: list[Cascade] = []
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
         existing = np.flatnonzero(self.state.adopted)
         purchase.adopt(self.state, cfg, existing, np.full(existing.size, NO_SOURCE, np.int8),
                        0, self.review_board, self.streams.purchase)
+        # The step's buyers and the influence credited with each: written by the decision
+        # stage, read by the purchase stage and the metrics.
+        self.buyers = np.empty(0, dtype=np.int64)
+        self.triggers = np.empty(0, dtype=np.int8)
 
         # Adopted neighbours per consumer: one sparse product now, then kept up to date
         # from each step's buyers' edges (exact integer counts, far cheaper than a product).
@@ -108,15 +149,15 @@ class WommModel(mesa.Model):
             self.space = place_consumers(self)
 
         self.metrics: dict[str, float] = {}
-        self._record(step_metrics={}, new_adopters=np.zeros(len(INFLUENCES), dtype=np.int64))
+        self._record(step_metrics={})
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in METRICS})
+            model_reporters={name: _reporter(name) for name in self.columns})
         self.datacollector.collect(self)
 
     # -- the step ---------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance one step (a week by default). The order within a step:
+        """Advance one step (a week by default), running the schedule's stages in order:
 
         1. Brand levers, each paid from the step's budget by the strategy's split, in this
            order: (a) advertising (impressions: awareness, adstock and hype on receptive
@@ -133,74 +174,35 @@ class WommModel(mesa.Model):
         5. Decay: adstock keeps ``advertising.retention``, non-adopters' opinions drift
            toward 0, content freshness decays.
 
-        Within each numbered stage (and each lever), every consumer's update reads the
-        state as it was when that stage began: no consumer sees another's update of the
-        same stage, so the result does not depend on any activation order.
+        A mechanism whose section says ``enabled: false`` runs with no money (a lever) or not
+        at all (see :class:`~wommsim.mechanisms.base.Mechanism`). Within each numbered stage
+        (and each lever), every consumer's update reads the state as it was when that stage
+        began: no consumer sees another's update of the same stage, so the result does not
+        depend on any activation order.
         """
-        cfg, s, rs = self.config, self.state, self.streams
-        t = self.steps  # Mesa has already counted this step
-        budget = cfg.brand.budget
-        strategy = self.strategy_at(t)
-        split = {lever: budget * getattr(strategy, lever) if getattr(cfg, lever).enabled
-                 else 0.0 for lever in LEVERS}
-
-        results = {
-            "advertising": advertising.advertise(s, cfg.advertising, split["advertising"],
-                                                 rs.advertising),
-            "dialogue": dialogue.converse(s, cfg.dialogue, split["dialogue"], rs.dialogue),
-            "content": content.spread(s, cfg.content, split["content"], self.cascades,
-                                      self._indptr, self._indices, self.hubs, rs.content,
-                                      self._edge_source),
-            "reviews": reviews.invite(s, cfg.reviews, split["reviews"], self.review_board,
-                                      rs.reviews),
-            "incentives": incentives.offer(s, cfg.incentives, split["incentives"],
-                                           rs.incentives),
-        }
-        if cfg.wom.enabled:
-            talk = wom.talk(s, cfg.wom, self._indptr, self._indices, rs.wom,
-                            self._edge_source)
-        else:
-            s.talked[:] = 0
-            talk = {"positive_wom": 0, "negative_wom": 0}
-
-        adopted_neighbours = self.adopted_neighbours
-        if cfg.decision.rule == "bass":
-            buyers, triggers = decision.bass_rule(s, cfg.decision, adopted_neighbours,
-                                                  self.degree, rs.decision)
-        else:
-            share = np.divide(adopted_neighbours, self.degree,
-                              out=np.zeros(self.n), where=self.degree > 0)
-            review_signal = (self.review_board.score * self.review_board.weight(cfg.reviews)
-                             if cfg.reviews.enabled else 0.0)
-            bonus = cfg.incentives.bonus if cfg.incentives.enabled else 0.0
-            buyers, triggers = decision.opinion_rule(s, cfg.decision, share, review_signal,
-                                                     bonus, rs.decision)
-        sales = purchase.adopt(s, cfg, buyers, triggers, t, self.review_board, rs.purchase)
-        self._count_new_adopters(buyers)
-
-        decay.fade(s, cfg.advertising, cfg.consumer)
-        content.age(self.cascades, cfg.content)
-
-        step_metrics = {**talk, **sales}
-        for lever, result in results.items():
-            step_metrics[f"spend_{lever}"] = result["spend"]
-        step_metrics.update(
-            ad_impressions=results["advertising"]["ad_impressions"],
-            replies=results["dialogue"]["replies"],
-            content_reach=results["content"]["content_reach"],
-            content_pieces=results["content"]["pieces"],
-            review_invitations=results["reviews"]["invitations"],
-            incentive_offers=results["incentives"]["offers"],
-        )
-        new = np.bincount(triggers, minlength=len(INFLUENCES))
-        self._record(step_metrics, new)
+        cfg = self.config
+        strategy = self.strategy_at(self.steps)  # Mesa has already counted this step
+        self.buyers = np.empty(0, dtype=np.int64)
+        self.triggers = np.empty(0, dtype=np.int8)
+        step_metrics: dict[str, float] = {}
+        for mechanism in self.schedule:
+            enabled = getattr(getattr(cfg, mechanism.name, None), "enabled", True)
+            money = 0.0
+            if mechanism.lever:
+                money = cfg.brand.budget * getattr(strategy, mechanism.name) if enabled else 0.0
+            elif not enabled and mechanism.switch == "skip":
+                if mechanism.off is not None:
+                    mechanism.off(self)
+                continue
+            rng = getattr(self.streams, mechanism.stream) if mechanism.stream else None
+            for name, value in mechanism.step(self, rng, money).items():
+                step_metrics[f"spend_{mechanism.name}" if mechanism.lever and name == "spend"
+                             else name] = value
+        self._record(step_metrics)
         self.datacollector.collect(self)
+        self.running = self.steps < cfg.steps
 
     # -- bookkeeping ------------------------------------------------------------------------
-
-    def _count_new_adopters(self, buyers: np.ndarray) -> None:
-        neighbours = neighbours_of(self._indptr, self._indices, buyers)
-        np.add.at(self.adopted_neighbours, neighbours, 1.0)  # O(buyers' edges), not O(n)
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The strategy in force at ``step``: the last phase started by then, else the base."""
@@ -220,34 +222,68 @@ class WommModel(mesa.Model):
     def _wants_agents(self) -> bool:
         return wants_agents(self.config.agents, self.n, self.graph.n_edges)
 
-    def _record(self, step_metrics: dict[str, float], new_adopters: np.ndarray) -> None:
+    def _record(self, step_metrics: dict[str, float]) -> None:
+        unknown = set(step_metrics) - set(self.columns)
+        if unknown:
+            raise ValueError(f"mechanisms reported undeclared metrics: {sorted(unknown)}")
         s, n = self.state, self.n
-        spend = sum(step_metrics.get(f"spend_{lever}", 0.0) for lever in LEVERS)
+        spend = sum(step_metrics.get(f"spend_{lever.name}", 0.0) for lever in self.levers)
         self.cumulative_spend += spend
+        new_adopters = np.bincount(self.triggers, minlength=len(self.influences))
         band = self.config.wom.neutral_band
         m = {
             "adopted_fraction": np.count_nonzero(s.adopted) / n,
             "new_adopters": int(new_adopters.sum()),
-            **{f"new_adopters_{name}": int(new_adopters[i]) for i, name in enumerate(INFLUENCES)},
+            **{f"new_adopters_{i.name}": int(new_adopters[i.code]) for i in self.influences},
             "aware_fraction": np.count_nonzero(s.aware) / n,
             "mean_opinion": float(s.opinion.mean()),
             "advocates": np.count_nonzero(s.adopted & (s.opinion > band)),
             "detractors": np.count_nonzero(s.adopted & (s.opinion < -band)),
             "followers": np.count_nonzero(s.follower),
-            "reviews": self.review_board.count,
-            "review_score": self.review_board.score,
             "spend": spend,
             "cumulative_spend": self.cumulative_spend,
         }
-        for name in METRICS:
-            m.setdefault(name, step_metrics.get(name, 0))
-        self.metrics = {name: m[name] for name in METRICS}
+        for mechanism in self.schedule:
+            if mechanism.report is not None:
+                m.update(mechanism.report(self))
+        self.metrics = {name: m.get(name, step_metrics.get(name, 0)) for name in self.columns}
 
     def timeseries(self):
         """The per-step table (one row per step, step 0 the initial state) as a DataFrame."""
         frame = self.datacollector.get_model_vars_dataframe()
         frame.insert(0, "step", np.arange(len(frame)))
         return frame.reset_index(drop=True)
+
+
+def initial_state(cfg: Config, degree: np.ndarray, streams: Streams) -> ConsumerState:
+    """Draw consumer traits and the step-0 state from the ``consumers`` stream.
+
+    The stream depends only on (seed, replicate), so every arm of a replicate starts from
+    the same consumers (a paired design). Existing customers get their post-purchase state
+    from the ``purchase`` rules in :mod:`wommsim.mechanisms.purchase` (called by the model).
+    """
+    rng = streams.consumers
+    c = cfg.consumer
+    n = degree.size
+    s = ConsumerState(n)
+    s.ad_receptive[:] = rng.random(n) >= c.ad_blind_fraction
+    s.researches_online[:] = rng.random(n) < cfg.channels.research_online_fraction
+    s.threshold[:] = rng.normal(c.threshold_mean, c.threshold_spread, n)
+    s.expectation[:] = c.expectation_mean
+    s.aware[:] = rng.random(n) < c.initial_aware_fraction
+    s.adopted[:] = rng.random(n) < c.initial_adopted_fraction
+    if c.initial_adopters == "hubs":  # the same number, given to the best-connected
+        count = int(s.adopted.sum())
+        s.adopted[:] = False
+        s.adopted[np.argsort(-degree, kind="stable")[:count]] = True
+    s.aware |= s.adopted
+    aware_opinion = np.clip(rng.normal(c.opinion_mean, c.opinion_spread, n), -1.0, 1.0)
+    s.opinion[:] = np.where(s.aware, aware_opinion, 0.0)
+    # Step-0 awareness comes from the brand's past presence in conversation.
+    s.aware_source[s.aware] = WOM
+    s.opinion_source[s.aware & (s.opinion > 0)] = WOM
+    s.adopted_step[s.adopted] = 0
+    return s
 
 
 def _reporter(name: str):

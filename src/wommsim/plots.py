@@ -22,10 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from wommsim.state import INFLUENCES
+from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 
-INFLUENCE_LABELS = {"ads": "advertising", "wom": "word of mouth", "content": "content",
-                    "dialogue": "dialogue", "reviews": "reviews", "incentives": "incentives"}
 DPI = 120
 WRAP = 28  # characters per line of an arm name in legends and tick labels
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import small_config
+from wommsim.mechanisms import INFLUENCES
 from wommsim.model import WommModel
-from wommsim.state import INFLUENCES
 
 STRATEGIES = ("none", "ad_heavy", "conversation_led", "incentive_push", "balanced")
 NETWORKS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "stochastic_block", "complete")

@@ -11,9 +11,9 @@ from hypothesis.extra.numpy import arrays
 
 from tests.conftest import run_model, small_config
 from wommsim.config import DecisionConfig
+from wommsim.mechanisms import INFLUENCES
 from wommsim.mechanisms.decision import bass_hazard, opinion_probability
 from wommsim.model import METRICS
-from wommsim.state import INFLUENCES
 
 STRATEGIES = ("none", "ad_heavy", "conversation_led", "incentive_push", "balanced")
 RULES = ("opinion", "bass")

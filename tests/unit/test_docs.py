@@ -8,8 +8,11 @@ The ODD document's tables are checked against the schema and the code:
   that does not exist;
 - every strategy preset in ``configs/strategy/`` has one row in the preset table (header
   ``Preset | advertising | dialogue | content | reviews | incentives | ...``) with its shares;
-- the per-step output table (header ``Column | ...``) lists exactly ``arm``, ``replicate``,
-  ``step`` and :data:`wommsim.model.METRICS`; the summary table (header ``Outcome | ...``)
+- the per-step output table (header ``Column | Kind | ...``) lists exactly ``arm``,
+  ``replicate``, ``step`` and every column the mechanisms and the market declare
+  (:func:`wommsim.model.columns_of`), each with its declared kind; the mechanism table
+  (header ``Mechanism | Stage | ...``) lists every mechanism of the schedule with its stage,
+  stream and the state it writes; the summary table (header ``Outcome | ...``)
   exactly :data:`wommsim.analysis.OUTCOMES`; the state table (header ``Variable | ...``)
   exactly :data:`wommsim.state.STATE_VARS`.
 
@@ -34,7 +37,8 @@ import yaml
 from wommsim.analysis import OUTCOMES
 from wommsim.compose import configs_dir
 from wommsim.config import LEVERS, Config, iter_params
-from wommsim.model import METRICS
+from wommsim.mechanisms import SCHEDULE
+from wommsim.model import METRICS, columns_of
 from wommsim.state import STATE_VARS
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
@@ -168,6 +172,26 @@ def test_every_output_column_is_defined_and_no_other():
     documented = first_cells("Column")
     assert expected - documented == set(), "columns missing from ODD.md"
     assert documented - expected == set(), "ODD.md documents columns the model does not write"
+
+
+def test_every_output_column_has_its_declared_kind():
+    rows = rows_under(["Column", "Kind"])
+    for metric in columns_of(SCHEDULE):
+        (row,) = rows[f"`{metric.name}`"]
+        assert row[1] == metric.kind, f"{metric.name}: ODD.md says {row[1]}, declared {metric.kind}"
+
+
+MECHANISM_HEADER = ["Mechanism", "Stage", "Stream", "Writes"]
+
+
+def test_every_mechanism_has_its_stage_stream_and_writes():
+    rows = rows_under(MECHANISM_HEADER)
+    assert set(rows) == {f"`{m.name}`" for m in SCHEDULE}
+    for m in SCHEDULE:
+        (row,) = rows[f"`{m.name}`"]
+        expected = [m.stage.name.lower(), f"`{m.stream}`" if m.stream else "—",
+                    ", ".join(f"`{name}`" for name in m.writes) or "—"]
+        assert row[1:4] == expected, f"{m.name}: ODD.md {row[1:4]}, declared {expected}"
 
 
 def test_every_summary_outcome_is_defined_and_no_other():

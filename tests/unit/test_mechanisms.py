@@ -7,9 +7,12 @@ import pytest
 
 from tests.conftest import run_model, small_config
 from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
+from wommsim.mechanisms.advertising import ADS
 from wommsim.mechanisms.common import bernoulli_positions, edge_sources, neighbours_of, sample_edges
+from wommsim.mechanisms.content import CONTENT
+from wommsim.mechanisms.incentives import INCENTIVES
 from wommsim.model import WommModel
-from wommsim.state import ADS, CONTENT, INCENTIVES, ConsumerState
+from wommsim.state import ConsumerState
 
 ADS_ONLY = ("strategy.name=ads_only", "strategy.advertising=1", "strategy.dialogue=0",
             "strategy.content=0", "strategy.reviews=0", "strategy.incentives=0")
@@ -150,12 +153,12 @@ def test_cascade_spreads_beyond_seeds_and_dies_when_stale():
     s = ConsumerState(model.n)
     cascades: list[content.Cascade] = []
     rng = np.random.default_rng(3)
-    first = content.spread(s, cfg, cfg.cost_per_piece, cascades, model._indptr,
-                           model._indices, model.hubs, rng)
+    first = content.spread(s, cfg, cfg.cost_per_piece, cascades, model.indptr,
+                           model.indices, model.hubs, rng)
     assert first["content_reach"] > 0 and len(cascades) == 1
     content.age(cascades, cfg)
     assert cascades[0].freshness == 0.0
-    second = content.spread(s, cfg, 0.0, cascades, model._indptr, model._indices,
+    second = content.spread(s, cfg, 0.0, cascades, model.indptr, model.indices,
                             model.hubs, rng)
     assert second["content_reach"] == 0 and cascades == []
 
@@ -186,12 +189,12 @@ def test_invited_reviews_post_and_the_score_is_the_mean_rating():
     board = reviews.ReviewBoard()
     out = reviews.invite(s, cfg, money=cfg.cost_per_invite * 40, board=board,
                          rng=np.random.default_rng(0))
-    assert out["invitations"] == 40 and board.count == 40
+    assert out["review_invitations"] == 40 and board.count == 40
     assert board.score == pytest.approx(s.experience[s.reviewed].mean())
     assert not s.reviewed[100:].any()  # only buyers review
     again = reviews.invite(s, cfg, money=cfg.cost_per_invite * 1000, board=board,
                            rng=np.random.default_rng(1))
-    assert again["invitations"] == 60  # nobody is invited twice
+    assert again["review_invitations"] == 60  # nobody is invited twice
     assert again["spend"] == pytest.approx(60 * cfg.cost_per_invite)
 
 
@@ -222,7 +225,7 @@ def test_incentive_takers_follow_with_raised_expectations():
     s = ConsumerState(1000)
     cfg = small_config("incentives.accept_prob=1").incentives
     out = incentives.offer(s, cfg, money=cfg.cost_per_offer * 100, rng=np.random.default_rng(0))
-    assert out["offers"] == 100
+    assert out["incentive_offers"] == 100
     assert s.follower.sum() == 100 and s.incentivised.sum() == 100
     assert (s.aware_source[s.follower] == INCENTIVES).all()
     assert np.allclose(s.expectation[s.follower], cfg.expectation_boost)
@@ -247,16 +250,16 @@ def test_incentives_switched_off_make_no_offers():
 
 def test_neighbours_of_lists_every_neighbour_in_source_order():
     model = WommModel(small_config(consumers=50))
-    got = neighbours_of(model._indptr, model._indices, np.array([7, 3]))
+    got = neighbours_of(model.indptr, model.indices, np.array([7, 3]))
     rows = model.graph.adjacency
     assert got.tolist() == rows[[7]].indices.tolist() + rows[[3]].indices.tolist()
-    assert neighbours_of(model._indptr, model._indices, np.array([], dtype=int)).size == 0
+    assert neighbours_of(model.indptr, model.indices, np.array([], dtype=int)).size == 0
 
 
 def test_sample_edges_fires_at_its_probability():
     model = WommModel(small_config(consumers=2000))
     everyone = np.arange(model.n)
-    src, _ = sample_edges(model._indptr, model._indices, everyone, 0.25,
+    src, _ = sample_edges(model.indptr, model.indices, everyone, 0.25,
                           np.random.default_rng(0))
     total = model.graph.adjacency.nnz
     assert abs(src.size - 0.25 * total) < 5 * np.sqrt(total * 0.25 * 0.75)
@@ -280,7 +283,7 @@ def test_sample_edges_fires_each_edge_of_the_sources_alone(crowd):
     """Both ways of sampling (virtual edge list; walking every edge) give each edge of a
     source the same firing frequency and never fire an edge of a non-source."""
     model = WommModel(small_config(consumers=60))
-    indptr, indices = model._indptr, model._indices
+    indptr, indices = model.indptr, model.indices
     sources = np.arange(0, 60, 2) if crowd else np.array([1, 5, 9])
     owner = edge_sources(indptr) if crowd else None
     counts: dict[tuple[int, int], int] = {}
@@ -303,7 +306,7 @@ def test_word_of_mouth_spreads_awareness_and_opinion():
     s_model = WommModel(cfg)
     s = s_model.state
     aware_before = s.aware.sum()
-    out = wom.talk(s, cfg.wom, s_model._indptr, s_model._indices, np.random.default_rng(0))
+    out = wom.talk(s, cfg.wom, s_model.indptr, s_model.indices, np.random.default_rng(0))
     assert out["positive_wom"] > 0
     assert s.aware.sum() > aware_before
     assert (s.opinion[~s.adopted] >= -1).all() and s.opinion.max() <= 1

@@ -13,8 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import AdvertisingConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable
-from wommsim.state import ADS, ConsumerState
+from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(0, "ads", "advertising")
+ADS = INFLUENCE.code
 
 
 def impressions_per_consumer(rng: np.random.Generator, impressions: int, n: int) -> np.ndarray:
@@ -51,3 +55,14 @@ def advertise(s: ConsumerState, cfg: AdvertisingConfig, money: float,
     leaving = leaving[rng.random(leaving.size) < cfg.unfollow_prob]
     s.follower[leaving] = False
     return {"ad_impressions": impressions, "spend": impressions * cfg.cost_per_impression}
+
+
+MECHANISM = Mechanism(
+    name="advertising", stage=Stage.LEVERS, lever=True, stream="advertising",
+    step=lambda model, rng, money: advertise(model.state, model.config.advertising, money, rng),
+    doc="paid impressions: awareness, adstock and hype for the ad-receptive, annoyance and "
+        "unfollows for the ad-blind",
+    writes=("aware", "aware_source", "adstock", "expectation", "opinion", "follower"),
+    metrics=(Metric("ad_impressions", "flow", "impressions bought"),),
+    influence=INFLUENCE,
+)

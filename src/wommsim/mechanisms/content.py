@@ -18,8 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from wommsim.config import ContentConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, choose, sample_edges, warm
-from wommsim.state import CONTENT, ConsumerState
+from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(2, "content", "content")
+CONTENT = INFLUENCE.code
 
 
 @dataclass
@@ -53,7 +57,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
            ) -> dict[str, float]:
     """Advance live cascades one step, launch this step's pieces, apply reach effects.
 
-    Returns ``content_reach`` (consumers engaged this step, counted once), ``pieces`` and
+    Returns ``content_reach`` (consumers engaged this step, counted once), ``content_pieces`` and
     ``spend``. Cascades with no one left to share are dropped from ``cascades``.
     """
     newly = np.zeros(s.n, dtype=bool)
@@ -86,7 +90,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
     s.aware_source[first_aware] = CONTENT
     warm(s.opinion, who, cfg.warmth)
     s.opinion_source[who] = CONTENT
-    return {"content_reach": int(who.size), "pieces": pieces,
+    return {"content_reach": int(who.size), "content_pieces": pieces,
             "spend": pieces * cfg.cost_per_piece}
 
 
@@ -94,3 +98,18 @@ def age(cascades: list[Cascade], cfg: ContentConfig) -> None:
     """Freshness decays; sustainable content keeps more of it."""
     for cascade in cascades:
         cascade.freshness *= 1.0 - cfg.freshness_decay * (1.0 - cfg.sustainability)
+
+
+def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
+    return spread(model.state, model.config.content, money, model.cascades, model.indptr,
+                  model.indices, model.hubs, rng, model.edge_source)
+
+
+MECHANISM = Mechanism(
+    name="content", stage=Stage.LEVERS, lever=True, stream="content", step=_step,
+    doc="social objects spreading as independent cascades (they age in the decay stage)",
+    writes=("aware", "aware_source", "opinion", "opinion_source"),
+    metrics=(Metric("content_reach", "flow", "distinct consumers engaged by content"),
+             Metric("content_pieces", "flow", "content pieces bought")),
+    influence=INFLUENCE,
+)

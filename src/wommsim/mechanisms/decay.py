@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import AdvertisingConfig, ConsumerConfig
+from wommsim.mechanisms import content
+from wommsim.mechanisms.base import Mechanism, Stage
 from wommsim.state import ConsumerState
 
 
@@ -13,3 +15,16 @@ def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig) -> 
     """Adstock keeps ``retention`` of itself; non-adopters keep ``1 - opinion_decay``."""
     s.adstock *= ads.retention
     np.multiply(s.opinion, 1.0 - consumer.opinion_decay, out=s.opinion, where=~s.adopted)
+
+
+def _step(model, rng: None, money: float) -> dict[str, float]:
+    fade(model.state, model.config.advertising, model.config.consumer)
+    content.age(model.cascades, model.config.content)
+    return {}
+
+
+MECHANISM = Mechanism(
+    name="decay", stage=Stage.DECAY, step=_step,
+    doc="adstock fades, non-adopters' opinions drift to neutral, content loses freshness",
+    writes=("adstock", "opinion"),
+)

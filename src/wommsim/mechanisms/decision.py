@@ -19,7 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import DecisionConfig
-from wommsim.state import ADS, INCENTIVES, INFLUENCES, REVIEWS, WOM, ConsumerState
+from wommsim.mechanisms.advertising import ADS
+from wommsim.mechanisms.base import Mechanism, Stage
+from wommsim.mechanisms.incentives import INCENTIVES
+from wommsim.mechanisms.reviews import REVIEWS
+from wommsim.mechanisms.wom import WOM
+from wommsim.state import ConsumerState
 
 
 def credit(rng: np.random.Generator, shares: np.ndarray) -> np.ndarray:
@@ -31,12 +36,13 @@ def credit(rng: np.random.Generator, shares: np.ndarray) -> np.ndarray:
 
 def opinion_terms(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
                   neighbour_share: np.ndarray, review_signal: float,
-                  incentive_bonus: float) -> np.ndarray:
+                  incentive_bonus: float, influences: int) -> np.ndarray:
     """Utility terms of consumers ``who``, one column per influence (opinion excluded).
 
-    ``review_signal`` is the credibility-weighted review score seen by online researchers.
+    ``review_signal`` is the credibility-weighted review score seen by online researchers;
+    ``influences`` is how many influences there are (the columns).
     """
-    terms = np.zeros((who.size, len(INFLUENCES)))
+    terms = np.zeros((who.size, influences))
     terms[:, ADS] = cfg.ad_weight * s.adstock[who]
     terms[:, WOM] = cfg.social_weight * neighbour_share[who]
     terms[:, REVIEWS] = cfg.review_weight * review_signal * s.researches_online[who]
@@ -52,7 +58,7 @@ def opinion_probability(cfg: DecisionConfig, utility: np.ndarray,
 
 
 def opinion_rule(s: ConsumerState, cfg: DecisionConfig, neighbour_share: np.ndarray,
-                 review_signal: float, incentive_bonus: float,
+                 review_signal: float, incentive_bonus: float, influences: int,
                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Buyers this step (aware non-adopters) and the influence credited with each."""
     who = np.flatnonzero(s.aware & ~s.adopted)
@@ -67,7 +73,7 @@ def opinion_rule(s: ConsumerState, cfg: DecisionConfig, neighbour_share: np.ndar
 
     # Attribution, for buyers only: the positive parts of the utility terms.
     shares = np.maximum(opinion_terms(s, cfg, buyers, neighbour_share, review_signal,
-                                      incentive_bonus), 0.0)
+                                      incentive_bonus, influences), 0.0)
     opinion = s.opinion[buyers]
     source = s.opinion_source[buyers]
     has_source = source >= 0
@@ -96,3 +102,26 @@ def bass_rule(s: ConsumerState, cfg: DecisionConfig, adopted_neighbours: np.ndar
     buyers = who[bought]
     by_ads = rng.random(buyers.size) * hazard[bought] < external[bought]
     return buyers, np.where(by_ads, ADS, WOM).astype(np.int8)
+
+
+def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
+    """Decide who buys; the purchase stage reads ``model.buyers`` and ``model.triggers``."""
+    cfg, s, board = model.config, model.state, model.review_board
+    if cfg.decision.rule == "bass":
+        model.buyers, model.triggers = bass_rule(s, cfg.decision, model.adopted_neighbours,
+                                                 model.degree, rng)
+        return {}
+    share = np.divide(model.adopted_neighbours, model.degree, out=np.zeros(model.n),
+                      where=model.degree > 0)
+    review_signal = board.score * board.weight(cfg.reviews) if cfg.reviews.enabled else 0.0
+    bonus = cfg.incentives.bonus if cfg.incentives.enabled else 0.0
+    model.buyers, model.triggers = opinion_rule(s, cfg.decision, share, review_signal, bonus,
+                                                len(model.influences), rng)
+    return {}
+
+
+MECHANISM = Mechanism(
+    name="decision", stage=Stage.DECISION, stream="decision", step=_step,
+    doc="who buys this step, by the opinion or the bass rule, and the influence credited",
+    writes=(),
+)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import DialogueConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, bernoulli, choose, warm
-from wommsim.state import DIALOGUE, ConsumerState
+from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(3, "dialogue", "dialogue")
+DIALOGUE = INFLUENCE.code
 
 
 def converse(s: ConsumerState, cfg: DialogueConfig, money: float,
@@ -34,3 +38,13 @@ def converse(s: ConsumerState, cfg: DialogueConfig, money: float,
     s.opinion[won_back] = np.maximum(s.opinion[won_back], cfg.lift)
     s.follower[bernoulli(rng, answered, cfg.follow_prob)] = True
     return {"replies": int(answered.size), "spend": capacity * cfg.cost_per_reply}
+
+
+MECHANISM = Mechanism(
+    name="dialogue", stage=Stage.LEVERS, lever=True, stream="dialogue",
+    step=lambda model, rng, money: converse(model.state, model.config.dialogue, money, rng),
+    doc="replies to last step's talkers, complaints first: warmth, recovery, follows",
+    writes=("opinion", "opinion_source", "follower"),
+    metrics=(Metric("replies", "flow", "consumers answered by dialogue"),),
+    influence=INFLUENCE,
+)

@@ -11,16 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import IncentivesConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, bernoulli, choose
-from wommsim.state import INCENTIVES, ConsumerState
+from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(5, "incentives", "incentives")
+INCENTIVES = INFLUENCE.code
 
 
 def offer(s: ConsumerState, cfg: IncentivesConfig, money: float,
           rng: np.random.Generator) -> dict[str, float]:
-    """Make up to ``money // cost_per_offer`` offers; returns ``offers`` and ``spend``."""
+    """Make up to ``money // cost_per_offer`` offers; returns ``incentive_offers`` and ``spend``."""
     capacity = affordable(money, cfg.cost_per_offer)
     if capacity == 0:
-        return {"offers": 0, "spend": 0.0}
+        return {"incentive_offers": 0, "spend": 0.0}
     eligible = np.flatnonzero(~s.follower & ~s.adopted & ~s.incentivised)
     offered = choose(rng, eligible, capacity)
     takers = bernoulli(rng, offered, cfg.accept_prob)
@@ -30,4 +34,14 @@ def offer(s: ConsumerState, cfg: IncentivesConfig, money: float,
     s.follower[takers] = True
     s.incentivised[takers] = True
     s.expectation[takers] = np.minimum(s.expectation[takers] + cfg.expectation_boost, 1.0)
-    return {"offers": int(offered.size), "spend": offered.size * cfg.cost_per_offer}
+    return {"incentive_offers": int(offered.size), "spend": offered.size * cfg.cost_per_offer}
+
+
+MECHANISM = Mechanism(
+    name="incentives", stage=Stage.LEVERS, lever=True, stream="incentives",
+    step=lambda model, rng, money: offer(model.state, model.config.incentives, money, rng),
+    doc="follow-for-discount offers: takers follow, hold a discount and expect more",
+    writes=("aware", "aware_source", "follower", "incentivised", "expectation"),
+    metrics=(Metric("incentive_offers", "flow", "follow-for-discount offers made"),),
+    influence=INFLUENCE,
+)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import Config
-from wommsim.mechanisms.common import bernoulli
+from wommsim.mechanisms.base import Mechanism, Metric, Stage
+from wommsim.mechanisms.common import bernoulli, neighbours_of
 from wommsim.mechanisms.reviews import ReviewBoard
 from wommsim.state import CHANNEL_OFFLINE, CHANNEL_ONLINE, ConsumerState
 
@@ -45,3 +46,23 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     s.channel[buyers] = np.where(online, CHANNEL_ONLINE, CHANNEL_OFFLINE)
     n_online = int(online.sum())
     return {"online_sales": n_online, "offline_sales": int(buyers.size - n_online)}
+
+
+def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
+    sales = adopt(model.state, model.config, model.buyers, model.triggers, model.steps,
+                  model.review_board, rng)
+    # Keep adopted-neighbour counts exact from the buyers' edges: O(their edges), not O(n).
+    np.add.at(model.adopted_neighbours,
+              neighbours_of(model.indptr, model.indices, model.buyers), 1.0)
+    return sales
+
+
+MECHANISM = Mechanism(
+    name="purchase", stage=Stage.PURCHASE, stream="purchase", step=_step, switch="inside",
+    doc="what a purchase does: experience, satisfaction, advocacy or detraction, unfollows, "
+        "organic reviews, channel (purchase.enabled switches the satisfaction effects only)",
+    writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "incentivised",
+            "experience", "satisfaction", "opinion", "follower", "reviewed", "channel"),
+    metrics=(Metric("online_sales", "flow", "new adopters who bought online"),
+             Metric("offline_sales", "flow", "new adopters who bought offline")),
+)

@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import ReviewsConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, bernoulli, choose
 from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(4, "reviews", "reviews")
+REVIEWS = INFLUENCE.code
 
 
 class ReviewBoard:
@@ -44,9 +48,25 @@ def invite(s: ConsumerState, cfg: ReviewsConfig, money: float, board: ReviewBoar
     """Invite past buyers who have neither reviewed nor been invited; some post."""
     capacity = affordable(money, cfg.cost_per_invite)
     if capacity == 0:
-        return {"invitations": 0, "spend": 0.0}
+        return {"review_invitations": 0, "spend": 0.0}
     eligible = np.flatnonzero(s.adopted & ~s.reviewed & ~s.review_invited)
     invited = choose(rng, eligible, capacity)
     s.review_invited[invited] = True
     board.post(s, bernoulli(rng, invited, cfg.invited_review_prob))
-    return {"invitations": int(invited.size), "spend": invited.size * cfg.cost_per_invite}
+    return {"review_invitations": int(invited.size), "spend": invited.size * cfg.cost_per_invite}
+
+
+MECHANISM = Mechanism(
+    name="reviews", stage=Stage.LEVERS, lever=True, stream="reviews",
+    step=lambda model, rng, money: invite(model.state, model.config.reviews, money,
+                                          model.review_board, rng),
+    doc="invitations to past buyers to rate the product; the board's score reaches online "
+        "researchers in the decision",
+    writes=("review_invited", "reviewed"),
+    metrics=(Metric("review_invitations", "flow", "review invitations sent"),
+             Metric("reviews", "cumulative", "reviews posted so far"),
+             Metric("review_score", "stock", "mean rating of all reviews so far")),
+    influence=INFLUENCE,
+    report=lambda model: {"reviews": model.review_board.count,
+                          "review_score": model.review_board.score},
+)

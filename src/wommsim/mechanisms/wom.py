@@ -14,8 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import WomConfig
+from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import sample_edges
-from wommsim.state import WOM, ConsumerState
+from wommsim.state import ConsumerState
+
+INFLUENCE = Influence(1, "wom", "word of mouth")
+WOM = INFLUENCE.code
 
 
 def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarray,
@@ -74,3 +78,23 @@ def listeners_of(listener: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     heard = np.flatnonzero(slot_of)
     slot_of[heard] = np.arange(heard.size)
     return heard, slot_of[listener]
+
+
+def _silence(model) -> None:
+    model.state.talked[:] = 0  # nobody talked: dialogue has no one to answer next step
+
+
+MECHANISM = Mechanism(
+    name="wom", stage=Stage.TALK, stream="wom",
+    step=lambda model, rng, money: talk(model.state, model.config.wom, model.indptr,
+                                        model.indices, rng, model.edge_source),
+    doc="opinionated, aware consumers talk to neighbours; listeners become aware and "
+        "non-adopters' opinions move toward the speakers'",
+    writes=("talked", "opinion", "opinion_source", "aware", "aware_source"),
+    metrics=(Metric("positive_wom", "flow", "conversations in which a positive opinion was "
+                                            "said"),
+             Metric("negative_wom", "flow", "conversations in which a negative opinion was "
+                                            "said")),
+    influence=INFLUENCE,
+    off=_silence,
+)

@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from PIL import Image
 
+from wommsim.mechanisms import INFLUENCES
 from wommsim.ui.layout import DrawnNetwork
 
 #: Consumer states in drawing order: (name, colour).
@@ -178,7 +179,8 @@ PLOTS: dict[str, tuple[str, str]] = {
     "cost": ("Cost per adopter gained", "money per adopter"),
 }
 
-_OTHER_LEVERS = ("content", "dialogue", "reviews", "incentives")
+#: Influences the attribution plot lumps together (all but advertising and word of mouth).
+_OTHER_LEVERS = tuple(name for name in INFLUENCES if name not in ("ads", "wom"))
 
 
 def _lines(kind: str, frame: pd.DataFrame, n: int) -> list[tuple[str, np.ndarray, str, str]]:
