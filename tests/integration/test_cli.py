@@ -154,3 +154,23 @@ def test_non_editable_install_finds_its_configs(tmp_path):
                    f"hydra.run.dir={out}", cwd=elsewhere, env=env)
     assert proc.returncode == 0, proc.stderr
     assert pd.read_csv(out / "summary.csv")["arm"].tolist() == ["balanced"]
+
+
+WEB_SERVER = ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify", "altair")
+
+
+def test_the_core_install_has_no_web_server():
+    from importlib.metadata import requires
+
+    core = [r for r in requires("wommsim") if "extra ==" not in r]
+    assert core and not [r for r in core if r.split()[0].lower().startswith(WEB_SERVER)]
+    ui = [r for r in requires("wommsim") if 'extra == "ui"' in r]
+    assert any(r.startswith("solara") for r in ui)
+    # Everything but the UI imports with the UI stack missing.
+    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in WEB_SERVER)
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys; {blocked}; import wommsim.__main__, "
+         "wommsim.runner, wommsim.sweep, wommsim.aggregate, wommsim.calibrate, "
+         "wommsim.sensitivity, wommsim.validate, wommsim.validation"],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
