@@ -25,9 +25,12 @@ class ConfigError(ValueError):
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str = "",
-          doc: str = "", choices: tuple[str, ...] | None = None) -> Any:
-    """A dataclass field carrying its range (inclusive), unit, choices and one-line doc."""
-    meta = {"lo": lo, "hi": hi, "unit": unit, "doc": doc, "choices": choices}
+          doc: str = "", choices: tuple[str, ...] | None = None, open_lo: bool = False) -> Any:
+    """A dataclass field carrying its range, unit, choices and one-line doc. The range is
+    inclusive, ``[lo, hi]``, or ``(lo, hi]`` with ``open_lo`` (a value that must be strictly
+    above ``lo``, such as a cost or a scale that divides)."""
+    meta = {"lo": lo, "hi": hi, "open_lo": open_lo, "unit": unit, "doc": doc,
+            "choices": choices}
     return field(default=default, metadata=meta)
 
 
@@ -91,7 +94,7 @@ class DecisionConfig:
     rule: str = param("opinion", choices=DECISION_RULES, doc="purchase decision rule")
     purchase_rate: float = param(0.2, 0.0, 1.0, unit="probability per step",
                                  doc="opinion rule: buying chance of a fully convinced consumer")
-    temperature: float = param(0.1, 1e-6, 10.0, unit="utility",
+    temperature: float = param(0.1, 0.0, 10.0, open_lo=True, unit="utility",
                                doc="opinion rule: softness of the threshold (logistic scale)")
     ad_weight: float = param(0.5, 0.0, 10.0, unit="utility per adstock",
                              doc="opinion rule: weight of adstock in utility")
@@ -151,7 +154,7 @@ class AdvertisingConfig:
     """Paid impressions landing on random consumers."""
 
     enabled: bool = param(True, doc="switch the advertising lever on or off")
-    cost_per_impression: float = param(0.01, 1e-9, 1e9, unit="money per impression",
+    cost_per_impression: float = param(0.01, 0.0, 1e9, open_lo=True, unit="money per impression",
                                        doc="price of one impression (CPM / 1000)")
     awareness_prob: float = param(0.05, 0.0, 1.0, unit="probability per impression",
                                   doc="chance an impression makes a receptive consumer aware")
@@ -178,7 +181,7 @@ class DialogueConfig:
     """The brand answering consumers who talked about it last step."""
 
     enabled: bool = param(True, doc="switch the dialogue lever on or off")
-    cost_per_reply: float = param(2.0, 1e-9, 1e9, unit="money per reply",
+    cost_per_reply: float = param(2.0, 0.0, 1e9, open_lo=True, unit="money per reply",
                                   doc="staff time for one answered conversation")
     lift: float = param(0.2, 0.0, 1.0, unit="share",
                         doc="an answered consumer's opinion closes this share of its gap to 1; "
@@ -195,7 +198,7 @@ class ContentConfig:
     """Shareable content ("social objects") spreading as independent cascades."""
 
     enabled: bool = param(True, doc="switch the content lever on or off")
-    cost_per_piece: float = param(100.0, 1e-9, 1e12, unit="money per piece",
+    cost_per_piece: float = param(100.0, 0.0, 1e12, open_lo=True, unit="money per piece",
                                   doc="production and seeding cost of one piece")
     seeds_per_piece: int = param(20, 0, 1_000_000, unit="consumers",
                                  doc="consumers each new piece is first shown to")
@@ -218,7 +221,7 @@ class ReviewsConfig:
     """User reviews: organic and invited by the brand, forming a public score."""
 
     enabled: bool = param(True, doc="switch reviews (lever and score) on or off")
-    cost_per_invite: float = param(1.0, 1e-9, 1e9, unit="money per invitation",
+    cost_per_invite: float = param(1.0, 0.0, 1e9, open_lo=True, unit="money per invitation",
                                    doc="cost of inviting one buyer to review")
     invited_review_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                        doc="chance an invited buyer posts a review")
@@ -233,7 +236,7 @@ class IncentivesConfig:
     """"Follow us for a discount" offers."""
 
     enabled: bool = param(True, doc="switch the incentives lever on or off")
-    cost_per_offer: float = param(5.0, 1e-9, 1e9, unit="money per offer",
+    cost_per_offer: float = param(5.0, 0.0, 1e9, open_lo=True, unit="money per offer",
                                   doc="promotion plus expected discount per offer made")
     accept_prob: float = param(0.5, 0.0, 1.0, unit="probability",
                                doc="chance an offered consumer takes the discount and follows")
@@ -292,7 +295,7 @@ class EconomicsConfig:
                           doc="contribution margin of a sale, before marketing spend")
     discount_rate: float = param(0.10, 0.0, 10.0, unit="per year",
                                  doc="annual discount rate for net present value")
-    steps_per_year: float = param(52.0, 1e-6, 1e6, unit="steps per year",
+    steps_per_year: float = param(52.0, 0.0, 1e6, open_lo=True, unit="steps per year",
                                   doc="length of a step, to discount per step")
 
 
@@ -407,8 +410,12 @@ def validate(cfg: Config) -> Config:
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key}={value!r}: must be a finite number")
         lo, hi = meta.get("lo"), meta.get("hi")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        below = lo is not None and (value <= lo if meta.get("open_lo") else value < lo)
+        if below or (hi is not None and value > hi):
             unit = f" ({meta['unit']})" if meta.get("unit") else ""
+            if meta.get("open_lo"):
+                raise ConfigError(f"{key}={value!r}: must be above {lo:g} and at most "
+                                  f"{hi:g}{unit}")
             raise ConfigError(f"{key}={value!r}: must be between {lo:g} and {hi:g}{unit}")
         choices = meta.get("choices")
         if choices and value not in choices:

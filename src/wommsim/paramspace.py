@@ -63,9 +63,10 @@ class ParamRange:
         return (np.asarray(value) - self.lo) / (self.hi - self.lo)
 
 
-def real_params(cfg: Config) -> dict[str, tuple[float | None, float | None]]:
-    """Every real-valued parameter of ``cfg`` (dotted key) with its schema range."""
-    return {key: (f.metadata.get("lo"), f.metadata.get("hi"))
+def real_params(cfg: Config) -> dict[str, tuple[float | None, float | None, bool]]:
+    """Every real-valued parameter of ``cfg`` (dotted key) with its schema range: ``(lo, hi,
+    open_lo)``, where ``open_lo`` says the value must be strictly above ``lo``."""
+    return {key: (f.metadata.get("lo"), f.metadata.get("hi"), bool(f.metadata.get("open_lo")))
             for key, f, _ in iter_params(cfg) if f.type == "float" and "[" not in key}
 
 
@@ -87,10 +88,12 @@ def check_range(key: str, lo: float, hi: float, cfg: Config, where: str) -> Para
     if lo >= hi:
         raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: the lower bound must be below the "
                           "upper bound")
-    schema_lo, schema_hi = known[key]
-    if (schema_lo is not None and lo < schema_lo) or (schema_hi is not None and hi > schema_hi):
+    schema_lo, schema_hi, open_lo = known[key]
+    below = schema_lo is not None and (lo <= schema_lo if open_lo else lo < schema_lo)
+    if below or (schema_hi is not None and hi > schema_hi):
+        opening = "(" if open_lo else "["
         raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: outside the parameter's range "
-                          f"[{schema_lo:g}, {schema_hi:g}]")
+                          f"{opening}{schema_lo:g}, {schema_hi:g}]")
     return ParamRange(key, float(lo), float(hi))
 
 

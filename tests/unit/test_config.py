@@ -130,3 +130,22 @@ def test_any_out_of_range_value_is_refused(data):
 
 def test_config_is_plain_dataclasses():
     assert dataclasses.is_dataclass(Config())
+
+
+@pytest.mark.parametrize("key", ["decision.temperature", "advertising.cost_per_impression",
+                                 "dialogue.cost_per_reply", "content.cost_per_piece",
+                                 "reviews.cost_per_invite", "incentives.cost_per_offer",
+                                 "economics.steps_per_year"])
+def test_an_open_lower_bound_refuses_the_bound_itself_and_takes_anything_above(key):
+    with pytest.raises(ConfigError, match=rf"{key}=0.0: must be above 0 and at most"):
+        compose([f"{key}=0.0"])
+    assert compose([f"{key}=1e-12"]) is not None
+
+
+def test_a_fitted_range_may_not_start_at_an_open_bound():
+    from wommsim.paramspace import check_range
+
+    cfg = compose([])
+    with pytest.raises(ConfigError, match=r"outside the parameter's range \(0, 10\]"):
+        check_range("decision.temperature", 0.0, 1.0, cfg, "fit=")
+    assert check_range("decision.temperature", 0.01, 1.0, cfg, "fit=").lo == 0.01

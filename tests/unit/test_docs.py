@@ -18,7 +18,8 @@ The ODD document's tables are checked against the schema and the code:
 
 Formatting rule (stated in ODD.md too): a default or a share is its JSON encoding in
 backticks (``json.dumps``: ``true``, ``10000``, ``0.96``, ``1000.0``, ``"auto"``, ``""``); a
-numeric range is ``[lo, hi]`` (inclusive; integers as integers, floats in ``%g`` form); a
+numeric range is ``[lo, hi]`` (inclusive; integers as integers, floats in ``%g`` form), or
+``(lo, hi]`` where the value must be strictly above ``lo``; a
 choice is the backticked options joined by ``, ``; a boolean's range is ```true`, `false```;
 a free string's range is ``text``, a list's or an optional section's ``structured``; a
 missing unit is ``—``.
@@ -68,7 +69,8 @@ def fmt_range(f, value: Any) -> str:
     if isinstance(value, bool):
         return "`true`, `false`"
     if meta.get("lo") is not None or meta.get("hi") is not None:
-        return f"[{_number(meta['lo'])}, {_number(meta['hi'])}]"
+        opening = "(" if meta.get("open_lo") else "["
+        return f"{opening}{_number(meta['lo'])}, {_number(meta['hi'])}]"
     if isinstance(value, str):
         return "text"
     return "structured"
