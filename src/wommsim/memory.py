@@ -3,7 +3,7 @@
 A market of ``n`` consumers on a graph with ``E`` stored adjacency entries (twice the
 undirected edges) costs, per process holding it:
 
-* building the graph: generator temporaries, ``GRAPH_BUILD_BYTES_PER_ENTRY[kind] * E``
+* building the graph: generator temporaries, ``NETWORKS[kind].build_bytes_per_entry * E``
   (the peak of a run on a sparse graph is reached here, inside ``build_network``);
 * holding it: the CSR adjacency (index and ``float32`` data per entry, an index per
   consumer), the consumer state (the itemsizes of :data:`wommsim.state.STATE_VARS`), the
@@ -26,7 +26,6 @@ limit minus its usage where a cgroup (v2 or v1) limits this process; elsewhere t
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from wommsim.config import Config, ConfigError
+from wommsim.network import NETWORKS
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,6 @@ GB = 1024**3
 #: Rounded up.
 INTERPRETER_BYTES = 210 * MB
 
-#: Peak temporaries of each generator per stored adjacency entry, measured at 1M consumers
-#: (Barabási–Albert 71 B at m = 4 and 67 at m = 10, 65 at 3M; Watts–Strogatz 60 at k = 8
-#: and 59 at k = 30; Erdős–Rényi 50; stochastic block 70; complete 8), rounded up.
-GRAPH_BUILD_BYTES_PER_ENTRY: dict[str, float] = {
-    "barabasi_albert": 76.0,
-    "watts_strogatz": 64.0,
-    "erdos_renyi": 54.0,
-    "stochastic_block": 74.0,
-    "complete": 10.0,
-}
 #: Reading an edge list: Python strings and tuples per line, then label arrays; measured
 #: 590 B per line on 2M lines of 25.5 bytes (``user123,user456,1.0``), fitted as
 #: ``EDGELIST_BYTES_PER_LINE + EDGELIST_BYTES_PER_CHAR * mean line length`` and rounded up.
@@ -97,18 +87,10 @@ class Estimate:
 
 def stored_entries(cfg: Config) -> int:
     """Expected stored adjacency entries (2 x undirected edges) of a generated network."""
-    net, n = cfg.network, cfg.consumers
-    if net.kind == "barabasi_albert":
-        return 2 * net.m * max(n - net.m, 0)
-    if net.kind == "watts_strogatz":
-        return 2 * (net.k // 2) * n
-    if net.kind == "erdos_renyi":
-        return math.ceil(min(net.mean_degree, n - 1) * n)
-    if net.kind == "stochastic_block":
-        return math.ceil((net.mean_degree_in + net.mean_degree_out) * n)
-    if net.kind == "complete":
-        return n * (n - 1)
-    raise ConfigError(f"network.kind={net.kind!r}: no edge count for this kind")
+    count = NETWORKS[cfg.network.kind].stored_entries
+    if count is None:
+        raise ConfigError(f"network.kind={cfg.network.kind!r}: no edge count for this kind")
+    return count(cfg.network, cfg.consumers)
 
 
 def edgelist_size(path: str) -> tuple[int, int]:
@@ -149,7 +131,7 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
                          + EDGELIST_BYTES_PER_CHAR * (size / lines if lines else 0))
     else:
         n, entries = cfg.consumers, stored_entries(cfg)
-        build = GRAPH_BUILD_BYTES_PER_ENTRY[cfg.network.kind] * entries
+        build = NETWORKS[cfg.network.kind].build_bytes_per_entry * entries
     index = 4 if entries < 2**31 and n < 2**31 else 8
     # CSR indices and float32 data, indptr, and the model's source of every stored entry
     graph = entries * (index + 4) + (n + 1) * index + entries * index

@@ -29,8 +29,7 @@ from wommsim.config import LEVERS, Config, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.memory import check_memory
 from wommsim.model import WommModel
-from wommsim.network import build_network
-from wommsim.rng import Streams
+from wommsim.network import read_edgelist
 
 log = logging.getLogger(__name__)
 
@@ -270,16 +269,16 @@ def arm_table(arms: list[Arm]) -> pd.DataFrame:
 
 def preflight(arms: list[Arm]) -> None:
     """Refuse a run that will not fit in memory (:func:`wommsim.memory.check_memory`), and
-    fail on bad network input (e.g. a malformed edge list), before anything is written."""
+    fail on a malformed edge list, before anything is written.
+
+    A generated network's feasibility is part of config validation, so only an edge list
+    (whose lines are checked by reading it) is read here; generated networks are built once,
+    by the replicates.
+    """
     configs = [arm.config for arm in arms]
     check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
-    seen = set()
-    for arm in arms:
-        c = arm.config
-        key = (repr(c.network), c.consumers, c.seed)
-        if key not in seen:
-            seen.add(key)
-            build_network(c.network, c.consumers, Streams(c.seed, 0).network)
+    for path in sorted({c.network.path for c in configs if c.network.kind == "edgelist"}):
+        read_edgelist(path)
 
 
 def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:

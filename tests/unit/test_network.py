@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -537,3 +538,29 @@ def test_edgelist_binary(tmp_path: Path, content: bytes, line: int) -> None:
     with pytest.raises(NetworkError) as info:
         read(path)
     assert f"network.path={str(path)!r} line {line}:" in str(info.value)
+
+
+def test_a_run_builds_each_generated_network_once(monkeypatch, tmp_path):
+    # The config check refuses impossible networks, so nothing is built twice to check it
+    # (at ten million consumers a build takes as long as a year of steps).
+    import wommsim.model
+    from tests.conftest import small_config
+    from wommsim.runner import run
+
+    built = []
+    real = wommsim.model.build_network
+    monkeypatch.setattr(wommsim.model, "build_network",
+                        lambda *args: built.append(args[1]) or real(*args))
+    run(small_config("jobs=1", "replicates=2", consumers=300, steps=2), tmp_path / "run")
+    assert built == [300, 300]  # one per replicate
+
+
+def test_every_kind_is_registered_with_its_checks():
+    from wommsim.config import NETWORK_KINDS
+    from wommsim.network import NETWORKS, check_network
+
+    assert tuple(NETWORKS) == NETWORK_KINDS
+    for name, kind in NETWORKS.items():
+        assert set(kind.params) <= {f.name for f in dataclasses.fields(NetworkConfig)}, name
+    with pytest.raises(NetworkError, match=r"network\.mean_degree=50"):
+        check_network(NetworkConfig(kind="erdos_renyi", mean_degree=50.0), 20)
