@@ -1,14 +1,17 @@
 """The UI cannot be turned against its machine: it listens on 127.0.0.1 unless told
-otherwise, no control names a file, its start-up values are validated, and no request makes
-its server read, write or delete files outside what it serves.
+otherwise, answers only its own host names and pages, no control names a file, its start-up
+values are validated, and no request makes its server read, write or delete files outside
+what it serves.
 """
 
 from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from tests.ui.serving import free_port, offline_env, ui_server
 from wommsim.config import iter_params
 from wommsim.ui import assets, params
 from wommsim.ui.__main__ import DEFAULT_HOST, main, parse_args
+from wommsim.ui.guard import HostGuard
 from wommsim.ui.models import UiModel, ui_config
 
 
@@ -82,11 +86,15 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """GET ``path`` exactly as written (no client-side normalisation of ``..``)."""
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET ``path`` exactly as written (no client-side normalisation of ``..``), with
+    ``headers`` (a ``Host`` among them replaces the real one)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("GET", path)
+        connection.putrequest("GET", path, skip_host=True)
+        for key, value in {"Host": f"127.0.0.1:{port}", **(headers or {})}.items():
+            connection.putheader(key, value)
+        connection.endheaders()
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -148,3 +156,110 @@ def test_no_request_writes_or_deletes_in_the_asset_folder(server):
         status, _ = get(port, path)
         assert status == 404, path
     assert sorted(p.relative_to(cache) for p in cache.rglob("*")) == before
+
+
+# -- who may talk to the server -------------------------------------------------------------------
+
+def websocket_handshake(port: int, host: str, origin: str) -> int:
+    """The status of a browser's WebSocket handshake to Solara's kernel channel (101: open)."""
+    return get(port, "/jupyter/api/kernels/k1/channels?session_id=s1", {
+        "Host": host, "Origin": origin, "Upgrade": "websocket", "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"})[0]
+
+
+def test_only_the_servers_own_host_names_are_answered(server):
+    port, _ = server
+    for host in [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST."]:
+        status, body = get(port, "/", {"Host": host})
+        assert status == 200 and b"<html" in body.lower(), host
+    # A DNS-rebinding domain reaches the server under its own name.
+    for host in ["evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}",
+                 f"localhost@evil.example:{port}", ""]:
+        status, body = get(port, "/", {"Host": host})
+        assert status == 400 and b"--allow-host" in body, host
+        assert websocket_handshake(port, host, f"http://{host}") == 403, host
+
+
+def test_a_foreign_page_cannot_open_the_websocket(server):
+    port, _ = server
+    own = f"127.0.0.1:{port}"
+    assert websocket_handshake(port, own, f"http://{own}") == 101  # the page's own
+    for origin in ["http://evil.example", f"http://evil.example:{port}", "null",
+                   f"http://localhost:{port}", "http://127.0.0.1:1", f"ftp://{own}",
+                   f"http://user@{own}"]:
+        assert websocket_handshake(port, own, origin) == 403, origin
+        assert get(port, "/", {"Origin": origin})[0] == 403, origin
+
+
+@pytest.mark.parametrize("host,address,accepted,refused", [
+    ("127.0.0.1", "127.0.0.1", ["127.0.0.1", "localhost", "::1", "tunnel"],
+     ["10.0.0.5", "evil.example"]),
+    ("::1", "::1", ["::1", "0:0::1", "localhost"], ["evil.example", "10.0.0.5"]),
+    ("0.0.0.0", "0.0.0.0", ["localhost", "10.0.0.5", "fe80::1", socket.gethostname(), "tunnel"],
+     ["evil.example"]),
+    ("box.lan", "192.168.1.5", ["box.lan", "192.168.1.5", "tunnel"],
+     ["localhost", "10.0.0.5", "evil.example"]),
+])
+def test_the_accepted_host_names_follow_the_address_served(host, address, accepted, refused):
+    guard = HostGuard(None, host, address, ["Tunnel"])
+
+    def netloc(name: str) -> str:
+        return f"[{name}]:8765" if ":" in name else f"{name}:8765"
+
+    for name in accepted:
+        assert guard.refusal(netloc(name), None) is None, name
+        assert guard.refusal(netloc(name), f"http://{netloc(name)}") is None, name
+    for name in refused:
+        assert guard.refusal(netloc(name), None)[0] == 400, name
+    assert guard.refusal(netloc(host), "http://tunnel:8765")[0] == 403  # not the page's own
+
+
+def run_ui(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wommsim.ui", *argv], capture_output=True,
+                          text=True, timeout=120, env=offline_env())
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--host", "garbage..host"], "--host"),
+    (["--host", "bad-.example"], "--host"),
+    (["--port", "99999"], "--port"),
+    (["--port", "-1"], "--port"),
+    (["--port", "http"], "--port"),
+    (["--allow-host", "a b"], "--allow-host"),
+    (["--host", "nothing.invalid"], "--host nothing.invalid"),
+])
+def test_a_bad_host_or_port_is_one_line(argv, option):
+    result = run_ui(*argv)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("wommsim.ui: ") and option in result.stderr, result.stderr
+
+
+def test_a_port_in_use_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_ui("--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert f"--port {port}" in result.stderr and "in use" in result.stderr, result.stderr
+
+
+def test_port_0_prints_the_port_chosen_and_allow_host_adds_a_name(tmp_path):
+    log_path = tmp_path / "server.log"
+
+    def printed_port() -> int | None:
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", log_path.read_text())
+        return int(found[1]) if found else None
+
+    def ready() -> bool:  # the URL printed is the server's
+        port = printed_port()
+        return port is not None and get(port, "/readyz")[0] == 200
+
+    with open(log_path, "w") as log, ui_server(0, ["--allow-host", "ui.example"],
+                                               offline_env(), ready, log):
+        port = printed_port()
+        assert port != 0
+        assert get(port, "/readyz", {"Host": "ui.example"})[0] == 200
+        assert get(port, "/readyz", {"Host": "other.example"})[0] == 400
