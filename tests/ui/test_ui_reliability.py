@@ -263,3 +263,14 @@ def test_port_0_prints_the_port_chosen_and_allow_host_adds_a_name(tmp_path):
         assert port != 0
         assert get(port, "/readyz", {"Host": "ui.example"})[0] == 200
         assert get(port, "/readyz", {"Host": "other.example"})[0] == 400
+
+
+def test_without_the_ui_extra_the_ui_says_how_to_install_it():
+    code = ("import sys; sys.modules['solara'] = None; sys.modules['uvicorn'] = None; "
+            "from wommsim.ui.__main__ import main; sys.exit(main([]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "wommsim.ui: the browser UI needs the ui extra (solara, uvicorn missing): "
+        "pip install 'wommsim[ui]' (in a checkout: scripts/bootstrap dev)"]

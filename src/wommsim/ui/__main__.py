@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import ipaddress
 import json
 import os
@@ -103,12 +104,29 @@ def url(host: str, address: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def missing_ui_packages() -> list[str]:
+    """The packages of the ``ui`` extra that cannot be imported (a core install has none)."""
+    missing = []
+    for name in ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify", "altair"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
     except UsageError as err:
         print(f"wommsim.ui: {err} (--help lists the options)", file=sys.stderr)
         return 2
+    missing = missing_ui_packages()
+    if missing:
+        print(f"wommsim.ui: the browser UI needs the ui extra ({', '.join(missing)} missing): "
+              "pip install 'wommsim[ui]' (in a checkout: scripts/bootstrap dev)",
+              file=sys.stderr)
+        return 1
     if not args.fetch_assets:  # bad input fails at once, before any download
         from wommsim.ui import params  # composes the defaults: no Solara import yet
 
