@@ -57,7 +57,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from wommsim.analysis import mean_ci
-from wommsim.config import Config, ConfigError
+from wommsim.config import Config, ConfigError, check_input_file
 from wommsim.paramspace import (
     ParamRange,
     Simulator,
@@ -92,8 +92,7 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     missing columns, a non-numeric or non-integer step, a negative or repeated step, a
     fraction outside [0, 1], or fewer than three observations."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"data={str(path)!r}: no such file")
+    check_input_file("data", path)
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             rows = [(n, cells) for n, cells in enumerate(csv.reader(fh), start=1)

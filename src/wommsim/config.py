@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 INF = math.inf
@@ -437,9 +438,39 @@ def _validate_cross_fields(cfg: Config) -> None:
         if not net.path:
             raise ConfigError("network.path='': the edgelist network needs a file "
                               "(network.path=/path/to/edges.txt)")
-        path = Path(net.path)
-        if not path.is_file():
-            raise ConfigError(f"network.path={net.path!r}: no such file")
+        check_input_file("network.path", net.path)
+
+
+#: What an input file that is not a regular file is, by ``stat`` test.
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def input_file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as an input file (``"no such file"``, ``"is a
+    directory"``, ``"is not a regular file (a FIFO ...)"``, ...), or None if it can.
+
+    Only regular files are read: a FIFO or a device would block or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "a special file")
+        return f"is not a regular file ({kind})"
+    return None
+
+
+def check_input_file(key: str, path: str | os.PathLike) -> None:
+    """Raise :class:`ConfigError` ``KEY='PATH': <problem>`` unless ``path`` is a regular
+    file (see :func:`input_file_problem`)."""
+    problem = input_file_problem(path)
+    if problem:
+        raise ConfigError(f"{key}={str(path)!r}: {problem}")
 
 
 def register() -> None:

@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from wommsim.config import NETWORK_KINDS, ConfigError, NetworkConfig
+from wommsim.config import NETWORK_KINDS, ConfigError, NetworkConfig, input_file_problem
 
 __all__ = [
     "NetworkError",
@@ -518,13 +518,11 @@ def read_edgelist(path: str) -> SocialGraph:
     if not path:
         raise NetworkError("network.path='': the edgelist network needs a file "
                            "(network.path=/path/to/edges.txt)")
-    file = Path(path)
+    problem = input_file_problem(path)
+    if problem:
+        raise NetworkError(f"{where}: {problem}")
     try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise NetworkError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise NetworkError(f"{where}: is a directory, not an edge-list file") from None
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise NetworkError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
     nul = raw.find(b"\x00")

@@ -130,3 +130,26 @@ def test_any_out_of_range_value_is_refused(data):
 
 def test_config_is_plain_dataclasses():
     assert dataclasses.is_dataclass(Config())
+
+
+def _special_files(tmp_path):
+    """A directory, a FIFO and a character device, with what the refusal must call them."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    return [(tmp_path, "is a directory"), (fifo, "is not a regular file (a FIFO"),
+            ("/dev/null", "is not a regular file (a character device)")]
+
+
+def test_input_files_that_are_not_regular_files_say_what_they_are(tmp_path):
+    from wommsim.calibrate import read_observed
+    from wommsim.network import read_edgelist
+
+    for path, what in _special_files(tmp_path):
+        for refuse in (lambda p: compose(["network=edgelist", f"network.path={p}"]),
+                       lambda p: read_edgelist(str(p)), read_observed):
+            with pytest.raises(ConfigError) as err:  # never blocks reading a FIFO
+                refuse(path)
+            assert what in str(err.value) and str(path) in str(err.value), str(err.value)
+            assert "no such file" not in str(err.value)
