@@ -345,7 +345,7 @@ def write_fit(fit: Fit, outdir: Path, data: Path, argv: Sequence[str], wall_time
                      "SeedSequence([seed, r]) (common random numbers)",
         "optimiser": fit.optimiser,
         "wall_time_s": wall_time,
-        **provenance(fit.config, argv),
+        **provenance(fit.config, argv, inputs=[str(data)]),
     })
 
 

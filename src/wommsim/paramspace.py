@@ -35,7 +35,9 @@ from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, validate
 from wommsim.runner import (
+    config_hash,
     git_commit,
+    input_digests,
     process_pool,
     run_task,
     stop_workers,
@@ -202,10 +204,15 @@ def output_dir(out: str | None, tool: str) -> Path:
     return Path("outputs") / tool / now.strftime("%Y-%m-%d") / now.strftime("%H-%M-%S")
 
 
-def provenance(cfg: Config, argv: Sequence[str]) -> dict[str, Any]:
-    """Version, commit, command and the model configuration, for a result's JSON."""
+def provenance(cfg: Config, argv: Sequence[str], inputs: Sequence[str] = ()
+               ) -> dict[str, Any]:
+    """Version, commit, command, the model configuration and its hash, and the content hash
+    of every file read (edge lists, and ``inputs`` such as calibration data), for a
+    result's JSON."""
     return {"package": "wommsim", "version": __version__, "git_commit": git_commit(),
             "command": [Path(sys.argv[0]).name, *argv],
+            "config_hash": config_hash(cfg, inputs),
+            "input_files": input_digests(cfg, inputs),
             "config": dataclasses.asdict(cfg)}
 
 

@@ -6,6 +6,7 @@ can be called from Python and tests with a :class:`~wommsim.config.Config`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -25,7 +26,7 @@ import pandas as pd
 
 from wommsim import __version__
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
-from wommsim.config import LEVERS, Config, validate
+from wommsim.config import LEVERS, Config, input_file_problem, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.memory import check_memory
 from wommsim.model import WommModel
@@ -137,13 +138,60 @@ def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
 
 # -- provenance -----------------------------------------------------------------------------
 
-def config_hash(cfg: Config) -> str:
+def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:
     """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` is
-    left out: it sets how many processes compute the results, not what they are."""
+    left out: it sets how many processes compute the results, not what they are.
+
+    The content of the files the run reads (:func:`input_digests`: its edge lists, and
+    ``inputs``, e.g. calibration data) is part of it, so a changed file is a changed
+    configuration; a configuration that reads no file hashes as it always did."""
     settings = asdict(cfg)
     settings.pop("jobs")
+    digests = input_digests(cfg, inputs)
+    if digests:
+        settings["input_files"] = digests
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def input_files(cfg: Config) -> list[str]:
+    """The files a run of ``cfg`` reads: the edge list of an ``edgelist`` network, set in
+    the configuration or by an experiment's arm overrides or grid (``network.path``)."""
+    paths = [cfg.network.path] if cfg.network.kind == "edgelist" else []
+    if cfg.experiment is not None:
+        paths += [arm.overrides.get("network.path") for arm in cfg.experiment.arms]
+        grid = cfg.experiment.grid.get("network.path")
+        paths += grid if isinstance(grid, list) else [grid]
+    return list(dict.fromkeys(str(p) for p in paths if p))
+
+
+def input_digests(cfg: Config, inputs: Sequence[str] = ()) -> dict[str, str]:
+    """``{path: SHA-256 of its content}`` of the files a run reads (:func:`input_files`,
+    then ``inputs``); a path that is not a readable regular file maps to its problem."""
+    paths = dict.fromkeys([*input_files(cfg), *(str(p) for p in inputs)])
+    return {path: file_digest(path) for path in paths}
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 of a regular file's content (remembered while the file's size and
+    modification time stay the same), or why it cannot be read (e.g. ``no such file``)."""
+    problem = input_file_problem(path)
+    if problem:
+        return problem
+    st = os.stat(path)
+    return _digest(os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, *identity: int) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 24):
+                digest.update(chunk)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return digest.hexdigest()
 
 
 def git_commit() -> str | None:
@@ -184,6 +232,7 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "version": __version__,
         "git_commit": git_commit(),
         "config_hash": config_hash(cfg),
+        "input_files": input_digests(cfg),
         "experiment": cfg.experiment.name if cfg.experiment else None,
         "arms": [arm.name for arm in arms],
         "seed": cfg.seed,
