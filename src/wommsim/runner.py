@@ -6,6 +6,7 @@ can be called from Python and tests with a :class:`~wommsim.config.Config`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -223,7 +224,9 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
-                   wall_time: float | None) -> None:
+                   wall_time: float | None, populations: list[int] | None = None) -> None:
+    """``manifest.json``: provenance, and whether the results are complete; ``populations``
+    (each arm's consumers, as :func:`preflight` found them) default to ``consumers``."""
     import mesa
     import numpy as np
 
@@ -235,6 +238,9 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "input_files": input_digests(cfg),
         "experiment": cfg.experiment.name if cfg.experiment else None,
         "arms": [arm.name for arm in arms],
+        "consumers": dict(zip((arm.name for arm in arms),
+                              populations or [arm.config.consumers for arm in arms],
+                              strict=True)),
         "seed": cfg.seed,
         "replicates": cfg.replicates,
         "seeds": [[cfg.seed, r] for r in range(cfg.replicates)],
@@ -317,18 +323,32 @@ def arm_table(arms: list[Arm]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("arm")
 
 
-def preflight(arms: list[Arm]) -> None:
+def preflight(arms: list[Arm]) -> list[int]:
     """Refuse a run that will not fit in memory (:func:`wommsim.memory.check_memory`), and
-    fail on bad network input (e.g. a malformed edge list), before anything is written."""
+    fail on bad network input (e.g. a malformed edge list), before anything is written.
+
+    Returns each arm's population: ``consumers``, or for an edge list the file's."""
     configs = [arm.config for arm in arms]
     check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
-    seen = set()
-    for arm in arms:
-        c = arm.config
-        key = (repr(c.network), c.consumers, c.seed)
-        if key not in seen:
-            seen.add(key)
-            build_network(c.network, c.consumers, Streams(c.seed, 0).network)
+    built: dict[tuple, int] = {}
+    for c in configs:
+        key = _market_key(c)
+        if key not in built:
+            built[key] = build_network(c.network, c.consumers, Streams(c.seed, 0).network).n
+    return [built[_market_key(c)] for c in configs]
+
+
+def _market_key(cfg: Config) -> tuple:
+    return repr(cfg.network), cfg.consumers, cfg.seed
+
+
+def as_run(cfg: Config, arms: list[Arm], populations: list[int]) -> Config:
+    """``cfg`` with ``consumers`` the population its network holds (for an edge list, the
+    file's, whatever ``consumers=`` says), for the report."""
+    for arm, n in zip(arms, populations, strict=True):
+        if _market_key(arm.config) == _market_key(cfg):
+            return dataclasses.replace(cfg, consumers=n)
+    return cfg
 
 
 def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
@@ -344,10 +364,11 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     if resume and (reused := reuse_results(outdir, cfg)) is not None:
         return reused
     arms = resolve_arms(cfg)
-    preflight(arms)
+    populations = preflight(arms)
     outdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    write_manifest(outdir, cfg, arms, completed=False, wall_time=None)
+    write_manifest(outdir, cfg, arms, completed=False, wall_time=None,
+                   populations=populations)
 
     tasks = [(arm.config, r) for arm in arms for r in range(cfg.replicates)]
     label = cfg.experiment.name if cfg.experiment else cfg.arm_name
@@ -355,8 +376,10 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
              worker_count(cfg.jobs, len(tasks)))
     timeseries = pd.concat(simulate(tasks, cfg.jobs, progress_bar(len(tasks), label)),
                            ignore_index=True)
-    write_results(outdir, cfg, arms, timeseries, time.perf_counter() - started)
-    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started)
+    write_results(outdir, as_run(cfg, arms, populations), arms, timeseries,
+                  time.perf_counter() - started)
+    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
+                   populations=populations)
     log.info("results written to %s", outdir)
     return timeseries
 

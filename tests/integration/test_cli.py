@@ -84,6 +84,10 @@ def test_edgelist_network_runs(tmp_path):
                    f"hydra.run.dir={out}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(pd.read_csv(out / "timeseries.csv")) == 5
+    # The file's 60 labels are the population, not the configured consumers=10000.
+    assert "| consumers | 60 |" in (out / "report.md").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["consumers"] == {"conversation_led": 60}
 
 
 def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):

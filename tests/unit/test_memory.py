@@ -57,6 +57,28 @@ def test_edgelist_size_counts_lines(tmp_path):
     assert (n, entries) == (3, 6)
 
 
+
+def test_reading_an_edge_list_with_a_long_label_stays_within_the_estimate(tmp_path):
+    # Labels were once padded to the longest in a fixed-width array: one 200,000-character
+    # label among 50 lines took 80 MB against an estimate of 2 MB. Reading is linear in
+    # the file now, so the estimate (linear in lines and characters) covers it.
+    import tracemalloc
+
+    from wommsim.network import read_edgelist
+
+    path = tmp_path / "edges.txt"
+    long = "x" * 200_000
+    path.write_text(f"{long} a\n" + "".join(f"a n{i}\n" for i in range(49)))
+    cfg = small_config("network=edgelist", f"network.path={path}")
+    tracemalloc.start()
+    try:
+        graph = read_edgelist(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert graph.n == 51 and graph.labels[0] == long
+    assert peak <= memory.market_bytes(cfg)[2], (peak / MB, memory.market_bytes(cfg)[2] / MB)
+
 def test_estimate_grows_with_consumers_jobs_and_agents():
     small = memory.estimate([small_config("agents=off", consumers=100_000)], workers=1)
     large = memory.estimate([small_config("agents=off", consumers=1_000_000)], workers=1)
