@@ -34,6 +34,7 @@ import pandas as pd
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, validate
+from wommsim.memory import check_memory
 from wommsim.runner import (
     config_hash,
     git_commit,
@@ -245,7 +246,13 @@ class Simulator:
 
     def run(self, configs: Sequence[Config], replicates: int,
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
-        """Each config's replicate tables (replicates ``0 .. replicates-1``), in order."""
+        """Each config's replicate tables (replicates ``0 .. replicates-1``), in order.
+
+        Refuses (:func:`wommsim.memory.check_memory`) a batch that will not fit in memory
+        before building any market."""
+        if configs:
+            check_memory([dataclasses.replace(cfg, replicates=replicates) for cfg in configs],
+                         self.workers)
         tasks = [(cfg, r) for cfg in configs for r in range(replicates)]
         results = (self._pool.map(run_task, tasks) if self._pool is not None
                    else map(run_task, tasks))

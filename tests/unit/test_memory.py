@@ -164,6 +164,51 @@ def test_refusal_names_the_estimate_the_available_memory_and_the_override(monkey
     assert f"{need.total / memory.GB:.1f} GB" in message
 
 
+
+@pytest.mark.parametrize("overrides,key,way_out", [
+    (("steps=100000", "replicates=50"), "steps=100000, replicates=50", "fewer steps or replicates"),
+    (("jobs=400", "replicates=400"), "jobs=400", "fewer jobs"),
+])
+def test_refusal_names_the_key_that_drives_the_estimate(monkeypatch, overrides, key, way_out):
+    # A tiny market whose results table (steps x replicates) or interpreters (jobs) set the
+    # estimate: the message blames those keys, not consumers.
+    monkeypatch.setattr(memory, "available_bytes", lambda: (300 * MB, "a test's limit"))
+    cfg = small_config("agents=off", *overrides, consumers=100)
+    with pytest.raises(ConfigError) as info:
+        memory.check_memory([cfg], workers=runner.worker_count(cfg.jobs, cfg.replicates))
+    message = str(info.value)
+    assert message.startswith(f"{key}: this run needs about"), message
+    assert way_out in message and "force_memory=true" in message, message
+
+
+def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path, capsys):
+    # Every command that builds markets refuses, in one line and before building any,
+    # a run that will not fit.
+    from pathlib import Path
+
+    from wommsim import calibrate, sensitivity, validate
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
+    data = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / \
+        "bass_example.csv"
+    tiny = ["consumers=200", "replicates=1", "agents=off", "jobs=1"]
+    commands = {
+        "calibrate": lambda out: calibrate.main([f"data={data}", "fit=decision.p:0.001:0.1",
+                                                 *tiny, "scan=2", "budget=4", f"out={out}"]),
+        "sensitivity": lambda out: sensitivity.main([*tiny, "steps=4", "samples=2",
+                                                     "params=wom.talk_prob:0.01:0.1",
+                                                     f"out={out}"]),
+        "validate": lambda out: validate.main(["--quick", "--case", "bass_discrete",
+                                               "--jobs", "1", "--out", str(out)]),
+    }
+    for name, command in commands.items():
+        out = tmp_path / name
+        assert command(out) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith(f"wommsim.{name}: error: ") and err.count("\n") == 1, err
+        assert "force_memory=true" in err and "a test's limit" in err, err
+        assert not list(out.rglob("*.csv")) and not list(out.rglob("*.md")), name
+
 def test_force_memory_runs_anyway_with_a_warning(monkeypatch, caplog):
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
     cfg = small_config("force_memory=true", consumers=500)
