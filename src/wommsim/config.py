@@ -39,6 +39,15 @@ SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = ("random", "hubs")
 LEVERS = ("advertising", "dialogue", "content", "reviews", "incentives")
+#: Per lever: the key of its unit cost and what a unit is (money / cost = units a step).
+UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
+              "dialogue": ("cost_per_reply", "replies"),
+              "content": ("cost_per_piece", "content pieces"),
+              "reviews": ("cost_per_invite", "review invitations"),
+              "incentives": ("cost_per_offer", "offers")}
+#: Most units a lever may buy in one step: a count of money / cost above 2**53 is not exact
+#: in floating point, and NumPy's draws (impressions are a multinomial) overflow at 2**63.
+MAX_UNITS_PER_STEP = 2**53
 
 
 @dataclass
@@ -415,12 +424,14 @@ def validate(cfg: Config) -> Config:
 
 
 def _validate_cross_fields(cfg: Config) -> None:
-    for key, strategy in [("strategy", cfg.strategy),
-                          *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]:
+    strategies = [("strategy", cfg.strategy),
+                  *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]
+    for key, strategy in strategies:
         total = sum(getattr(strategy, lever) for lever in LEVERS)
         if total > 1.0 + 1e-9:
             raise ConfigError(f"{key} ({strategy.name}) shares sum to {total:g}: "
                               "the levers' shares of the budget must add up to at most 1")
+    _validate_units_per_step(cfg, strategies)
     starts = [p.start for p in cfg.phases]
     if starts != sorted(set(starts)):
         raise ConfigError(f"phases start at steps {starts}: starts must strictly increase")
@@ -471,6 +482,25 @@ def check_input_file(key: str, path: str | os.PathLike) -> None:
     problem = input_file_problem(path)
     if problem:
         raise ConfigError(f"{key}={str(path)!r}: {problem}")
+
+
+def _validate_units_per_step(cfg: Config, strategies: list[tuple[str, StrategyConfig]]
+                             ) -> None:
+    """Refuse a budget that buys more units of a lever in one step than can be simulated
+    (:data:`MAX_UNITS_PER_STEP`), naming the keys whose combination is the cause."""
+    budget = cfg.brand.budget
+    for lever, (cost_key, units) in UNIT_COSTS.items():
+        if not getattr(cfg, lever).enabled:
+            continue
+        cost = getattr(getattr(cfg, lever), cost_key)
+        key, strategy = max(strategies, key=lambda item: getattr(item[1], lever))
+        count = budget * getattr(strategy, lever) / cost
+        if count > MAX_UNITS_PER_STEP:
+            raise ConfigError(
+                f"brand.budget={budget:g} with {key}.{lever}={getattr(strategy, lever):g} and "
+                f"{lever}.{cost_key}={cost:g} buys {count:.3g} {units} a step, more than the "
+                f"{MAX_UNITS_PER_STEP:.3g} a simulation can count: lower brand.budget or "
+                f"raise {lever}.{cost_key}")
 
 
 def register() -> None:

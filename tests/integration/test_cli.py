@@ -62,6 +62,8 @@ def malformed_edgelist(tmp_path: Path) -> str:
     (["network=edgelist", "network.path=/no/such/edges.txt"],
      ["network.path", "/no/such/edges.txt"]),
     (["network=edgelist", "network.path={malformed}"], ["edges.txt", "line 4"]),
+    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],  # 1e20 impressions a step
+     ["brand.budget", "advertising.cost_per_impression"]),
 ])
 def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments):
     out = tmp_path / "run"

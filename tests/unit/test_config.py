@@ -153,3 +153,27 @@ def test_input_files_that_are_not_regular_files_say_what_they_are(tmp_path):
                 refuse(path)
             assert what in str(err.value) and str(path) in str(err.value), str(err.value)
             assert "no such file" not in str(err.value)
+
+
+
+@pytest.mark.parametrize("overrides,keys", [
+    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],
+     ["brand.budget=1e+12", "strategy.advertising=0.1", "advertising.cost_per_impression=1e-09",
+      "impressions"]),
+    (["brand.budget=1e12", "content.cost_per_piece=1e-6"],
+     ["brand.budget", "strategy.content", "content.cost_per_piece", "content pieces"]),
+    (["brand.budget=1e11", "strategy=incentive_push", "incentives.cost_per_offer=1e-9"],
+     ["brand.budget", "strategy.incentives", "incentives.cost_per_offer", "offers"]),
+])
+def test_budgets_that_buy_more_units_than_can_be_simulated_are_refused(overrides, keys):
+    # Each value is inside its range; the units a step buys (money / cost) are not.
+    with pytest.raises(ConfigError) as err:
+        compose(overrides)
+    for key in keys:
+        assert key in str(err.value), str(err.value)
+
+
+def test_a_switched_off_lever_buys_nothing_and_is_not_refused():
+    cfg = compose(["brand.budget=1e12", "advertising.cost_per_impression=1e-9",
+                   "advertising.enabled=false"])
+    assert cfg.brand.budget == 1e12
