@@ -391,6 +391,16 @@ def iter_params(obj: Any, prefix: str = ""):
             yield key, f, value
 
 
+def replace_key(cfg: Any, key: str, value: Any) -> Any:
+    """A copy of dataclass ``cfg`` with the leaf at dotted ``key`` set to ``value``, by
+    :func:`dataclasses.replace` along the path (sections off the path are shared with
+    ``cfg``; a hundred times faster than a round trip through OmegaConf). No checks: the
+    caller knows ``key`` is a leaf and validates the result."""
+    head, _, rest = key.partition(".")
+    child = value if not rest else replace_key(getattr(cfg, head), rest, value)
+    return dataclasses.replace(cfg, **{head: child})
+
+
 def boolean_keys() -> frozenset[str]:
     """Dotted keys of the boolean parameters (they take only ``true`` or ``false``)."""
     return frozenset(key for key, f, _ in iter_params(Config()) if f.type == "bool")
@@ -435,6 +445,10 @@ def _validate_cross_fields(cfg: Config) -> None:
     starts = [p.start for p in cfg.phases]
     if starts != sorted(set(starts)):
         raise ConfigError(f"phases start at steps {starts}: starts must strictly increase")
+    for i, phase in enumerate(cfg.phases):
+        if phase.start > cfg.steps:
+            raise ConfigError(f"phases[{i}] ({phase.name}) starts at step {phase.start}, after "
+                              f"the last step (steps={cfg.steps}): it would never take effect")
     net = cfg.network
     if net.kind == "barabasi_albert" and cfg.consumers <= net.m:
         raise ConfigError(f"consumers={cfg.consumers}: a Barabási–Albert network needs more "
