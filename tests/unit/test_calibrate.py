@@ -86,6 +86,8 @@ def test_calibration_is_deterministic_and_parallel_equals_serial():
     ("step,adopted_fraction\n0,0\n1,-0.1\n2,0.3\n", ["line 3", "between 0 and 1"]),
     ("step,adopted_fraction\n0,0\n-1,0.1\n2,0.3\n", ["line 3", "step=-1", ">= 0"]),
     ("step,adopted_fraction\n0,0\n1.5,0.1\n2,0.3\n", ["line 3", "step=1.5", "whole number"]),
+    ("step,adopted_fraction\n0,0\n1,0.1\n900000,0.3\n", ["line 4", "step=900000",
+                                                          "beyond step 10,000"]),
     ("step,adopted_fraction\n0,0\n1,0.1\n\n1,0.2\n", ["line 5", "step 1 repeats line 3"]),
     ("step,adopted_fraction\n0,0\n1,0.1,7\n", ["line 3", "3 fields"]),
     ("step,adopted_fraction\n0,0\n1,nan\n2,0.3\n", ["line 3", "finite"]),
