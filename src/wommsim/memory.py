@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wommsim.config import Config, ConfigError
+from wommsim.config import Config, ConfigError, input_file_problem
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,10 @@ def stored_entries(cfg: Config) -> int:
 
 def edgelist_size(path: str) -> tuple[int, int]:
     """``(lines, bytes)`` of an edge-list file, read in 16 MiB chunks; ``(0, 0)`` if it
-    cannot be read (the loader then reports the file's problem)."""
+    cannot be read or is not a regular file (never read: a FIFO would block; the loader
+    then reports the file's problem)."""
+    if input_file_problem(path):
+        return 0, 0
     lines = size = 0
     last = b"\n"
     try:

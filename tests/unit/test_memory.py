@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,9 @@ def test_edgelist_size_counts_lines(tmp_path):
     path.write_text("a b\nb c\nc d")  # no final newline
     assert memory.edgelist_size(str(path)) == (3, 11)
     assert memory.edgelist_size(str(tmp_path / "missing.txt")) == (0, 0)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert memory.edgelist_size(str(fifo)) == (0, 0)  # not opened: that would block
     cfg = small_config("network=edgelist", f"network.path={path}")
     n, entries, _ = memory.market_bytes(cfg)
     assert (n, entries) == (3, 6)
