@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -99,9 +100,9 @@ def _load_preset(path: str, _mtime: int) -> StrategyConfig:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(StrategyConfig), OmegaConf.load(path))
         return OmegaConf.to_object(merged)
-    except Exception as err:  # YAML or schema errors: one line naming the file
-        if isinstance(err, OSError):
-            raise
+    except yaml.YAMLError as err:  # one line naming the file and line
+        raise ConfigError(describe_error(err)) from err
+    except OmegaConfBaseException as err:  # a key or value the schema refuses
         raise ConfigError(f"{path}: {describe_error(err)}") from err
 
 
@@ -140,7 +141,7 @@ def _set_params(cfg: Config, params: dict[str, Any], where: str) -> Config:
             cfg = replace_key(cfg, key, float(value) if kind == "float" else value)
         else:
             slow[key] = value
-    return apply_overrides(cfg, slow, where) if slow else copy.copy(cfg)
+    return apply_overrides(cfg, slow, where) if slow else cfg
 
 
 def _refuse_run_keys(keys: list[str], where: str) -> None:
@@ -159,22 +160,21 @@ def _arm_config(base: Config, arm: ArmConfig) -> tuple[str, Config]:
     where = f"experiment arm {name!r}"
     try:
         _refuse_run_keys(list(arm.overrides), "")
-        cfg = copy.deepcopy(base)
-        cfg.experiment = None
-        if arm.strategy:
-            cfg.strategy = strategy_preset(arm.strategy)
-        cfg = apply_overrides(cfg, arm.overrides, where) if arm.overrides else cfg
+        strategy = strategy_preset(arm.strategy) if arm.strategy else None
         phases = []
         for i, phase in enumerate(arm.phases):
             try:
-                phases.append(PhaseConfig(start=phase.start,
-                                          **dataclasses.asdict(strategy_preset(phase.strategy))))
+                shares = dataclasses.asdict(strategy_preset(phase.strategy))
             except ConfigError as err:
                 raise ConfigError(f"phases[{i}]: {err}") from err
+            phases.append(PhaseConfig(start=phase.start, **shares))
     except ConfigError as err:
-        message = str(err)
-        raise ConfigError(message if message.startswith(where) else f"{where}: {message}"
-                          ) from err
+        raise ConfigError(f"{where}: {err}") from err
+    cfg = copy.deepcopy(base)
+    cfg.experiment = None
+    cfg.strategy = strategy or cfg.strategy
+    if arm.overrides:
+        cfg = apply_overrides(cfg, arm.overrides, where)
     cfg.phases = phases or cfg.phases
     return name, cfg
 
@@ -183,8 +183,7 @@ def _resolve(name: str, arm_cfg: Config, params: dict[str, Any]) -> Arm:
     if params:
         name += " " + " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in params.items())
     where = f"experiment arm {name!r}"
-    cfg = _set_params(arm_cfg, params, where)
-    cfg.arm = name
+    cfg = dataclasses.replace(_set_params(arm_cfg, params, where), arm=name)
     try:
         validate(cfg)
     except ConfigError as err:

@@ -217,3 +217,20 @@ def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
     assert proc.stderr.startswith(f"wommsim: error: {bad} line 6: YAML syntax error")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("name: broken\nadvertising: [0.5\n", "line 3: YAML syntax error"),
+    ("name: broken\nadvertizing: 0.5\n", "advertizing"),
+])
+def test_a_broken_strategy_preset_names_its_file(tmp_path, monkeypatch, text, fragment):
+    from wommsim import experiment
+
+    (tmp_path / "broken.yaml").write_text(text)
+    monkeypatch.setattr(experiment, "strategy_folders", lambda: [tmp_path])
+    cfg = compose(["+experiment=ads_vs_wom", "experiment.arms.0.strategy=broken"])
+    with pytest.raises(ConfigError) as err:
+        resolve_arms(cfg)
+    message = str(err.value)
+    assert message.startswith(f"experiment arm 'ad_heavy': {tmp_path / 'broken.yaml'}")
+    assert fragment in message and "\n" not in message, message
