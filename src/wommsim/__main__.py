@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
@@ -79,7 +80,7 @@ def main() -> None:
         finish_interrupted_sweep()
         print(f"wommsim: interrupted by {sig.name}", file=sys.stderr)
         sys.exit(sig.exit_status)
-    except (HydraException, OmegaConfBaseException) as err:
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
         if full_errors:
             raise
         print(f"wommsim: error: {describe_error(err)}", file=sys.stderr)

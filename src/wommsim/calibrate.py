@@ -5,8 +5,9 @@
         decision=bass network=complete strategy=none consumer.initial_adopted_fraction=0 \\
         wom.enabled=false consumers=2000 replicates=10
 
-The data are a CSV with a header and the columns ``step`` (integer, >= 0, each once) and
-``adopted_fraction`` (share of consumers in [0, 1]); other columns are ignored, blank lines
+The data are a CSV with a header and the columns ``step`` (integer, 0 to
+:data:`MAX_DATA_STEP` = 10,000, each once) and ``adopted_fraction`` (share of consumers in
+[0, 1]); other columns are ignored, blank lines
 and lines starting with ``#`` skipped. ``fit=`` lists the parameters to fit as
 ``key:lo:hi``. Every other ``key=value`` is an override of the model config, as for
 ``python -m wommsim``; ``steps`` defaults to the last observed step.
@@ -57,7 +58,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from wommsim.analysis import mean_ci
-from wommsim.config import Config, ConfigError
+from wommsim.config import Config, ConfigError, check_input_file
 from wommsim.paramspace import (
     ParamRange,
     Simulator,
@@ -81,6 +82,9 @@ TOOL_KEYS = ("data", "fit", "out", "scan", "budget")
 #: to stop and initial simplex side (both in the unit box).
 SCAN, BUDGET, XATOL, SIMPLEX = 32, 200, 1e-3, 0.1
 COLUMNS = ("step", "adopted_fraction")
+#: Last step an observation may have: every evaluation simulates up to it ``replicates``
+#: times, and a curve of more steps (200 years of weeks) is better aggregated first.
+MAX_DATA_STEP = 10_000
 
 
 # -- the data -------------------------------------------------------------------------------
@@ -89,11 +93,11 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     """The observed curve: ``step`` (int) and ``adopted_fraction``, sorted by step.
 
     Raises :class:`ConfigError` naming the file (and line) for a missing or unreadable file,
-    missing columns, a non-numeric or non-integer step, a negative or repeated step, a
-    fraction outside [0, 1], or fewer than three observations."""
+    missing columns, a non-numeric or non-integer step, a negative or repeated step, a step
+    beyond :data:`MAX_DATA_STEP`, a fraction outside [0, 1], or fewer than three
+    observations."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"data={str(path)!r}: no such file")
+    check_input_file("data", path)
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             rows = [(n, cells) for n, cells in enumerate(csv.reader(fh), start=1)
@@ -122,6 +126,10 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         if step != int(step) or step < 0:
             raise ConfigError(f"{path}, line {line}: step={cells[col['step']].strip()}: must "
                               "be a whole number >= 0")
+        if step > MAX_DATA_STEP:
+            raise ConfigError(f"{path}, line {line}: step={cells[col['step']].strip()}: beyond "
+                              f"step {MAX_DATA_STEP:,}, the last a calibration simulates; "
+                              "aggregate the data into longer steps (e.g. weeks, not days)")
         if not 0.0 <= fraction <= 1.0:
             raise ConfigError(f"{path}, line {line}: adopted_fraction="
                               f"{cells[col['adopted_fraction']].strip()}: must be between 0 "
@@ -346,7 +354,7 @@ def write_fit(fit: Fit, outdir: Path, data: Path, argv: Sequence[str], wall_time
                      "SeedSequence([seed, r]) (common random numbers)",
         "optimiser": fit.optimiser,
         "wall_time_s": wall_time,
-        **provenance(fit.config, argv),
+        **provenance(fit.config, argv, inputs=[str(data)]),
     })
 
 

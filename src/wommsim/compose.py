@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from wommsim.config import Config, ConfigError, boolean_keys, register, validate
@@ -71,16 +72,25 @@ def compose(overrides: list[str] | None = None) -> Config:
             return to_config(hydra_compose("config", overrides=overrides), overrides)
         with initialize_config_dir(str(configs_dir()), version_base="1.3"):
             return to_config(hydra_compose("config", overrides=overrides), overrides)
-    except (HydraException, OmegaConfBaseException) as err:
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
         raise ConfigError(describe_error(err)) from err
 
 
 def describe_error(err: BaseException) -> str:
-    """Hydra's and OmegaConf's message with its causes, on one line, minus search paths."""
+    """Hydra's and OmegaConf's message with its causes, on one line, minus search paths; a
+    YAML syntax error as ``FILE line N: YAML syntax error: ...``."""
     parts: list[str] = []
     while err is not None:
-        text = str(err).split("Config search path:")[0]
-        parts += [line.strip().rstrip(":") for line in text.splitlines() if line.strip()]
+        if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark is not None:
+            mark, start = err.problem_mark, err.context_mark
+            context = f" ({err.context})" if err.context else ""
+            if err.context and start is not None and start.line != mark.line:
+                context = f" ({err.context} at line {start.line + 1})"
+            parts.append(f"{mark.name} line {mark.line + 1}: YAML syntax error: "
+                         f"{err.problem}{context}")
+        else:
+            text = str(err).split("Config search path:")[0]
+            parts += [line.strip().rstrip(":") for line in text.splitlines() if line.strip()]
         err = err.__cause__
     return "; ".join(dict.fromkeys(parts))
 

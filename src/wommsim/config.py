@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,15 @@ DECISION_RULES = ("opinion", "bass")
 SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = ("random", "hubs")
+#: Per lever: the key of its unit cost and what a unit is (money / cost = units a step).
+UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
+              "dialogue": ("cost_per_reply", "replies"),
+              "content": ("cost_per_piece", "content pieces"),
+              "reviews": ("cost_per_invite", "review invitations"),
+              "incentives": ("cost_per_offer", "offers")}
+#: Most units a lever may buy in one step: a count of money / cost above 2**53 is not exact
+#: in floating point, and NumPy's draws (impressions are a multinomial) overflow at 2**63.
+MAX_UNITS_PER_STEP = 2**53
 
 
 @dataclass
@@ -77,6 +88,8 @@ class StrategyConfig:
 #: The brand's paid levers: every share of a strategy (each a mechanism declared ``lever``).
 LEVERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StrategyConfig)
                                 if f.name != "name")
+if set(UNIT_COSTS) != set(LEVERS):  # every lever buys units at a cost
+    raise ImportError(f"UNIT_COSTS {sorted(UNIT_COSTS)} differ from the levers {LEVERS}")
 
 
 @dataclass
@@ -387,6 +400,16 @@ def iter_params(obj: Any, prefix: str = ""):
             yield key, f, value
 
 
+def replace_key(cfg: Any, key: str, value: Any) -> Any:
+    """A copy of dataclass ``cfg`` with the leaf at dotted ``key`` set to ``value``, by
+    :func:`dataclasses.replace` along the path (sections off the path are shared with
+    ``cfg``; a hundred times faster than a round trip through OmegaConf). No checks: the
+    caller knows ``key`` is a leaf and validates the result."""
+    head, _, rest = key.partition(".")
+    child = value if not rest else replace_key(getattr(cfg, head), rest, value)
+    return dataclasses.replace(cfg, **{head: child})
+
+
 def boolean_keys() -> frozenset[str]:
     """Dotted keys of the boolean parameters (they take only ``true`` or ``false``)."""
     return frozenset(key for key, f, _ in iter_params(Config()) if f.type == "bool")
@@ -424,20 +447,77 @@ def validate(cfg: Config) -> Config:
 
 
 def _validate_cross_fields(cfg: Config) -> None:
-    for key, strategy in [("strategy", cfg.strategy),
-                          *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]:
+    strategies = [("strategy", cfg.strategy),
+                  *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]
+    for key, strategy in strategies:
         total = sum(getattr(strategy, lever) for lever in LEVERS)
         if total > 1.0 + 1e-9:
             raise ConfigError(f"{key} ({strategy.name}) shares sum to {total:g}: "
                               "the levers' shares of the budget must add up to at most 1")
+    _validate_units_per_step(cfg, strategies)
     starts = [p.start for p in cfg.phases]
     if starts != sorted(set(starts)):
         raise ConfigError(f"phases start at steps {starts}: starts must strictly increase")
+    for i, phase in enumerate(cfg.phases):
+        if phase.start > cfg.steps:
+            raise ConfigError(f"phases[{i}] ({phase.name}) starts at step {phase.start}, after "
+                              f"the last step (steps={cfg.steps}): it would never take effect")
     # Each network kind's feasibility rules live with its generator (the network registry,
     # which imports this module: hence the import here).
     from wommsim.network import check_network
 
     check_network(cfg.network, cfg.consumers)
+
+
+#: What an input file that is not a regular file is, by ``stat`` test.
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def input_file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as an input file (``"no such file"``, ``"is a
+    directory"``, ``"is not a regular file (a FIFO ...)"``, ...), or None if it can.
+
+    Only regular files are read: a FIFO or a device would block or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "a special file")
+        return f"is not a regular file ({kind})"
+    return None
+
+
+def check_input_file(key: str, path: str | os.PathLike) -> None:
+    """Raise :class:`ConfigError` ``KEY='PATH': <problem>`` unless ``path`` is a regular
+    file (see :func:`input_file_problem`)."""
+    problem = input_file_problem(path)
+    if problem:
+        raise ConfigError(f"{key}={str(path)!r}: {problem}")
+
+
+def _validate_units_per_step(cfg: Config, strategies: list[tuple[str, StrategyConfig]]
+                             ) -> None:
+    """Refuse a budget that buys more units of a lever in one step than can be simulated
+    (:data:`MAX_UNITS_PER_STEP`), naming the keys whose combination is the cause."""
+    budget = cfg.brand.budget
+    for lever, (cost_key, units) in UNIT_COSTS.items():
+        if not getattr(cfg, lever).enabled:
+            continue
+        cost = getattr(getattr(cfg, lever), cost_key)
+        key, strategy = max(strategies, key=lambda item: getattr(item[1], lever))
+        count = budget * getattr(strategy, lever) / cost
+        if count > MAX_UNITS_PER_STEP:
+            raise ConfigError(
+                f"brand.budget={budget:g} with {key}.{lever}={getattr(strategy, lever):g} and "
+                f"{lever}.{cost_key}={cost:g} buys {count:.3g} {units} a step, more than the "
+                f"{MAX_UNITS_PER_STEP:.3g} a simulation can count: lower brand.budget or "
+                f"raise {lever}.{cost_key}")
 
 
 def register() -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wommsim.config import Config, ConfigError
+from wommsim.config import Config, ConfigError, input_file_problem
 from wommsim.network import NETWORKS
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class Estimate:
     processes: int  # processes holding a market at once
     interpreters: int  # interpreter bytes over all processes
     results: int  # the results table
+    rows: int = 0  # rows of the results table (steps + 1 per replicate of each arm)
+    largest: Config | None = None  # the arm whose market is the largest
 
     @property
     def total(self) -> int:
@@ -95,7 +97,10 @@ def stored_entries(cfg: Config) -> int:
 
 def edgelist_size(path: str) -> tuple[int, int]:
     """``(lines, bytes)`` of an edge-list file, read in 16 MiB chunks; ``(0, 0)`` if it
-    cannot be read (the loader then reports the file's problem)."""
+    cannot be read or is not a regular file (never read: a FIFO would block; the loader
+    then reports the file's problem)."""
+    if input_file_problem(path):
+        return 0, 0
     lines = size = 0
     last = b"\n"
     try:
@@ -152,14 +157,18 @@ def estimate(configs: list[Config], workers: int) -> Estimate:
     its interpreter and, with more than one worker, no market (it pre-flights the network
     before the workers start, which the single-process peak covers).
     """
-    markets = [market_bytes(c) for c in configs]
-    n, entries, market = max(markets, key=lambda m: m[2])
+    markets: dict[tuple, tuple[tuple[int, int, int], Config]] = {}
+    for c in configs:  # arms or points that share a market are estimated once
+        key = (repr(c.network), c.consumers, c.agents)
+        if key not in markets:
+            markets[key] = (market_bytes(c), c)
+    (n, entries, market), largest = max(markets.values(), key=lambda m: m[0][2])
     tasks = sum(c.replicates for c in configs)
     rows = tasks * (max(c.steps for c in configs) + 1)
     processes = workers + (1 if workers > 1 else 0)
     return Estimate(consumers=n, entries=entries, market=market, processes=workers,
                     interpreters=processes * INTERPRETER_BYTES,
-                    results=rows * RESULT_BYTES_PER_ROW)
+                    results=rows * RESULT_BYTES_PER_ROW, rows=rows, largest=largest)
 
 
 # -- what is available ------------------------------------------------------------------------
@@ -256,11 +265,33 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     first = configs[0]
     holders = (f"{need.processes} parallel processes (jobs={first.jobs}) each hold"
                if need.processes > 1 else "one process holds")
-    fewer = "fewer consumers or jobs=1" if need.processes > 1 else "fewer consumers"
+    market = need.largest or first
+    markets = (f"{holders} a market of {need.consumers:,} consumers on a "
+               f"{market.network.kind} network with {need.entries // 2:,} edges "
+               f"({_size(need.market)} each)")
+    steps = max(c.steps for c in configs)
+    arms = f" x {len(configs)} arms" if len(configs) > 1 else ""
+    table = (f"the results table of {need.rows:,} rows ({steps + 1:,} per replicate{arms}) "
+             f"takes {_size(need.results)}")
+    python = f"{_size(need.interpreters)} for the Python processes"
+    # Name the key that drives the estimate, and the way out that helps.
+    parts = {"market": need.processes * need.market, "results": need.results,
+             "interpreters": need.interpreters}
+    driver = max(parts, key=parts.get)
+    if driver == "results":
+        key = f"steps={steps}, replicates={first.replicates}"
+        detail, fewer = f"{table}; {markets}, plus {python}", "fewer steps or replicates"
+    elif driver == "interpreters":
+        key = f"jobs={first.jobs}"
+        detail = f"{need.processes + (need.processes > 1)} processes hold {python}; {markets}"
+        fewer = "fewer jobs"
+    else:
+        key = (f"network.path={market.network.path!r}" if market.network.kind == "edgelist"
+               else f"consumers={need.consumers}")
+        detail = f"{markets}, plus {python}"
+        fewer = ("a smaller network" if market.network.kind == "edgelist" else
+                 "fewer consumers") + (" or jobs=1" if need.processes > 1 else "")
     raise ConfigError(
-        f"consumers={need.consumers}: this run needs about {_size(need.total)} of memory "
-        f"but only {_size(have)} is available ({source}): {holders} a market of "
-        f"{need.consumers:,} consumers on a {first.network.kind} network with "
-        f"{need.entries // 2:,} edges ({_size(need.market)} each), plus "
-        f"{_size(need.interpreters)} for the Python processes. Use {fewer}, or set "
-        f"force_memory=true to run anyway.")
+        f"{key}: this run needs about {_size(need.total)} of memory but only {_size(have)} "
+        f"is available ({source}): {detail}. Use {fewer}, or set force_memory=true to run "
+        "anyway.")

@@ -23,6 +23,7 @@ line-by-line pass that locates an error in an edge-list file.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -33,9 +34,10 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
-from wommsim.config import NETWORK_KINDS, ConfigError, NetworkConfig
+from wommsim.config import NETWORK_KINDS, ConfigError, NetworkConfig, input_file_problem
 
 __all__ = [
     "NETWORKS",
@@ -516,19 +518,18 @@ def read_edgelist(path: str) -> SocialGraph:
     One pair of node labels per line, separated by whitespace and/or commas; ``#`` starts a
     comment; blank lines are skipped; further columns (weights, ...) are ignored. Self-loops
     are dropped (their node is kept) and duplicate edges merged. Labels are kept as strings
-    in ``SocialGraph.labels``.
+    in ``SocialGraph.labels`` (an object array). A first line that looks like a column
+    header (``source,target``: see :func:`_refuse_header`) is refused, naming the line.
     """
     where = f"network.path={path!r}"
     if not path:
         raise NetworkError("network.path='': the edgelist network needs a file "
                            "(network.path=/path/to/edges.txt)")
-    file = Path(path)
+    problem = input_file_problem(path)
+    if problem:
+        raise NetworkError(f"{where}: {problem}")
     try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise NetworkError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise NetworkError(f"{where}: is a directory, not an edge-list file") from None
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise NetworkError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
     nul = raw.find(b"\x00")
@@ -557,24 +558,45 @@ def read_edgelist(path: str) -> SocialGraph:
     if not pairs:
         raise NetworkError(f"{where}: no edges (the file is empty or holds only comments "
                            "and blank lines)")
-    flat = np.array(pairs, dtype=str).ravel()
-    # number labels in order of first appearance
-    order = np.argsort(flat, kind="stable")
-    ranked = flat[order]
-    new_label = np.ones(flat.size, dtype=bool)
-    new_label[1:] = ranked[1:] != ranked[:-1]
-    group = np.cumsum(new_label) - 1
-    first = order[new_label]  # first occurrence of each distinct label (stable sort)
-    rank = np.empty(first.size, dtype=np.int64)
-    by_appearance = np.argsort(first)
-    rank[by_appearance] = np.arange(first.size)
-    codes = np.empty(flat.size, dtype=np.int64)
-    codes[order] = rank[group]
-    labels = flat[first[by_appearance]]
-    graph = from_edges(codes[0::2], codes[1::2], first.size)
+    # Number labels in order of first appearance, by hashing the label objects: memory is
+    # linear in the file (a fixed-width string array would pad every label to the longest).
+    flat = np.fromiter(itertools.chain.from_iterable(pairs), dtype=object,
+                       count=2 * len(pairs))
+    codes, labels = pd.factorize(flat, sort=False)
+    _refuse_header(where, body, pairs, codes)
+    graph = from_edges(codes[0::2], codes[1::2], labels.size)
     if graph.adjacency.nnz == 0:
         raise NetworkError(f"{where}: no edges (every line is a self-loop)")
     return SocialGraph(graph.adjacency, labels)
+
+
+def _is_number(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_header(where: str, body: str, pairs: list[tuple[str, str]],
+                   codes: np.ndarray) -> None:
+    """Refuse a column header (``source,target``) read as the first edge.
+
+    The first data line is taken for a header when its two labels differ, are not both
+    numbers and appear on no other line: a header names columns, not nodes, so read as an
+    edge it would add two consumers linked only to each other.
+    """
+    if len(pairs) < 2 or codes[0] == codes[1]:
+        return
+    if np.count_nonzero(codes == codes[0]) > 1 or np.count_nonzero(codes == codes[1]) > 1:
+        return
+    if all(_is_number(label) for label in pairs[0]):
+        return
+    first = _NONBLANK_RE.search(body)
+    line = body.count("\n", 0, first.start()) + 1 if first else 1
+    raise NetworkError(f"{where} line {line}: {' '.join(pairs[0])!r} looks like a column "
+                       "header, not an edge (its labels appear on no other line); delete "
+                       "the line or comment it out with '#'")
 
 
 # --------------------------------------------------------------------------------------
@@ -707,12 +729,9 @@ def _check_edgelist(cfg: NetworkConfig, n: int) -> int:
     if not cfg.path:
         raise NetworkError("network.path='': the edgelist network needs a file "
                            "(network.path=/path/to/edges.txt)")
-    path = Path(cfg.path)
-    if path.is_dir():
-        raise NetworkError(f"network.path={cfg.path!r}: is a directory, not an edge-list file")
-    if not path.is_file():
-        raise NetworkError(f"network.path={cfg.path!r}: "
-                           + ("not a regular file" if path.exists() else "no such file"))
+    problem = input_file_problem(cfg.path)
+    if problem:
+        raise NetworkError(f"network.path={cfg.path!r}: {problem}")
     return n
 
 

@@ -33,9 +33,12 @@ import pandas as pd
 
 from wommsim import __version__
 from wommsim.compose import compose
-from wommsim.config import Config, ConfigError, iter_params, validate
+from wommsim.config import Config, ConfigError, iter_params, replace_key, validate
+from wommsim.memory import check_memory
 from wommsim.runner import (
+    config_hash,
     git_commit,
+    input_digests,
     process_pool,
     run_task,
     stop_workers,
@@ -119,24 +122,16 @@ def parse_ranges(spec: str, cfg: Config, where: str) -> list[ParamRange]:
 def at_point(cfg: Config, ranges: Sequence[ParamRange], values: Sequence[float]) -> Config:
     """``cfg`` with each range's parameter set to its value, validated (the error names the
     point). The keys were checked by :func:`check_range` to be real-valued leaves, so the
-    values are set with :func:`dataclasses.replace` along each dotted path (a hundred times
-    faster than a round trip through OmegaConf, :func:`wommsim.experiment.apply_overrides`)."""
+    values are set with :func:`wommsim.config.replace_key`."""
     point = {r.key: float(v) for r, v in zip(ranges, values, strict=True)}
     where = "point " + ", ".join(f"{k}={v:.6g}" for k, v in point.items())
     new = cfg
     for key, value in point.items():
-        new = _replace(new, key.split("."), value)
+        new = replace_key(new, key, value)
     try:
         return validate(new)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from err
-
-
-def _replace(node: Any, path: list[str], value: float) -> Any:
-    """A copy of dataclass ``node`` with the field at ``path`` set to ``value``."""
-    head, *rest = path
-    child = value if not rest else _replace(getattr(node, head), rest, value)
-    return dataclasses.replace(node, **{head: child})
 
 
 # -- the command line -----------------------------------------------------------------------
@@ -205,10 +200,15 @@ def output_dir(out: str | None, tool: str) -> Path:
     return Path("outputs") / tool / now.strftime("%Y-%m-%d") / now.strftime("%H-%M-%S")
 
 
-def provenance(cfg: Config, argv: Sequence[str]) -> dict[str, Any]:
-    """Version, commit, command and the model configuration, for a result's JSON."""
+def provenance(cfg: Config, argv: Sequence[str], inputs: Sequence[str] = ()
+               ) -> dict[str, Any]:
+    """Version, commit, command, the model configuration and its hash, and the content hash
+    of every file read (edge lists, and ``inputs`` such as calibration data), for a
+    result's JSON."""
     return {"package": "wommsim", "version": __version__, "git_commit": git_commit(),
             "command": [Path(sys.argv[0]).name, *argv],
+            "config_hash": config_hash(cfg, inputs),
+            "input_files": input_digests(cfg, inputs),
             "config": dataclasses.asdict(cfg)}
 
 
@@ -241,7 +241,13 @@ class Simulator:
 
     def run(self, configs: Sequence[Config], replicates: int,
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
-        """Each config's replicate tables (replicates ``0 .. replicates-1``), in order."""
+        """Each config's replicate tables (replicates ``0 .. replicates-1``), in order.
+
+        Refuses (:func:`wommsim.memory.check_memory`) a batch that will not fit in memory
+        before building any market."""
+        if configs:
+            check_memory([dataclasses.replace(cfg, replicates=replicates) for cfg in configs],
+                         self.workers)
         tasks = [(cfg, r) for cfg in configs for r in range(replicates)]
         results = (self._pool.map(run_task, tasks) if self._pool is not None
                    else map(run_task, tasks))

@@ -6,6 +6,8 @@ can be called from Python and tests with a :class:`~wommsim.config.Config`.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -15,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -25,7 +27,7 @@ import pandas as pd
 
 from wommsim import __version__
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
-from wommsim.config import LEVERS, Config, validate
+from wommsim.config import LEVERS, Config, input_file_problem, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.memory import check_memory
 from wommsim.model import WommModel
@@ -136,13 +138,60 @@ def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
 
 # -- provenance -----------------------------------------------------------------------------
 
-def config_hash(cfg: Config) -> str:
+def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:
     """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` is
-    left out: it sets how many processes compute the results, not what they are."""
+    left out: it sets how many processes compute the results, not what they are.
+
+    The content of the files the run reads (:func:`input_digests`: its edge lists, and
+    ``inputs``, e.g. calibration data) is part of it, so a changed file is a changed
+    configuration; a configuration that reads no file hashes as it always did."""
     settings = asdict(cfg)
     settings.pop("jobs")
+    digests = input_digests(cfg, inputs)
+    if digests:
+        settings["input_files"] = digests
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def input_files(cfg: Config) -> list[str]:
+    """The files a run of ``cfg`` reads: the edge list of an ``edgelist`` network, set in
+    the configuration or by an experiment's arm overrides or grid (``network.path``)."""
+    paths = [cfg.network.path] if cfg.network.kind == "edgelist" else []
+    if cfg.experiment is not None:
+        paths += [arm.overrides.get("network.path") for arm in cfg.experiment.arms]
+        grid = cfg.experiment.grid.get("network.path")
+        paths += grid if isinstance(grid, list) else [grid]
+    return list(dict.fromkeys(str(p) for p in paths if p))
+
+
+def input_digests(cfg: Config, inputs: Sequence[str] = ()) -> dict[str, str]:
+    """``{path: SHA-256 of its content}`` of the files a run reads (:func:`input_files`,
+    then ``inputs``); a path that is not a readable regular file maps to its problem."""
+    paths = dict.fromkeys([*input_files(cfg), *(str(p) for p in inputs)])
+    return {path: file_digest(path) for path in paths}
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 of a regular file's content (remembered while the file's size and
+    modification time stay the same), or why it cannot be read (e.g. ``no such file``)."""
+    problem = input_file_problem(path)
+    if problem:
+        return problem
+    st = os.stat(path)
+    return _digest(os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, *identity: int) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 24):
+                digest.update(chunk)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return digest.hexdigest()
 
 
 def git_commit() -> str | None:
@@ -174,7 +223,9 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
-                   wall_time: float | None) -> None:
+                   wall_time: float | None, populations: list[int] | None = None) -> None:
+    """``manifest.json``: provenance, and whether the results are complete; ``populations``
+    (each arm's consumers, as :func:`preflight` found them) default to ``consumers``."""
     import mesa
     import numpy as np
 
@@ -183,8 +234,12 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "version": __version__,
         "git_commit": git_commit(),
         "config_hash": config_hash(cfg),
+        "input_files": input_digests(cfg),
         "experiment": cfg.experiment.name if cfg.experiment else None,
         "arms": [arm.name for arm in arms],
+        "consumers": dict(zip((arm.name for arm in arms),
+                              populations or [arm.config.consumers for arm in arms],
+                              strict=True)),
         "seed": cfg.seed,
         "replicates": cfg.replicates,
         "seeds": [[cfg.seed, r] for r in range(cfg.replicates)],
@@ -267,18 +322,29 @@ def arm_table(arms: list[Arm]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("arm")
 
 
-def preflight(arms: list[Arm]) -> None:
+def preflight(arms: list[Arm]) -> list[int]:
     """Refuse a run that will not fit in memory (:func:`wommsim.memory.check_memory`), and
     fail on a malformed edge list, before anything is written.
 
     A generated network's feasibility is part of config validation, so only an edge list
     (whose lines are checked by reading it) is read here; generated networks are built once,
-    by the replicates.
-    """
+    by the replicates. Returns each arm's population: ``consumers``, or for an edge list the
+    file's."""
     configs = [arm.config for arm in arms]
     check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
-    for path in sorted({c.network.path for c in configs if c.network.kind == "edgelist"}):
-        read_edgelist(path)
+    read = {path: read_edgelist(path).n
+            for path in sorted({c.network.path for c in configs if c.network.kind == "edgelist"})}
+    return [read[c.network.path] if c.network.kind == "edgelist" else c.consumers
+            for c in configs]
+
+
+def as_run(cfg: Config, arms: list[Arm], populations: list[int]) -> Config:
+    """``cfg`` with ``consumers`` the population its network holds (for an edge list, the
+    file's, whatever ``consumers=`` says), for the report."""
+    for arm, n in zip(arms, populations, strict=True):
+        if (arm.config.network, arm.config.consumers) == (cfg.network, cfg.consumers):
+            return dataclasses.replace(cfg, consumers=n)
+    return cfg
 
 
 def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
@@ -294,10 +360,11 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     if resume and (reused := reuse_results(outdir, cfg)) is not None:
         return reused
     arms = resolve_arms(cfg)
-    preflight(arms)
+    populations = preflight(arms)
     outdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    write_manifest(outdir, cfg, arms, completed=False, wall_time=None)
+    write_manifest(outdir, cfg, arms, completed=False, wall_time=None,
+                   populations=populations)
 
     tasks = [(arm.config, r) for arm in arms for r in range(cfg.replicates)]
     label = cfg.experiment.name if cfg.experiment else cfg.arm_name
@@ -305,8 +372,10 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
              worker_count(cfg.jobs, len(tasks)))
     timeseries = pd.concat(simulate(tasks, cfg.jobs, progress_bar(len(tasks), label)),
                            ignore_index=True)
-    write_results(outdir, cfg, arms, timeseries, time.perf_counter() - started)
-    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started)
+    write_results(outdir, as_run(cfg, arms, populations), arms, timeseries,
+                  time.perf_counter() - started)
+    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
+                   populations=populations)
     log.info("results written to %s", outdir)
     return timeseries
 

@@ -6,7 +6,8 @@
     python -m wommsim.validate --list               # the cases, with their sources
 
 Exit status: 0 when every case passes, 1 when any case fails validation (the report is
-written either way and says what failed and why), 2 on bad arguments. ``--quick`` and
+written either way and says what failed and why), 2 on bad arguments or runs that would not
+fit in memory (:func:`wommsim.memory.check_memory`). ``--quick`` and
 ``--case`` need ``--out``, so that they never overwrite the report of record.
 """
 
@@ -17,6 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
+from wommsim.config import ConfigError
 from wommsim.validation import CASES, command_line, run, select
 
 
@@ -62,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    results = run(out, cases=args.cases, quick=args.quick, seed=args.seed,
-                  jobs=args.jobs, command=command_line(argv))
+    try:
+        results = run(out, cases=args.cases, quick=args.quick, seed=args.seed,
+                      jobs=args.jobs, command=command_line(argv))
+    except ConfigError as err:  # e.g. a case's runs would not fit in memory
+        print(f"wommsim.validate: error: {err}", file=sys.stderr)
+        return 2
     width = max(len(r.name) for r in results)
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")

@@ -62,6 +62,8 @@ def malformed_edgelist(tmp_path: Path) -> str:
     (["network=edgelist", "network.path=/no/such/edges.txt"],
      ["network.path", "/no/such/edges.txt"]),
     (["network=edgelist", "network.path={malformed}"], ["edges.txt", "line 4"]),
+    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],  # 1e20 impressions a step
+     ["brand.budget", "advertising.cost_per_impression"]),
 ])
 def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments):
     out = tmp_path / "run"
@@ -84,6 +86,10 @@ def test_edgelist_network_runs(tmp_path):
                    f"hydra.run.dir={out}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(pd.read_csv(out / "timeseries.csv")) == 5
+    # The file's 60 labels are the population, not the configured consumers=10000.
+    assert "| consumers | 60 |" in (out / "report.md").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["consumers"] == {"conversation_led": 60}
 
 
 def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):

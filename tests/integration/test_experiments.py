@@ -30,7 +30,10 @@ def test_the_shipped_experiments_are_all_there():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_experiment_composes_and_runs_tiny(name, tmp_path):
-    cfg = compose([f"+experiment={name}", "+debug=tiny", "steps=4"])
+    cfg = compose([f"+experiment={name}", "+debug=tiny"])
+    # 4 steps, or as many as the last phase needs (a phase after the end is refused)
+    steps = max([4, *(p.start for arm in cfg.experiment.arms for p in arm.phases)])
+    cfg = compose([f"+experiment={name}", "+debug=tiny", f"steps={steps}"])
     assert cfg.experiment.name == name and cfg.experiment.question
     arms = resolve_arms(cfg)
     assert len(arms) >= 2
@@ -126,3 +129,108 @@ def test_outcome_values_are_finite_where_defined(tmp_path):
     assert np.isnan(summary.loc["organic", "cost_per_adopter_mean"]) or \
         summary.loc["organic", "spend_mean"] == 0
     assert Path(tmp_path / "figures").is_dir()
+
+
+def test_grid_values_set_directly_are_what_omegaconf_would_set():
+    # Grid values of their parameter's type skip the OmegaConf round trip (a 10,000-arm
+    # grid took six minutes to resolve): setting them through OmegaConf changes nothing.
+    from wommsim.experiment import apply_overrides
+
+    cfg = compose(["+experiment=ad_blindness", "+debug=tiny", "experiment.reference="])
+    cfg.experiment.grid["brand.budget"] = [500, 2000.5]  # an int for a float parameter
+    cfg.experiment.grid["content.seeding"] = ["hubs"]
+    arms = resolve_arms(cfg)
+    assert len(arms) == 2 * len(cfg.experiment.grid["consumer.ad_blind_fraction"]) * 2
+    for arm in arms:
+        assert apply_overrides(arm.config, arm.params, "check") == arm.config, arm.name
+        assert type(arm.config.brand.budget) is float
+
+
+def test_large_grids_resolve_with_progress_and_too_large_ones_are_refused(monkeypatch,
+                                                                          caplog):
+    import logging
+
+    from wommsim import experiment
+
+    cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny", "experiment.reference="])
+    cfg.experiment.grid = {"consumer.ad_blind_fraction": [i / 100 for i in range(100)],
+                           "brand.budget": [100.0 * i for i in range(1, 34)]}
+    with monkeypatch.context() as patch:
+        patch.setattr(experiment, "MAX_ARMS", 9899)
+        with pytest.raises(ConfigError) as err:
+            resolve_arms(cfg)
+    message = str(err.value)
+    assert message.startswith("experiment.grid: 9,900 arms (3 arms x 100 "
+                              "consumer.ad_blind_fraction x 33 brand.budget)"), message
+    assert "9,899" in message and "-m" in message
+    with caplog.at_level(logging.INFO, logger="wommsim.experiment"):
+        assert len(resolve_arms(cfg)) == 3 * 100 * 33
+    assert "resolving 9900 arms (3 arms x 3300 grid combinations)" in caplog.text
+
+
+def _user_configs(tmp_path: Path) -> Path:
+    """A user's own config folder (for hydra.searchpath): a strategy preset, an experiment
+    whose arms use it, and an experiment file with a YAML syntax error on line 6."""
+    user = tmp_path / "user"
+    (user / "strategy").mkdir(parents=True)
+    (user / "experiment").mkdir()
+    (user / "strategy" / "custom.yaml").write_text(
+        "name: custom\nadvertising: 0.5\ndialogue: 0.5\ncontent: 0\nreviews: 0\n"
+        "incentives: 0\n")
+    (user / "experiment" / "mine.yaml").write_text(
+        "# @package _global_\nexperiment:\n  name: mine\n  arms:\n"
+        "    - {name: ads, strategy: ad_heavy}\n"
+        "    - {name: mine, strategy: none, phases: [{start: 2, strategy: custom}]}\n"
+        "    - {name: own, strategy: custom}\n")
+    (user / "experiment" / "bad.yaml").write_text(
+        "# @package _global_\nexperiment:\n  name: bad\n  arms:\n"
+        "    - {name: a, strategy: ad_heavy\n    - name: b\n")
+    return user
+
+
+def test_arm_strategies_resolve_through_the_hydra_search_path(tmp_path):
+    # strategy=custom finds a user's preset on hydra.searchpath; so do arms and phases.
+    user = _user_configs(tmp_path)
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "wommsim", f"hydra.searchpath=[file://{user}]",
+         "+experiment=mine", "+debug=tiny", "steps=3", f"hydra.run.dir={out}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = pd.read_csv(out / "summary.csv").set_index("arm")
+    assert summary.loc["own", "strategy"] == "custom"
+    assert summary.loc["own", "share_advertising"] == 0.5
+    assert "custom from step 2" in summary.loc["mine", "phases"]
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    user = _user_configs(tmp_path)
+    bad = user / "experiment" / "bad.yaml"
+    with pytest.raises(ConfigError, match=f"{bad} line 6: YAML syntax error"):
+        compose([f"hydra.searchpath=[file://{user}]", "+experiment=bad"])
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "wommsim", f"hydra.searchpath=[file://{user}]",
+         "+experiment=bad", f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+        text=True, timeout=300, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"wommsim: error: {bad} line 6: YAML syntax error")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("name: broken\nadvertising: [0.5\n", "line 3: YAML syntax error"),
+    ("name: broken\nadvertizing: 0.5\n", "advertizing"),
+])
+def test_a_broken_strategy_preset_names_its_file(tmp_path, monkeypatch, text, fragment):
+    from wommsim import experiment
+
+    (tmp_path / "broken.yaml").write_text(text)
+    monkeypatch.setattr(experiment, "strategy_folders", lambda: [tmp_path])
+    cfg = compose(["+experiment=ads_vs_wom", "experiment.arms.0.strategy=broken"])
+    with pytest.raises(ConfigError) as err:
+        resolve_arms(cfg)
+    message = str(err.value)
+    assert message.startswith(f"experiment arm 'ad_heavy': {tmp_path / 'broken.yaml'}")
+    assert fragment in message and "\n" not in message, message

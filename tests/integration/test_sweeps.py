@@ -131,6 +131,47 @@ def test_rerunning_the_sweep_skips_complete_jobs_and_redoes_the_rest(joblib_swee
                                   runs_before)
 
 
+
+def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
+    # The configuration names the edge list by path; its content is part of the hash that
+    # resume compares, so a changed file is a changed configuration (not "skipped").
+    from tests.conftest import small_config
+    from wommsim.runner import completed_results, config_hash, run
+
+    edges = tmp_path / "edges.txt"
+    edges.write_text("".join(f"u{i} u{(i * 7 + 3) % 40}\n" for i in range(40)))
+    cfg = small_config("network=edgelist", f"network.path={edges}", "replicates=1",
+                       "jobs=1", steps=2)
+    out = tmp_path / "job"
+    first = run(cfg, out)
+    assert completed_results(out, cfg) is not None
+    pd.testing.assert_frame_equal(run(cfg, out, resume=True), first)  # reused as it is
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(manifest["input_files"]) == [str(edges)]
+
+    edges.write_text(edges.read_text() + "".join(f"v{i} u{i}\n" for i in range(30)))
+    assert config_hash(cfg) != manifest["config_hash"]
+    assert completed_results(out, cfg) is None  # stale: computed from the old file
+    again = run(cfg, out, resume=True)
+    assert completed_results(out, cfg) is not None
+    assert not again.equals(first)
+
+
+def test_config_hash_without_input_files_is_what_it_always_was():
+    # Results already on disk stay valid: the hash of a configuration that reads no file
+    # is the SHA-256 of its settings without jobs, as before input files were hashed.
+    import dataclasses
+    import hashlib
+
+    from tests.conftest import small_config
+    from wommsim.runner import config_hash
+
+    cfg = small_config(consumers=300)
+    settings = dataclasses.asdict(cfg)
+    settings.pop("jobs")
+    text = json.dumps(settings, sort_keys=True, default=str)
+    assert config_hash(cfg) == hashlib.sha256(text.encode()).hexdigest()
+
 def test_a_failed_job_is_listed_as_missing_and_the_sweep_fails(tmp_path):
     proc = sweep("hydra/launcher=joblib", *SMALL, "consumer.ad_blind_fraction=0.5,1.5",
                  NO_FIGURES, cwd=tmp_path)

@@ -138,11 +138,25 @@ def malformed_experiment(draw) -> tuple[Config, list[str]]:
     defect = draw(st.sampled_from(["strategy", "override_key", "override_value", "phase_start",
                                    "phase_strategy", "phase_order", "grid_empty",
                                    "grid_value", "grid_key", "duplicate", "reference",
-                                   "override_bool"]))
+                                   "override_bool", "phase_after_end", "grid_run_key",
+                                   "override_run_key"]))
     word = draw(st.text(st.characters(categories=("Ll",)), min_size=4, max_size=10))
     if defect == "strategy":
         arm.strategy = f"no_{word}"
-        return cfg, [f"no_{word}", "strategy"]
+        return cfg, [f"no_{word}", "strategy", f"experiment arm {arm.name!r}"]
+    if defect == "phase_after_end":
+        start = draw(st.integers(cfg.steps + 1, 1_000_000))
+        arm.phases = [ArmPhase(start=start, strategy="none")]
+        return cfg, [f"experiment arm {arm.name!r}", "phases[0]", str(start),
+                     "after the last step"]
+    if defect in ("grid_run_key", "override_run_key"):
+        # keys the runner takes from the run, not the arm (the paired seeds too)
+        key = draw(st.sampled_from(["seed", "replicates", "jobs", "force_memory", "arm"]))
+        if defect == "grid_run_key":
+            exp.grid = {key: [1, 3]}
+            return cfg, [f"experiment.grid.{key}", "cannot vary per arm"]
+        arm.overrides = {key: 3}
+        return cfg, [f"experiment arm {arm.name!r}", key, "cannot vary per arm"]
     if defect == "override_key":
         arm.overrides = {f"consumer.{word}_x": 1}
         return cfg, [f"{word}_x", arm.name]
@@ -161,7 +175,7 @@ def malformed_experiment(draw) -> tuple[Config, list[str]]:
         return cfg, ["start", str(start)]
     if defect == "phase_strategy":
         arm.phases = [ArmPhase(start=3, strategy=f"no_{word}")]
-        return cfg, [f"no_{word}"]
+        return cfg, [f"no_{word}", f"experiment arm {arm.name!r}", "phases[0]"]
     if defect == "phase_order":
         arm.phases = [ArmPhase(start=8, strategy="none"), ArmPhase(start=4, strategy="none")]
         return cfg, ["[8, 4]", "increase"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from tests.conftest import run_model, small_config
 from wommsim.analysis import discrete_bass
 from wommsim.calibrate import calibrate, main, read_observed
 from wommsim.config import ConfigError
-from wommsim.paramspace import parse_ranges
+from wommsim.paramspace import compose_model, parse_ranges
+from wommsim.runner import config_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "experiments" / "calibration" / "bass_example.csv"
@@ -84,6 +86,8 @@ def test_calibration_is_deterministic_and_parallel_equals_serial():
     ("step,adopted_fraction\n0,0\n1,-0.1\n2,0.3\n", ["line 3", "between 0 and 1"]),
     ("step,adopted_fraction\n0,0\n-1,0.1\n2,0.3\n", ["line 3", "step=-1", ">= 0"]),
     ("step,adopted_fraction\n0,0\n1.5,0.1\n2,0.3\n", ["line 3", "step=1.5", "whole number"]),
+    ("step,adopted_fraction\n0,0\n1,0.1\n900000,0.3\n", ["line 4", "step=900000",
+                                                          "beyond step 10,000"]),
     ("step,adopted_fraction\n0,0\n1,0.1\n\n1,0.2\n", ["line 5", "step 1 repeats line 3"]),
     ("step,adopted_fraction\n0,0\n1,0.1,7\n", ["line 3", "3 fields"]),
     ("step,adopted_fraction\n0,0\n1,nan\n2,0.3\n", ["line 3", "finite"]),
@@ -165,6 +169,11 @@ def test_cli_writes_every_result(tmp_path, capsys):
     result = json.loads((out / "fit.json").read_text())
     assert set(result["fitted"]) == {"decision.q"} and result["bounds"]["decision.q"] == [0.05, 1]
     assert 0 < result["evaluations"] <= 10 and result["config"]["steps"] == 8
+    # The data's content is part of the fit's configuration identity.
+    assert result["input_files"] == {str(data): hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert result["config_hash"] == config_hash(
+        compose_model({}, [*BASS, "consumers=300", "replicates=2", "steps=8",
+                           f"decision.q={result['fitted']['decision.q']}"]), [str(data)])
     evaluations = pd.read_csv(out / "evaluations.csv")
     assert result["rmse"] == pytest.approx(evaluations["rmse"].min())
     curve = pd.read_csv(out / "fit.csv")

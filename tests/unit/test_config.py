@@ -149,3 +149,50 @@ def test_a_fitted_range_may_not_start_at_an_open_bound():
     with pytest.raises(ConfigError, match=r"outside the parameter's range \(0, 10\]"):
         check_range("decision.temperature", 0.0, 1.0, cfg, "fit=")
     assert check_range("decision.temperature", 0.01, 1.0, cfg, "fit=").lo == 0.01
+
+
+def _special_files(tmp_path):
+    """A directory, a FIFO and a character device, with what the refusal must call them."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    return [(tmp_path, "is a directory"), (fifo, "is not a regular file (a FIFO"),
+            ("/dev/null", "is not a regular file (a character device)")]
+
+
+def test_input_files_that_are_not_regular_files_say_what_they_are(tmp_path):
+    from wommsim.calibrate import read_observed
+    from wommsim.network import read_edgelist
+
+    for path, what in _special_files(tmp_path):
+        for refuse in (lambda p: compose(["network=edgelist", f"network.path={p}"]),
+                       lambda p: read_edgelist(str(p)), read_observed):
+            with pytest.raises(ConfigError) as err:  # never blocks reading a FIFO
+                refuse(path)
+            assert what in str(err.value) and str(path) in str(err.value), str(err.value)
+            assert "no such file" not in str(err.value)
+
+
+
+@pytest.mark.parametrize("overrides,keys", [
+    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],
+     ["brand.budget=1e+12", "strategy.advertising=0.1", "advertising.cost_per_impression=1e-09",
+      "impressions"]),
+    (["brand.budget=1e12", "content.cost_per_piece=1e-6"],
+     ["brand.budget", "strategy.content", "content.cost_per_piece", "content pieces"]),
+    (["brand.budget=1e11", "strategy=incentive_push", "incentives.cost_per_offer=1e-9"],
+     ["brand.budget", "strategy.incentives", "incentives.cost_per_offer", "offers"]),
+])
+def test_budgets_that_buy_more_units_than_can_be_simulated_are_refused(overrides, keys):
+    # Each value is inside its range; the units a step buys (money / cost) are not.
+    with pytest.raises(ConfigError) as err:
+        compose(overrides)
+    for key in keys:
+        assert key in str(err.value), str(err.value)
+
+
+def test_a_switched_off_lever_buys_nothing_and_is_not_refused():
+    cfg = compose(["brand.budget=1e12", "advertising.cost_per_impression=1e-9",
+                   "advertising.enabled=false"])
+    assert cfg.brand.budget == 1e12

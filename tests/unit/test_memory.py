@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -52,10 +53,35 @@ def test_edgelist_size_counts_lines(tmp_path):
     path.write_text("a b\nb c\nc d")  # no final newline
     assert memory.edgelist_size(str(path)) == (3, 11)
     assert memory.edgelist_size(str(tmp_path / "missing.txt")) == (0, 0)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert memory.edgelist_size(str(fifo)) == (0, 0)  # not opened: that would block
     cfg = small_config("network=edgelist", f"network.path={path}")
     n, entries, _ = memory.market_bytes(cfg)
     assert (n, entries) == (3, 6)
 
+
+
+def test_reading_an_edge_list_with_a_long_label_stays_within_the_estimate(tmp_path):
+    # Labels were once padded to the longest in a fixed-width array: one 200,000-character
+    # label among 50 lines took 80 MB against an estimate of 2 MB. Reading is linear in
+    # the file now, so the estimate (linear in lines and characters) covers it.
+    import tracemalloc
+
+    from wommsim.network import read_edgelist
+
+    path = tmp_path / "edges.txt"
+    long = "x" * 200_000
+    path.write_text(f"{long} a\n" + "".join(f"a n{i}\n" for i in range(49)))
+    cfg = small_config("network=edgelist", f"network.path={path}")
+    tracemalloc.start()
+    try:
+        graph = read_edgelist(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert graph.n == 51 and graph.labels[0] == long
+    assert peak <= memory.market_bytes(cfg)[2], (peak / MB, memory.market_bytes(cfg)[2] / MB)
 
 def test_estimate_grows_with_consumers_jobs_and_agents():
     small = memory.estimate([small_config("agents=off", consumers=100_000)], workers=1)
@@ -141,6 +167,51 @@ def test_refusal_names_the_estimate_the_available_memory_and_the_override(monkey
     need = memory.estimate([cfg], workers=2)
     assert f"{need.total / memory.GB:.1f} GB" in message
 
+
+
+@pytest.mark.parametrize("overrides,key,way_out", [
+    (("steps=100000", "replicates=50"), "steps=100000, replicates=50", "fewer steps or replicates"),
+    (("jobs=400", "replicates=400"), "jobs=400", "fewer jobs"),
+])
+def test_refusal_names_the_key_that_drives_the_estimate(monkeypatch, overrides, key, way_out):
+    # A tiny market whose results table (steps x replicates) or interpreters (jobs) set the
+    # estimate: the message blames those keys, not consumers.
+    monkeypatch.setattr(memory, "available_bytes", lambda: (300 * MB, "a test's limit"))
+    cfg = small_config("agents=off", *overrides, consumers=100)
+    with pytest.raises(ConfigError) as info:
+        memory.check_memory([cfg], workers=runner.worker_count(cfg.jobs, cfg.replicates))
+    message = str(info.value)
+    assert message.startswith(f"{key}: this run needs about"), message
+    assert way_out in message and "force_memory=true" in message, message
+
+
+def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path, capsys):
+    # Every command that builds markets refuses, in one line and before building any,
+    # a run that will not fit.
+    from pathlib import Path
+
+    from wommsim import calibrate, sensitivity, validate
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
+    data = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / \
+        "bass_example.csv"
+    tiny = ["consumers=200", "replicates=1", "agents=off", "jobs=1"]
+    commands = {
+        "calibrate": lambda out: calibrate.main([f"data={data}", "fit=decision.p:0.001:0.1",
+                                                 *tiny, "scan=2", "budget=4", f"out={out}"]),
+        "sensitivity": lambda out: sensitivity.main([*tiny, "steps=4", "samples=2",
+                                                     "params=wom.talk_prob:0.01:0.1",
+                                                     f"out={out}"]),
+        "validate": lambda out: validate.main(["--quick", "--case", "bass_discrete",
+                                               "--jobs", "1", "--out", str(out)]),
+    }
+    for name, command in commands.items():
+        out = tmp_path / name
+        assert command(out) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith(f"wommsim.{name}: error: ") and err.count("\n") == 1, err
+        assert "force_memory=true" in err and "a test's limit" in err, err
+        assert not list(out.rglob("*.csv")) and not list(out.rglob("*.md")), name
 
 def test_force_memory_runs_anyway_with_a_warning(monkeypatch, caplog):
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))

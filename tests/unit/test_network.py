@@ -564,3 +564,32 @@ def test_every_kind_is_registered_with_its_checks():
         assert set(kind.params) <= {f.name for f in dataclasses.fields(NetworkConfig)}, name
     with pytest.raises(NetworkError, match=r"network\.mean_degree=50"):
         check_network(NetworkConfig(kind="erdos_renyi", mean_degree=50.0), 20)
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    ("source,target\n1,2\n2,3\n", 1),
+    ("# exported\n\nsource target weight\nalice bob 1\nbob carol 1\n", 3),
+    ("from,to\nu1,u2\n", 1),
+])
+def test_edgelist_header_is_refused_naming_the_line(tmp_path: Path, content: str,
+                                                    line: int) -> None:
+    # Read as an edge, a header adds two phantom consumers linked only to each other.
+    path = tmp_path / "edges.csv"
+    path.write_text(content)
+    with pytest.raises(NetworkError) as info:
+        read(path)
+    message = str(info.value)
+    assert f"network.path={str(path)!r} line {line}:" in message and "header" in message
+
+
+@pytest.mark.parametrize(("content", "n"), [
+    ("1 2\n3 4\n", 4),  # numbers: two separate edges, not a header
+    ("alice bob\n", 2),  # a single edge
+    ("alice bob\nbob carol\n", 3),
+    ("a b\nc d\nb c\n", 4),
+])
+def test_edgelist_first_edges_are_not_taken_for_headers(tmp_path: Path, content: str,
+                                                        n: int) -> None:
+    path = tmp_path / "edges.txt"
+    path.write_text(content)
+    assert read(path).n == n

@@ -9,6 +9,7 @@ facts), a title and the source it checks. :func:`run_case` times it and joins it
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +25,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from wommsim.compose import compose
 from wommsim.config import Config, validate
-from wommsim.runner import simulate
+from wommsim.memory import check_memory
+from wommsim.runner import simulate, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,9 @@ class Context:
         arm shares its seed) in one parallel batch; per arm, the per-step tables."""
         names = list(arms)
         tasks = [(arms[name], r) for name in names for r in range(replicates)]
+        check_memory([dataclasses.replace(c, replicates=replicates, jobs=self.jobs)
+                      for c in arms.values()],
+                     worker_count(self.jobs, len(tasks)))
         tables = simulate(tasks, self.jobs)
         return {name: tables[i * replicates:(i + 1) * replicates]
                 for i, name in enumerate(names)}
