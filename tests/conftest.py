@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 
 from wommsim.compose import compose
 from wommsim.config import Config
 
 
-@functools.lru_cache(maxsize=256)
-def _composed(overrides: tuple[str, ...]) -> Config:
-    return compose(list(overrides))
-
-
 def small_config(*overrides: str, consumers: int = 500, steps: int = 20) -> Config:
-    """The default config at a small size, with Hydra-style overrides (a fresh copy)."""
-    import copy
+    """The default config at a small size, with Hydra-style overrides (frozen and cached:
+    change a copy with ``dataclasses.replace``)."""
+    return compose([f"consumers={consumers}", f"steps={steps}", *overrides])
 
-    return copy.deepcopy(_composed((f"consumers={consumers}", f"steps={steps}", *overrides)))
+
+def unfrozen_copy(cfg: Config) -> Config:
+    """A deep copy of a validated (frozen) config that a test may change in place, to build
+    an invalid one field by field (the program itself changes configs only by replace)."""
+    import copy
+    import dataclasses
+
+    def thaw(obj):
+        if dataclasses.is_dataclass(obj):
+            obj.__dict__.pop("_frozen", None)
+            for f in dataclasses.fields(obj):
+                thaw(getattr(obj, f.name))
+        elif isinstance(obj, list):
+            for item in obj:
+                thaw(item)
+        return obj
+
+    return thaw(copy.deepcopy(cfg))
 
 
 def run_model(cfg: Config, replicate: int = 0, steps: int | None = None):

@@ -8,6 +8,9 @@ into the package as ``wommsim.configs``.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +60,30 @@ def to_config(cfg: DictConfig, overrides: list[str] | None = None) -> Config:
     return validate(OmegaConf.to_object(typed))
 
 
-def compose(overrides: list[str] | None = None) -> Config:
-    """Compose the default config with Hydra-style ``overrides`` and validate it."""
+def compose(overrides: Sequence[str] | None = None) -> Config:
+    """Compose the default config with Hydra-style ``overrides`` and validate it.
+
+    The result is frozen (:class:`~wommsim.config.Frozen`), so it is cached: the same
+    overrides give the same object (tests, the UI and the validation suite all compose
+    through here). Inside a running Hydra app, whose search path may add config folders,
+    nothing is cached."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    key = tuple(overrides or ())
+    if GlobalHydra.instance().is_initialized():  # inside a running Hydra app
+        return _compose(key)
+    return _cached_compose(key)
+
+
+_compose_lock = threading.Lock()  # Hydra's global state is not thread-safe (the UI's threads)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_compose(overrides: tuple[str, ...]) -> Config:
+    return _compose(overrides)
+
+
+def _compose(overrides: tuple[str, ...]) -> Config:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -66,12 +91,13 @@ def compose(overrides: list[str] | None = None) -> Config:
     from omegaconf.errors import OmegaConfBaseException
 
     register()
-    overrides = list(overrides or [])
+    overrides = list(overrides)
     try:
-        if GlobalHydra.instance().is_initialized():  # inside a running Hydra app
-            return to_config(hydra_compose("config", overrides=overrides), overrides)
-        with initialize_config_dir(str(configs_dir()), version_base="1.3"):
-            return to_config(hydra_compose("config", overrides=overrides), overrides)
+        with _compose_lock:
+            if GlobalHydra.instance().is_initialized():
+                return to_config(hydra_compose("config", overrides=overrides), overrides)
+            with initialize_config_dir(str(configs_dir()), version_base="1.3"):
+                return to_config(hydra_compose("config", overrides=overrides), overrides)
     except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
         raise ConfigError(describe_error(err)) from err
 

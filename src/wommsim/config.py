@@ -25,6 +25,30 @@ class ConfigError(ValueError):
     """A configuration value is invalid; the message names the key and the value."""
 
 
+class Frozen:
+    """Base of the schema's dataclasses: :func:`validate` freezes a config, after which no
+    field of it (or of its sections) can be reassigned, so a validated config can be shared
+    (the compose cache hands out the same object). Change a copy: ``dataclasses.replace``
+    (or :func:`replace_key` for a dotted key), then validate that."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_frozen"):
+            raise dataclasses.FrozenInstanceError(
+                f"cannot set {type(self).__name__}.{name}: a validated config is frozen "
+                "(change a copy with dataclasses.replace)")
+        object.__setattr__(self, name, value)
+
+
+def _freeze(obj: Any) -> None:
+    if isinstance(obj, Frozen):
+        object.__setattr__(obj, "_frozen", True)
+        for f in dataclasses.fields(obj):
+            _freeze(getattr(obj, f.name))
+    elif isinstance(obj, list):
+        for item in obj:
+            _freeze(item)
+
+
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str = "",
           doc: str = "", choices: tuple[str, ...] | None = None, open_lo: bool = False) -> Any:
     """A dataclass field carrying its range, unit, choices and one-line doc. The range is
@@ -53,7 +77,7 @@ MAX_UNITS_PER_STEP = 2**53
 
 
 @dataclass
-class NetworkConfig:
+class NetworkConfig(Frozen):
     """The social graph. Only the parameters of the chosen ``kind`` are used."""
 
     kind: str = param("barabasi_albert", choices=NETWORK_KINDS, doc="graph generator or loader")
@@ -74,7 +98,7 @@ class NetworkConfig:
 
 
 @dataclass
-class StrategyConfig:
+class StrategyConfig(Frozen):
     """How the brand splits its per-step budget across the levers (shares sum to at most 1)."""
 
     name: str = param("conversation_led", doc="strategy label used in results")
@@ -100,7 +124,7 @@ class PhaseConfig(StrategyConfig):
 
 
 @dataclass
-class DecisionConfig:
+class DecisionConfig(Frozen):
     """The purchase decision rule and its parameters."""
 
     rule: str = param("opinion", choices=DECISION_RULES, doc="purchase decision rule")
@@ -123,7 +147,7 @@ class DecisionConfig:
 
 
 @dataclass
-class ConsumerConfig:
+class ConsumerConfig(Frozen):
     """Who the consumers are at step 0."""
 
     ad_blind_fraction: float = param(0.96, 0.0, 1.0, unit="share",
@@ -150,7 +174,7 @@ class ConsumerConfig:
 
 
 @dataclass
-class BrandConfig:
+class BrandConfig(Frozen):
     """The brand: money per step and the product it sells."""
 
     budget: float = param(1000.0, 0.0, 1e12, unit="money per step",
@@ -162,7 +186,7 @@ class BrandConfig:
 
 
 @dataclass
-class AdvertisingConfig:
+class AdvertisingConfig(Frozen):
     """Paid impressions landing on random consumers."""
 
     enabled: bool = param(True, doc="switch the advertising lever on or off")
@@ -189,7 +213,7 @@ class AdvertisingConfig:
 
 
 @dataclass
-class DialogueConfig:
+class DialogueConfig(Frozen):
     """The brand answering consumers who talked about it last step."""
 
     enabled: bool = param(True, doc="switch the dialogue lever on or off")
@@ -206,7 +230,7 @@ class DialogueConfig:
 
 
 @dataclass
-class ContentConfig:
+class ContentConfig(Frozen):
     """Shareable content ("social objects") spreading as independent cascades."""
 
     enabled: bool = param(True, doc="switch the content lever on or off")
@@ -229,7 +253,7 @@ class ContentConfig:
 
 
 @dataclass
-class ReviewsConfig:
+class ReviewsConfig(Frozen):
     """User reviews: organic and invited by the brand, forming a public score."""
 
     enabled: bool = param(True, doc="switch reviews (lever and score) on or off")
@@ -244,7 +268,7 @@ class ReviewsConfig:
 
 
 @dataclass
-class IncentivesConfig:
+class IncentivesConfig(Frozen):
     """"Follow us for a discount" offers."""
 
     enabled: bool = param(True, doc="switch the incentives lever on or off")
@@ -259,7 +283,7 @@ class IncentivesConfig:
 
 
 @dataclass
-class WomConfig:
+class WomConfig(Frozen):
     """Word of mouth between neighbours."""
 
     enabled: bool = param(True, doc="switch word of mouth on or off")
@@ -277,7 +301,7 @@ class WomConfig:
 
 
 @dataclass
-class PurchaseConfig:
+class PurchaseConfig(Frozen):
     """After purchase: satisfaction, advocacy and churn from the community."""
 
     enabled: bool = param(True, doc="switch post-purchase satisfaction on or off")
@@ -288,7 +312,7 @@ class PurchaseConfig:
 
 
 @dataclass
-class ChannelsConfig:
+class ChannelsConfig(Frozen):
     """Online research and the online/offline purchase channel."""
 
     research_online_fraction: float = param(0.60, 0.0, 1.0, unit="share",
@@ -298,7 +322,7 @@ class ChannelsConfig:
 
 
 @dataclass
-class EconomicsConfig:
+class EconomicsConfig(Frozen):
     """Money: what a sale earns and how future money is discounted (Libai, Muller & Peres
     2013 value word-of-mouth programmes by the discounted margin they bring)."""
 
@@ -312,7 +336,7 @@ class EconomicsConfig:
 
 
 @dataclass
-class ArmPhase:
+class ArmPhase(Frozen):
     """In an experiment arm: switch to the ``strategy`` preset from step ``start`` on."""
 
     start: int = param(1, 1, 1_000_000, unit="step", doc="first step of this phase")
@@ -320,7 +344,7 @@ class ArmPhase:
 
 
 @dataclass
-class ArmConfig:
+class ArmConfig(Frozen):
     """One arm of an experiment: a strategy preset, optional overrides and phases."""
 
     name: str = param("", doc="label of the arm in results")
@@ -333,7 +357,7 @@ class ArmConfig:
 
 
 @dataclass
-class ExperimentConfig:
+class ExperimentConfig(Frozen):
     """Arms run for ``replicates`` replicates each, paired on the same seeds."""
 
     name: str = param("", doc="experiment name (configs/experiment/NAME.yaml)")
@@ -347,7 +371,7 @@ class ExperimentConfig:
 
 
 @dataclass
-class Config:
+class Config(Frozen):
     """One arm of a simulation: population, network, strategy, rule and mechanisms."""
 
     seed: int = param(42, 0, 2**32 - 1, doc="base seed; replicate r uses SeedSequence([seed, r])")
@@ -416,7 +440,8 @@ def boolean_keys() -> frozenset[str]:
 
 
 def validate(cfg: Config) -> Config:
-    """Check every value against its declared range and the cross-field rules.
+    """Check every value against its declared range and the cross-field rules, and freeze
+    ``cfg`` (see :class:`Frozen`); returns it.
 
     Raises :class:`ConfigError` naming the first offending key and value.
     """
@@ -443,6 +468,7 @@ def validate(cfg: Config) -> Config:
         if choices and value not in choices:
             raise ConfigError(f"{key}={value!r}: must be one of {', '.join(choices)}")
     _validate_cross_fields(cfg)
+    _freeze(cfg)
     return cfg
 
 

@@ -170,13 +170,10 @@ def _arm_config(base: Config, arm: ArmConfig) -> tuple[str, Config]:
             phases.append(PhaseConfig(start=phase.start, **shares))
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from err
-    cfg = copy.deepcopy(base)
-    cfg.experiment = None
-    cfg.strategy = strategy or cfg.strategy
+    cfg = dataclasses.replace(base, experiment=None, strategy=strategy or base.strategy)
     if arm.overrides:
         cfg = apply_overrides(cfg, arm.overrides, where)
-    cfg.phases = phases or cfg.phases
-    return name, cfg
+    return name, dataclasses.replace(cfg, phases=phases or cfg.phases)
 
 
 def _resolve(name: str, arm_cfg: Config, params: dict[str, Any]) -> Arm:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,9 +13,9 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from tests.conftest import small_config
+from tests.conftest import small_config, unfrozen_copy
 from wommsim.compose import compose, configs_dir
-from wommsim.config import ConfigError
+from wommsim.config import ArmPhase, ConfigError
 from wommsim.experiment import resolve_arms
 from wommsim.runner import run, simulate
 
@@ -72,7 +73,7 @@ def test_bad_experiments_are_refused(override, fragment):
 
 
 def test_bad_arm_override_names_the_arm_and_key():
-    cfg = compose(["+experiment=ads_vs_wom"])
+    cfg = unfrozen_copy(compose(["+experiment=ads_vs_wom"]))
     cfg.experiment.arms[0].overrides = {"consumer.ad_blind_fraction": 3.0}
     with pytest.raises(ConfigError, match=r"ad_heavy.*consumer\.ad_blind_fraction=3\.0"):
         resolve_arms(cfg)
@@ -81,10 +82,8 @@ def test_bad_arm_override_names_the_arm_and_key():
 def test_phases_switch_strategy_at_their_step():
     from tests.conftest import run_model
 
-    cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny"])
-    cfg.experiment.arms[0].phases = [type(cfg.experiment.arms[0]).__dataclass_fields__[
-        "phases"].type and __import__("wommsim.config", fromlist=["ArmPhase"]).ArmPhase(
-            start=5, strategy="conversation_led")]
+    cfg = unfrozen_copy(compose(["+experiment=ads_vs_wom", "+debug=tiny"]))
+    cfg.experiment.arms[0].phases = [ArmPhase(start=5, strategy="conversation_led")]
     arm = resolve_arms(cfg)[0]
     ts = run_model(arm.config, steps=8).timeseries()
     assert (ts.loc[1:4, "spend_advertising"] > 800).all()
@@ -153,8 +152,9 @@ def test_large_grids_resolve_with_progress_and_too_large_ones_are_refused(monkey
     from wommsim import experiment
 
     cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny", "experiment.reference="])
-    cfg.experiment.grid = {"consumer.ad_blind_fraction": [i / 100 for i in range(100)],
-                           "brand.budget": [100.0 * i for i in range(1, 34)]}
+    cfg = dataclasses.replace(cfg, experiment=dataclasses.replace(cfg.experiment, grid={
+        "consumer.ad_blind_fraction": [i / 100 for i in range(100)],
+        "brand.budget": [100.0 * i for i in range(1, 34)]}))
     with monkeypatch.context() as patch:
         patch.setattr(experiment, "MAX_ARMS", 9899)
         with pytest.raises(ConfigError) as err:

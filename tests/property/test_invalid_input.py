@@ -5,7 +5,6 @@ and the value; at the command line with exit status 2 and no result files.
 
 from __future__ import annotations
 
-import copy
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import unfrozen_copy
 from wommsim.compose import compose
 from wommsim.config import ArmPhase, Config, ConfigError, iter_params
 from wommsim.experiment import resolve_arms
@@ -132,7 +132,7 @@ def test_unknown_keys_are_refused_naming_the_key(override):
 @st.composite
 def malformed_experiment(draw) -> tuple[Config, list[str]]:
     """An experiment with one defect, and the fragments its message must contain."""
-    cfg = copy.deepcopy(_experiment_base())
+    cfg = unfrozen_copy(_experiment_base())
     exp = cfg.experiment
     arm = draw(st.sampled_from(exp.arms))
     defect = draw(st.sampled_from(["strategy", "override_key", "override_value", "phase_start",
@@ -219,7 +219,7 @@ def test_malformed_experiments_are_refused_naming_the_problem(case):
 
 
 def test_the_experiment_base_is_valid():
-    arms = resolve_arms(copy.deepcopy(_experiment_base()))
+    arms = resolve_arms(_experiment_base())
     assert len(arms) == len(_experiment_base().experiment.arms) > 1
 
 

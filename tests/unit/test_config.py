@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -196,3 +197,18 @@ def test_a_switched_off_lever_buys_nothing_and_is_not_refused():
     cfg = compose(["brand.budget=1e12", "advertising.cost_per_impression=1e-9",
                    "advertising.enabled=false"])
     assert cfg.brand.budget == 1e12
+
+
+def test_a_validated_config_is_frozen_and_shared():
+    cfg = compose(["consumers=300"])
+    assert compose(["consumers=300"]) is cfg  # cached: safe because nobody can change it
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"dataclasses\.replace"):
+        cfg.consumers = 5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.wom.talk_prob = 0.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.deepcopy(cfg).seed = 1  # a copy is frozen too
+    changed = validate(dataclasses.replace(cfg, consumers=400))
+    assert (changed.consumers, cfg.consumers) == (400, 300)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changed.seed = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -74,7 +76,8 @@ def test_adstock_decays_by_its_retention_factor():
     model = run_model(cfg, steps=3)
     before = model.state.adstock.copy()
     assert before.max() > 0
-    model.config.advertising.enabled = False  # no new impressions this step
+    model.config = dataclasses.replace(  # no new impressions this step
+        cfg, advertising=dataclasses.replace(cfg.advertising, enabled=False))
     model.step()
     np.testing.assert_allclose(model.state.adstock, 0.7 * before)
 
@@ -167,8 +170,8 @@ def test_sustainable_content_stays_fresh_longer():
     cfg = small_config().content
     a = [content.Cascade(np.zeros(1, bool), np.zeros(0, int), 1.0)]
     b = [content.Cascade(np.zeros(1, bool), np.zeros(0, int), 1.0)]
-    content.age(a, cfg.__class__(**{**cfg.__dict__, "sustainability": 0.9}))
-    content.age(b, cfg.__class__(**{**cfg.__dict__, "sustainability": 0.1}))
+    content.age(a, dataclasses.replace(cfg, sustainability=0.9))
+    content.age(b, dataclasses.replace(cfg, sustainability=0.1))
     assert a[0].freshness > b[0].freshness
 
 

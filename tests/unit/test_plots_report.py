@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -111,8 +112,8 @@ def _report(d: dict, folder: Path, cfg=None) -> str:
 
 
 def test_report_has_arms_tables_figures_and_no_nan(data, tmp_path):
-    cfg = compose([*SMALL, "replicates=3"])
-    cfg.experiment = ExperimentConfig(name="ads_vs_talk", question="Which wins: ads or talk?")
+    cfg = dataclasses.replace(compose([*SMALL, "replicates=3"]), experiment=ExperimentConfig(
+        name="ads_vs_talk", question="Which wins: ads or talk?"))
     text = _report(data, tmp_path, cfg)
     assert text.startswith("# wommsim report: ads_vs_talk")
     assert "Which wins: ads or talk?" in text

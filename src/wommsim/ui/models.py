@@ -10,9 +10,6 @@ the same graph the model would build: the network depends on nothing else).
 
 from __future__ import annotations
 
-import copy
-import functools
-import threading
 from typing import Any
 
 from wommsim.compose import compose_from_kwargs
@@ -22,14 +19,6 @@ from wommsim.model import WommModel
 from wommsim.network import SocialGraph
 from wommsim.ui import params
 from wommsim.ui.layout import DrawnNetwork, cached_graph, drawn_network
-
-_compose_lock = threading.Lock()  # Hydra's global state is not thread-safe
-
-
-@functools.lru_cache(maxsize=64)
-def _composed(items: tuple[tuple[str, Any], ...]) -> Config:
-    with _compose_lock:
-        return compose_from_kwargs(dict(items))
 
 
 def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
@@ -58,7 +47,7 @@ def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
                 raise
             clean[key] = control.value
             warnings.append(f"{err}; using {control.value}")
-    return copy.deepcopy(_composed(tuple(sorted(clean.items()))))
+    return compose_from_kwargs(dict(sorted(clean.items())))
 
 
 class UiModel(WommModel):

@@ -8,7 +8,6 @@ facts), a title and the source it checks. :func:`run_case` times it and joins it
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import time
@@ -123,9 +122,8 @@ class Context:
     def config(self, overrides: Sequence[str], arm: str) -> Config:
         """The packaged defaults with ``overrides`` (command-line style), this context's seed
         and no Mesa agent objects (results are identical without them), labelled ``arm``."""
-        cfg = copy.deepcopy(_compose(("agents=off", f"seed={self.seed}", *overrides)))
-        cfg.arm = arm
-        return validate(cfg)
+        cfg = compose(["agents=off", f"seed={self.seed}", *overrides])
+        return validate(dataclasses.replace(cfg, arm=arm))
 
     def run(self, arms: dict[str, Config], replicates: int) -> dict[str, list[pd.DataFrame]]:
         """Run every arm for replicates ``0..replicates-1`` (paired: replicate ``r`` of every
@@ -157,15 +155,6 @@ class Context:
         path = self.figures / f"{name}.png"
         fig.savefig(path, dpi=DPI)
         return path.name
-
-
-_COMPOSED: dict[tuple[str, ...], Config] = {}
-
-
-def _compose(overrides: tuple[str, ...]) -> Config:
-    if overrides not in _COMPOSED:
-        _COMPOSED[overrides] = compose(list(overrides))
-    return _COMPOSED[overrides]
 
 
 def column(tables: list[pd.DataFrame], name: str) -> np.ndarray:

@@ -8,6 +8,7 @@ says so and why.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -194,8 +195,9 @@ def _pulse(ctx: Context, name: str, size: tuple[str, ...], start: int, budget: f
     cfg = ctx.config(["strategy=none", f"brand.budget={budget}", *size], name)
     if shares:
         off = dict.fromkeys(LEVERS, 0.0)
-        cfg.phases = [PhaseConfig(start=start, name=name, **{**off, **shares}),
-                      PhaseConfig(start=start + 1, name="none", **off)]
+        cfg = dataclasses.replace(cfg, phases=[
+            PhaseConfig(start=start, name=name, **{**off, **shares}),
+            PhaseConfig(start=start + 1, name="none", **off)])
     return validate(cfg)
 
 
