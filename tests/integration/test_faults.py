@@ -266,3 +266,40 @@ def test_discard_keeps_an_earlier_complete_run(tmp_path):
     assert (tmp_path / "summary.csv").exists()
     (tmp_path / "manifest.json").write_text(json.dumps({"completed": False}))
     assert faults.discard_results(tmp_path) == [tmp_path / "summary.csv"]
+
+
+# -- a worker process killed (as the out-of-memory killer does) ---------------------------------
+
+def test_a_killed_worker_fails_the_run_in_one_line(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
+         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    log = out / "__main__.log"
+
+    def pool_workers() -> list[int]:
+        return [pid for pid in children(proc.pid) if "spawn_main" in cmdline(pid)]
+
+    try:
+        wait_for(lambda: log.is_file() and "runs done" in log.read_text()
+                 and len(pool_workers()) == 2, "the first progress line", proc)
+        workers = pool_workers()
+        os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer does
+        _, stderr = proc.communicate(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == faults.EXIT_OS_ERROR
+    assert_one_line_message(stderr, "a worker process was killed by signal 9 (SIGKILL)",
+                            f"{out} holds no results")
+    assert_nothing_looks_complete(out)
+    assert not alive(workers[1])  # the other worker was stopped
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

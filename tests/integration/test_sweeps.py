@@ -4,16 +4,27 @@ launchers, the aggregate, failed jobs, resuming, and ``python -m wommsim.aggrega
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from tests.integration.test_cli import _alive as alive
+from tests.integration.test_cli import _descendants as descendants
 from tests.integration.test_cli import wommsim
+from tests.integration.test_faults import (
+    WAIT_S,
+    assert_one_line_message,
+    cmdline,
+    wait_for,
+)
 from wommsim.aggregate import main as aggregate_main
 from wommsim.sweep import job_processes, sweep_name
 
@@ -239,3 +250,89 @@ def test_launcher_presets_compose_with_their_documented_keys():
     assert (slurm.partition, slurm.timeout_min, slurm.cpus_per_task, slurm.mem_gb,
             slurm.array_parallelism) == ("short", 60, 1, 4, 256)
     assert cores._target_.endswith("JoblibLauncher") and cores.n_jobs == -1
+
+
+# -- processes: a killed sweep, a killed worker ------------------------------------------------
+
+#: With 20,000 consumers, a job computes for minutes, so that it is killed mid-way.
+LONG = ("steps=300", "replicates=4", "agents=off")
+
+
+def holding(pids: list[int], path: Path) -> list[int]:
+    """The processes among ``pids`` that have ``path`` open."""
+    found = []
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        if any(_readlink(fd) == str(path) for fd in fds):
+            found.append(pid)
+    return found
+
+
+def _readlink(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize("launcher,begun", [
+    ("basic", 1),  # jobs one after another, each on the runner's own pool
+    ("joblib", 2),
+    pytest.param("submitit_local", 2, marks=pytest.mark.slow),  # a controller per job
+])
+def test_a_killed_sweep_leaves_no_process_computing(tmp_path, launcher, begun):
+    sweep_dir = tmp_path / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", f"hydra/launcher={launcher}", *LONG,
+         "consumers=20000", "seed=1,2", f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifests = [sweep_dir / str(n) / "manifest.json" for n in range(begun)]
+    try:  # every job that runs at once is simulating, and its processes are there
+        wait_for(lambda: all(m.is_file() for m in manifests)
+                 and len([p for p in descendants(proc.pid) if "spawn" in cmdline(p)
+                          or "loky" in cmdline(p) or "submitit" in cmdline(p)]) >= 2,
+                 "the jobs to begin simulating", proc)
+        workers = descendants(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30  # they die with the sweep (PDEATHSIG, pidfd)
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not [cmdline(pid) for pid in workers if alive(pid)]
+    for manifest in manifests:  # and wrote no results after the sweep was gone
+        assert json.loads(manifest.read_text())["completed"] is False
+
+
+@pytest.mark.slow  # a sweep's start, two jobs and its aggregate: about 20 s on 2 busy cores
+def test_a_killed_worker_ends_the_sweep_with_the_aggregate_of_what_finished(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=joblib", *LONG,
+         "consumers=100,20000", NO_FIGURES, f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = sweep_dir / "1" / "__main__.log"
+    try:  # job 0 (100 consumers) is done, job 1 is simulating: kill job 1's worker
+        wait_for(lambda: (sweep_dir / "0" / "manifest.json").is_file()
+                 and json.loads((sweep_dir / "0" / "manifest.json").read_text())["completed"]
+                 and (sweep_dir / "1" / "manifest.json").is_file()
+                 and holding(descendants(proc.pid), log), "job 1 to be simulating", proc)
+        (worker,) = holding(descendants(proc.pid), log)
+        os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer does
+        out, err = proc.communicate(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert_one_line_message(err, "the sweep stopped", "killed by signal 9 (SIGKILL)",
+                            "1 job(s) lost", str(sweep_dir / "aggregate"))
+    assert "Traceback" not in out
+    missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
+    assert missing["job"].tolist() == [1] and missing["status"].tolist() == ["failed"]
+    assert missing["reason"].iloc[0].startswith("lost: a worker process was killed by "
+                                                "signal 9 (SIGKILL)")
+    assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [0]
