@@ -256,6 +256,7 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "wall_time_s": wall_time,
         "completed": completed,
         "files": list(RESULT_FILES) if completed else [],
+        "checksums": result_checksums(outdir) if completed else {},
         "command": sys.argv,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -263,6 +264,45 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
     }
     write_atomic(outdir / "manifest.json",
                  lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
+
+
+def result_checksums(outdir: Path) -> dict[str, dict[str, object]]:
+    """Size and SHA-256 of every result file in ``outdir`` (each figure by its path in
+    ``figures/``), recorded in ``manifest.json`` so that a resumed sweep and the aggregate
+    can tell whole results from damaged ones (:func:`damaged_files`)."""
+    sums: dict[str, dict[str, object]] = {}
+    for name in RESULT_FILES:
+        path = outdir / name
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                sums[file.relative_to(outdir).as_posix()] = {"bytes": file.stat().st_size,
+                                                             "sha256": _sha256(file)}
+    return sums
+
+
+def damaged_files(outdir: Path, checksums: dict[str, dict[str, object]]) -> list[str]:
+    """The files of ``checksums`` (:func:`result_checksums`) that are missing from ``outdir``
+    or differ from their recorded size or SHA-256, each with what is wrong."""
+    damaged = []
+    for name, recorded in checksums.items():
+        path = outdir / name
+        try:
+            size = path.stat().st_size
+            if size != recorded.get("bytes"):
+                damaged.append(f"{name} ({size} bytes, {recorded.get('bytes')} written)")
+            elif _sha256(path) != recorded.get("sha256"):
+                damaged.append(f"{name} (its content changed: SHA-256 differs)")
+        except OSError as err:
+            damaged.append(f"{name} ({err.strerror or err})")
+    return damaged
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # -- resume ---------------------------------------------------------------------------------
@@ -273,9 +313,11 @@ NOT_BEGUN = ("no results yet: the job was stopped (or is still running) before i
 
 def results_state(outdir: Path, cfg: Config) -> tuple[str, str, dict | None]:
     """``(state, reason, manifest)`` of the results in ``outdir`` for ``cfg``: ``complete``
-    (``completed: true``, the same :func:`config_hash`, every result file present; reason
-    empty), ``incomplete`` (no manifest, ``completed: false`` or result files missing) or
-    ``stale`` (complete results of another configuration)."""
+    (``completed: true``, the same :func:`config_hash`, every result file present and as
+    its size and SHA-256 in the manifest say; reason empty), ``incomplete`` (no manifest,
+    ``completed: false``, result files missing, or no checksums to verify them by: an
+    older wommsim's manifest), ``stale`` (complete results of another configuration) or
+    ``damaged`` (a result file truncated or changed since it was written)."""
     try:
         manifest = json.loads((outdir / "manifest.json").read_text())
     except FileNotFoundError:
@@ -291,6 +333,16 @@ def results_state(outdir: Path, cfg: Config) -> tuple[str, str, dict | None]:
     if manifest.get("config_hash") != config_hash(cfg):
         return ("stale", "its results are of another configuration (config hash differs); "
                 "running the sweep again redoes it", None)
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict) or not checksums or not all(
+            isinstance(c, dict) for c in checksums.values()):
+        return ("incomplete", "manifest.json records no checksums of the result files (an "
+                "older wommsim wrote it), so they cannot be verified; running the sweep "
+                "again redoes it", None)
+    damaged = damaged_files(outdir, checksums)
+    if damaged:
+        return ("damaged", "result files damaged since they were written: "
+                + ", ".join(damaged) + "; running the sweep again redoes it", None)
     return "complete", "", manifest
 
 
@@ -398,9 +450,10 @@ def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.Dat
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def remove_stale_partials(outdir: Path) -> None:
-    """Remove ``.NAME.partial-PID`` leftovers of killed runs (whose PID is gone)."""
-    for path in outdir.glob(".*.partial-*"):
+def remove_stale_partials(outdir: Path, pattern: str = ".*.partial-*") -> None:
+    """Remove ``.NAME.partial-PID`` leftovers (or others matching ``pattern``, ending in
+    ``-PID``) of killed runs (whose PID is gone)."""
+    for path in outdir.glob(pattern):
         pid = path.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             remove(path)

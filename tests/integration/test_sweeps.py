@@ -142,6 +142,22 @@ def test_rerunning_the_sweep_skips_complete_jobs_and_redoes_the_rest(joblib_swee
                                   runs_before)
 
 
+def test_resume_recomputes_results_that_were_damaged_after_they_were_written(tmp_path):
+    from tests.conftest import small_config
+    from wommsim.runner import completed_results, run
+
+    cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
+    out = tmp_path / "job"
+    first = run(cfg, out)
+    assert completed_results(out, cfg) is not None
+    parquet = out / "timeseries.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:-100])  # truncated; the manifest says complete
+    assert completed_results(out, cfg) is None
+    pd.testing.assert_frame_equal(run(cfg, out, resume=True), first)  # recomputed, not read
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), first)
+    assert completed_results(out, cfg) is not None
+
+
 def test_a_failed_job_is_listed_as_missing_and_the_sweep_fails(tmp_path):
     proc = sweep("hydra/launcher=joblib", *SMALL, "consumer.ad_blind_fraction=0.5,1.5",
                  NO_FIGURES, cwd=tmp_path)
@@ -203,6 +219,83 @@ def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_pa
     assert "summary.csv" in missing["reason"].iloc[1]
     assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [3]
     assert not (sweep_dir / "aggregate" / "figures").exists()
+
+
+def test_aggregate_lists_jobs_whose_results_or_records_are_damaged(joblib_sweep, tmp_path,
+                                                                   capsys):
+    from wommsim.runner import result_checksums
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    parquet = sweep_dir / "0" / "timeseries.parquet"  # truncated, as a full disk leaves it
+    parquet.write_bytes(parquet.read_bytes()[:200])
+    with (sweep_dir / "1" / "summary.csv").open("a") as fh:  # malformed
+        fh.write('ad_heavy,"unclosed\n')
+    (sweep_dir / "2" / ".hydra" / "config.yaml").write_text("consumers: [200\n")
+    # Job 3's parquet is garbage that its manifest vouches for (checksums recomputed): the
+    # aggregate still cannot read it.
+    (sweep_dir / "3" / "timeseries.parquet").write_bytes(b"PAR1 not a parquet file")
+    manifest = json.loads((sweep_dir / "3" / "manifest.json").read_text())
+    manifest["checksums"] = result_checksums(sweep_dir / "3")
+    (sweep_dir / "3" / "manifest.json").write_text(json.dumps(manifest))
+
+    assert aggregate_main([str(sweep_dir), "--no-figures"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
+    assert missing["job"].tolist() == [0, 1, 2, 3]
+    assert missing["status"].tolist() == ["damaged"] * 4
+    reasons = missing["reason"].tolist()
+    assert "timeseries.parquet" in reasons[0] and "bytes" in reasons[0]
+    assert "summary.csv" in reasons[1]
+    assert ".hydra/config.yaml cannot be read" in reasons[2]
+    assert "its results cannot be read" in reasons[3]
+    assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv").empty
+
+
+def test_a_manifest_without_checksums_cannot_vouch_for_its_results(joblib_sweep, tmp_path):
+    from wommsim.aggregate import aggregate
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    manifest = json.loads((sweep_dir / "0" / "manifest.json").read_text())
+    del manifest["checksums"]  # as an older wommsim wrote it
+    (sweep_dir / "0" / "manifest.json").write_text(json.dumps(manifest))
+    job = aggregate(sweep_dir, figures=False).jobs[0]
+    assert (job.status, job.complete) == ("incomplete", False)
+    assert "no checksums" in job.reason
+
+
+def test_aggregate_refuses_a_damaged_multirun_yaml_in_one_line(joblib_sweep, tmp_path,
+                                                               capsys):
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    (sweep_dir / "multirun.yaml").write_text("hydra:\n  sweeper: [unclosed\n")
+    assert aggregate_main([str(sweep_dir), "--no-figures"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{sweep_dir / 'multirun.yaml'}: cannot be read" in err
+
+
+def test_aggregate_removes_what_killed_aggregates_left(joblib_sweep, tmp_path):
+    from wommsim.aggregate import aggregate
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    living = str(os.getppid())  # a process that is still running: its folders stay
+    for name in (f".aggregate.old-{gone}", f".aggregate.partial-{gone}",
+                 f".aggregate.old-{living}"):
+        shutil.copytree(sweep_dir / "aggregate", sweep_dir / name)
+    aggregate(sweep_dir, figures=False)
+    assert sorted(p.name for p in sweep_dir.glob(".aggregate*")) == [
+        f".aggregate.old-{living}"]
+    assert (sweep_dir / "aggregate" / "runs.csv").is_file()
 
 
 def test_aggregate_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
