@@ -24,8 +24,9 @@ manifest says ``completed: true``, its config hash is that of the job's
 ``.hydra/config.yaml`` and every result file matches its recorded size and SHA-256. The
 directory is rebuilt whole and replaces the previous one; the leftovers of an aggregate that
 was killed (``.aggregate.old-PID``, ``.aggregate.partial-PID`` of a process that is gone)
-are removed. Exit status: 0 when every job is complete, 1 when some are missing, 2 when DIR
-is not a sweep (or its ``multirun.yaml`` cannot be read).
+are removed. Exit status: 0 when every job is complete, 1 when some are missing or the
+aggregate cannot be written, 2 when DIR is not a sweep (or its ``multirun.yaml`` cannot be
+read), 130/143 on SIGINT/SIGTERM (the previous aggregate stays as it was).
 """
 
 from __future__ import annotations
@@ -363,10 +364,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"wommsim.aggregate: error: {err}", file=sys.stderr)
         return 2
+    except faults.FAULTS as err:
+        return faults.report("wommsim.aggregate", err,
+                             f"{args.sweep_dir / OUTPUT} is as it was")
     for line in result.describe():
         print(line)
     return 1 if len(result.missing) else 0
 
 
 if __name__ == "__main__":
+    faults.install_signal_handlers()  # Ctrl+C, SIGTERM: one line, exit 130 / 143
     sys.exit(main())

@@ -17,9 +17,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -132,3 +135,44 @@ def first_line(err: BaseException) -> str:
     """``TYPE: the first line of its message``, for errors whose message runs on."""
     lines = str(err).strip().splitlines()
     return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+#: The faults a command line reports in one line (:func:`report`), besides bad input.
+FAULTS = (Interrupted, KeyboardInterrupt, OSError, WorkerLost)
+
+
+def check_writable(folder: Path) -> None:
+    """Raise the OSError that writing results into ``folder`` would raise (a read-only or
+    virtual file system, a file in the way, no permission, a full disk), before a long
+    computation rather than after it. Creates ``folder`` as writing would, writes and
+    removes a probe file, and removes again the folders it created: nothing is left."""
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test.partial-{os.getpid()}"
+        probe.write_bytes(b"probe")
+        probe.unlink()
+    finally:
+        for path in created:  # the innermost first
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def report(tool: str, err: BaseException, note: str = "") -> int:
+    """Print the one line for a handled fault of command ``tool`` (an interrupt, an
+    operating-system error, a lost worker), ending with ``note`` (what is left), and return
+    its exit status."""
+    where = f"; {note}" if note else ""
+    if isinstance(err, KeyboardInterrupt):  # SIGINT without install_signal_handlers
+        err = Interrupted(signal.SIGINT)
+    if isinstance(err, Interrupted):
+        print(f"{tool}: interrupted by {err.name}{where}", file=sys.stderr)
+        return err.exit_status
+    reason = describe_os_error(err) if isinstance(err, OSError) else str(err)
+    print(f"{tool}: error: {reason}{where}", file=sys.stderr)
+    return EXIT_OS_ERROR
+
+
+def nothing_written(outdir: Path | None) -> str:
+    """The note for :func:`report` of a tool that writes its results all or none."""
+    return f"no results were written to {outdir}" if outdir is not None else ""

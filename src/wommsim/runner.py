@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -235,6 +235,24 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, path)
     finally:
         remove(tmp)
+
+
+def write_together(outdir: Path, names: Sequence[str], write: Callable[[Path], object]
+                   ) -> None:
+    """Write result files via ``write(stage)`` into a staging folder
+    ``outdir/.results.partial-PID``, then move ``names`` into ``outdir`` in that order (a
+    rename each): a failed or interrupted write leaves ``outdir`` as it was, and a killed
+    one only a folder marked partial (removed by the next write into ``outdir``)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(outdir)
+    stage = outdir / f".results.partial-{os.getpid()}"
+    stage.mkdir()
+    try:
+        write(stage)
+        for name in names:
+            os.replace(stage / name, outdir / name)
+    finally:
+        remove(stage)
 
 
 def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,

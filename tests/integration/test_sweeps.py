@@ -23,6 +23,7 @@ from tests.integration.test_faults import (
     WAIT_S,
     assert_one_line_message,
     cmdline,
+    run_blocked,
     wait_for,
 )
 from wommsim.aggregate import main as aggregate_main
@@ -296,6 +297,24 @@ def test_aggregate_removes_what_killed_aggregates_left(joblib_sweep, tmp_path):
     assert sorted(p.name for p in sweep_dir.glob(".aggregate*")) == [
         f".aggregate.old-{living}"]
     assert (sweep_dir / "aggregate" / "runs.csv").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_an_interrupted_aggregate_leaves_the_previous_one(joblib_sweep, tmp_path, sig):
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    before = {p.relative_to(sweep_dir): p.read_bytes()
+              for p in (sweep_dir / "aggregate").rglob("*") if p.is_file()}
+    proc, stderr = run_blocked(tmp_path, "wommsim.aggregate", "to_parquet",
+                               ".aggregate.partial-", str(sweep_dir), "--no-figures", sig=sig)
+    assert proc.returncode == 128 + sig
+    assert_one_line_message(stderr, f"interrupted by {sig.name}",
+                            f"{sweep_dir / 'aggregate'} is as it was", tool="wommsim.aggregate")
+    after = {p.relative_to(sweep_dir): p.read_bytes()
+             for p in (sweep_dir / "aggregate").rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in sweep_dir.glob(".aggregate*")] == []
 
 
 def test_aggregate_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
