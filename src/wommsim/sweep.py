@@ -13,7 +13,10 @@ the ``cores`` preset), or as a SLURM job array (``hydra/launcher=slurm``, or
   configuration is skipped (:func:`wommsim.runner.completed_results`); a job that fails is
   logged and recorded in its ``error.txt`` instead of stopping the other jobs;
 - :class:`SweepCallback`: when the sweep ends, ``<sweep dir>/aggregate/``
-  (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing.
+  (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing;
+- when a worker process dies mid-sweep, :func:`finish_broken_sweep` lists the jobs it lost
+  and aggregates what finished; when the sweep's own process dies, the jobs of a local
+  launcher die with it (:func:`die_with_sweep`).
 """
 
 from __future__ import annotations
