@@ -2,10 +2,12 @@
 
 Bad input ends with one clear message on stderr naming the key (or file and line) and the
 value, exit status 2, and no result files. An interrupt (SIGINT, SIGTERM) or a failed write
-(full disk, unwritable folder) ends with one line, exit status 130/143 or 1, and no result
-files (see :mod:`wommsim.faults`). In a sweep (``-m``) each job runs through
-:func:`wommsim.sweep.run_job`: a failed job is recorded and the others go on, and the sweep
-exits with status 1 after writing its aggregate; an interrupt stops the whole sweep.
+(full disk, unwritable folder) or a worker process that dies ends with one line, exit
+status 130/143 or 1, and no result files (see :mod:`wommsim.faults`). In a sweep (``-m``)
+each job runs through :func:`wommsim.sweep.run_job`: a failed job is recorded and the others
+go on, and the sweep exits with status 1 after writing its aggregate; an interrupt stops the
+whole sweep, and so does a launcher's worker process that dies (its jobs are listed as lost,
+:func:`wommsim.sweep.finish_broken_sweep`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from omegaconf.errors import OmegaConfBaseException
 from wommsim import faults
 from wommsim.compose import configs_dir, describe_error, to_config
 from wommsim.config import ConfigError, register
-from wommsim.sweep import finish_interrupted_sweep, register_resolver, run_job
+from wommsim.sweep import (
+    finish_broken_sweep,
+    finish_interrupted_sweep,
+    register_resolver,
+    run_job,
+)
 
 log = logging.getLogger("wommsim")
 
@@ -60,6 +67,10 @@ def _app(dictcfg: DictConfig) -> int | None:
         print(f"wommsim: error: {faults.describe_os_error(err)}; {outdir} holds no results",
               file=sys.stderr)
         sys.exit(faults.EXIT_OS_ERROR)
+    except faults.WorkerLost as err:  # e.g. the out-of-memory killer took a worker
+        faults.discard_results(outdir)
+        print(f"wommsim: error: {err}; {outdir} holds no results", file=sys.stderr)
+        sys.exit(faults.EXIT_OS_ERROR)
     return None
 
 
@@ -89,6 +100,10 @@ def main() -> None:
         if full_errors:
             raise
         print(f"wommsim: error: {faults.describe_os_error(err)}", file=sys.stderr)
+        sys.exit(faults.EXIT_OS_ERROR)
+    except Exception as err:  # a sweep's launcher failed, e.g. a worker process was killed
+        if not finish_broken_sweep(err):
+            raise
         sys.exit(faults.EXIT_OS_ERROR)
 
 

@@ -12,15 +12,21 @@ complete ones and writes ``DIR/aggregate/``:
 - ``outcomes.csv``: the same per job x arm x replicate (each job's ``outcomes.csv``);
 - ``timeseries.parquet``: every job's per-step table with ``job`` and the swept parameters
   in front;
-- ``missing.csv``: every job without complete results (``failed``: it raised an error,
-  given in ``reason``; ``incomplete``: stopped or still running; ``stale``: its results are
-  of another configuration; ``not started``: no directory) — written even when empty;
+- ``missing.csv``: every job without complete results (``failed``: it raised an error or
+  its worker process was lost, given in ``reason``; ``incomplete``: stopped or still
+  running; ``stale``: its results are of another configuration; ``damaged``: a result file
+  or the job's record cannot be read, or differs from the checksum in its manifest;
+  ``not started``: no directory) — written even when empty;
 - ``figures/``: each outcome against each swept parameter (:mod:`wommsim.sweep_plots`).
 
 Complete means what a re-run would reuse (:func:`wommsim.runner.completed_results`): the
-manifest says ``completed: true`` and its config hash is that of the job's
-``.hydra/config.yaml``. The directory is rebuilt whole and replaces the previous one.
-Exit status: 0 when every job is complete, 1 when some are missing, 2 when DIR is not a sweep.
+manifest says ``completed: true``, its config hash is that of the job's
+``.hydra/config.yaml`` and every result file matches its recorded size and SHA-256. The
+directory is rebuilt whole and replaces the previous one; the leftovers of an aggregate that
+was killed (``.aggregate.old-PID``, ``.aggregate.partial-PID`` of a process that is gone)
+are removed. Exit status: 0 when every job is complete, 1 when some are missing or the
+aggregate cannot be written, 2 when DIR is not a sweep (or its ``multirun.yaml`` cannot be
+read), 130/143 on SIGINT/SIGTERM (the previous aggregate stays as it was).
 """
 
 from __future__ import annotations
@@ -36,14 +42,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
+from wommsim import faults
 from wommsim.config import ConfigError
 from wommsim.sweep import ERROR_FILE
 
 log = logging.getLogger(__name__)
 
 OUTPUT = "aggregate"
+#: What reading a damaged record (YAML) or result file (CSV, Parquet) raises: pandas' and
+#: pyarrow's errors are ValueErrors or OSErrors, and so is undecodable text.
+UNREADABLE = (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException)
 RUN_TABLE_COLUMNS = ("job",)  # before the swept parameters
 MISSING_COLUMNS = ("status", "reason", "job_dir")  # after the swept parameters
 
@@ -115,25 +127,34 @@ def expected_jobs(sweep_dir: Path) -> list[list[str]] | None:
     path = sweep_dir / "multirun.yaml"
     if not path.is_file():
         return None
-    hydra = OmegaConf.load(path).hydra
-    if str(hydra.sweeper.get("_target_", "")).rsplit(".", 1)[-1] != "BasicSweeper":
-        return None
-    params = [f"{key}={value}" for key, value in (hydra.sweeper.get("params") or {}).items()]
-    parsed = OverridesParser.create().parse_overrides([*params, *hydra.overrides.task])
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    try:  # a damaged record would list the wrong jobs: refuse it rather than guess
+        hydra = OmegaConf.load(path).hydra
+        if str(hydra.sweeper.get("_target_", "")).rsplit(".", 1)[-1] != "BasicSweeper":
+            return None
+        params = [f"{key}={value}"
+                  for key, value in (hydra.sweeper.get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides([*params, *hydra.overrides.task])
+        return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    except Exception as err:  # YAML, OmegaConf and Hydra's override errors alike
+        raise ConfigError(f"{path}: cannot be read as Hydra's record of the sweep "
+                          f"({faults.first_line(err)})") from err
 
 
-def _job_dirs(sweep_dir: Path) -> list[tuple[list[str], Path]]:
+def _job_dirs(sweep_dir: Path) -> list[tuple[list[str] | None, Path]]:
     """Every job directory under ``sweep_dir`` (it holds ``.hydra/overrides.yaml``) with its
-    overrides."""
-    found = []
+    overrides (None if that file cannot be read)."""
+    found: list[tuple[list[str] | None, Path]] = []
     for path in sorted(sweep_dir.rglob("overrides.yaml")):
         job_dir = path.parent.parent
         if path.parent.name != ".hydra" or job_dir == sweep_dir:
             continue
         if any(part in (OUTPUT, ".submitit") for part in job_dir.relative_to(sweep_dir).parts):
             continue
-        found.append(([str(o) for o in OmegaConf.load(path)], job_dir))
+        try:
+            found.append(([str(o) for o in OmegaConf.load(path)], job_dir))
+        except (*UNREADABLE, TypeError) as err:  # TypeError: not a list
+            log.warning("%s: cannot be read (%s)", path, faults.first_line(err))
+            found.append((None, job_dir))
     return found
 
 
@@ -151,19 +172,30 @@ def job_status(job_dir: Path) -> tuple[str, str, float | None]:
     from wommsim.compose import to_config
     from wommsim.runner import NOT_BEGUN, results_state
 
-    error = job_dir / ERROR_FILE
-    if error.is_file():
-        lines = error.read_text().strip().splitlines()
-        return "failed", (lines[0] if lines else "failed (no message)"), None
     manifest_path = job_dir / "manifest.json"
     if not manifest_path.is_file():  # no need to read its configuration
-        return "incomplete", NOT_BEGUN, None
+        return _failure(job_dir) or ("incomplete", NOT_BEGUN, None)
     try:
         cfg = to_config(OmegaConf.load(job_dir / ".hydra" / "config.yaml"))
     except ConfigError as err:
-        return "failed", f"error: {err}", None
+        return _failure(job_dir) or ("failed", f"error: {err}", None)
+    except UNREADABLE as err:
+        return "damaged", f".hydra/config.yaml cannot be read ({faults.first_line(err)})", None
     state, reason, _ = results_state(job_dir, cfg)
-    return state, reason, manifest_path.stat().st_mtime if state == "complete" else None
+    if state == "complete":  # a job that completed after it was marked lost
+        return state, reason, manifest_path.stat().st_mtime
+    return _failure(job_dir) or (state, reason, None)
+
+
+def _failure(job_dir: Path) -> tuple[str, str, None] | None:
+    """``("failed", first line of error.txt, None)`` if the job recorded a failure."""
+    try:
+        lines = (job_dir / ERROR_FILE).read_text(errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        lines = [f"{ERROR_FILE} cannot be read ({err.strerror or err})"]
+    return "failed", (lines[0] if lines else "failed (no message)"), None
 
 
 def find_jobs(sweep_dir: Path) -> list[Job]:
@@ -171,16 +203,22 @@ def find_jobs(sweep_dir: Path) -> list[Job]:
     have no directory are ``not started``."""
     dirs = _job_dirs(sweep_dir)
     by_overrides: dict[tuple[str, ...], list[Path]] = {}
+    unreadable = {d.name: d for o, d in dirs if o is None}
     for overrides, job_dir in dirs:
-        by_overrides.setdefault(tuple(sorted(overrides)), []).append(job_dir)
+        if overrides is not None:
+            by_overrides.setdefault(tuple(sorted(overrides)), []).append(job_dir)
     expected = expected_jobs(sweep_dir)
     if expected is None:
-        expected_list = [(_job_number(d, i), o) for i, (o, d) in enumerate(dirs)]
+        expected_list = [(_job_number(d, i), o or []) for i, (o, d) in enumerate(dirs)]
     else:
         expected_list = list(enumerate(expected))
     jobs = []
     for num, overrides in sorted(expected_list, key=lambda item: item[0]):
         candidates = by_overrides.get(tuple(sorted(overrides)), [])
+        if not candidates and str(num) in unreadable:  # Hydra's default subdir: the number
+            jobs.append(Job(num, list(overrides), unreadable[str(num)], "damaged",
+                            ".hydra/overrides.yaml cannot be read"))
+            continue
         if not candidates:
             jobs.append(Job(num, list(overrides), None, "not started",
                             "no job directory: the sweep stopped before this job began"))
@@ -248,13 +286,18 @@ def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
     for job in jobs:
         if job.complete:
             assert job.dir is not None
+            try:  # the checksums passed, but a file can still be of an unreadable kind
+                tables = (pd.read_csv(job.dir / "summary.csv"),
+                          pd.read_csv(job.dir / "outcomes.csv"),
+                          pd.read_parquet(job.dir / "timeseries.parquet"))
+            except UNREADABLE as err:
+                job.status, job.finished = "damaged", None
+                job.reason = f"its results cannot be read ({faults.first_line(err)})"
+                continue
             where = job.dir.relative_to(sweep_dir).as_posix()
-            runs.append(_with_params(pd.read_csv(job.dir / "summary.csv"), job.num, params)
-                        .assign(job_dir=where))
-            outcomes.append(_with_params(pd.read_csv(job.dir / "outcomes.csv"), job.num,
-                                         params))
-            series.append(_with_params(pd.read_parquet(job.dir / "timeseries.parquet"),
-                                       job.num, params))
+            runs.append(_with_params(tables[0], job.num, params).assign(job_dir=where))
+            outcomes.append(_with_params(tables[1], job.num, params))
+            series.append(_with_params(tables[2], job.num, params))
     empty = pd.DataFrame(columns=[*RUN_TABLE_COLUMNS, *params.columns])
     run_table = pd.concat(runs, ignore_index=True) if runs else empty
     outcome_table = pd.concat(outcomes, ignore_index=True) if outcomes else empty
@@ -280,6 +323,7 @@ def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
             result.figures = [out / "figures" / p.name for p in paths]
             result.notes.extend(notes)
 
+    remove_stale_aggregates(sweep_dir)
     old = sweep_dir / f".{OUTPUT}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)  # the previous aggregate stays until the new one is whole
@@ -291,6 +335,16 @@ def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
         raise
     shutil.rmtree(old, ignore_errors=True)
     return result
+
+
+def remove_stale_aggregates(sweep_dir: Path) -> None:
+    """Remove what aggregates killed while writing left: the previous aggregate moved aside
+    (``.aggregate.old-PID``) and the new one half-written (``.aggregate.partial-PID``),
+    when process PID is gone (one still running is left alone)."""
+    from wommsim.runner import remove_stale_partials
+
+    remove_stale_partials(sweep_dir, f".{OUTPUT}.old-*")
+    remove_stale_partials(sweep_dir, f".{OUTPUT}.partial-*")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,10 +364,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"wommsim.aggregate: error: {err}", file=sys.stderr)
         return 2
+    except faults.FAULTS as err:
+        return faults.report("wommsim.aggregate", err,
+                             f"{args.sweep_dir / OUTPUT} is as it was")
     for line in result.describe():
         print(line)
     return 1 if len(result.missing) else 0
 
 
 if __name__ == "__main__":
+    faults.install_signal_handlers()  # Ctrl+C, SIGTERM: one line, exit 130 / 143
     sys.exit(main())

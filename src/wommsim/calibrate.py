@@ -35,9 +35,12 @@ Results go to ``out=DIR`` (default ``outputs/calibrate/DATE/TIME``): ``fit.csv``
 and simulated adoption by step, with the simulated 95% interval over replicates),
 ``evaluations.csv`` (every evaluation: its values and RMSE), ``fit.png`` (observed vs
 simulated; the RMSE of each evaluation) and, last, ``fit.json`` (the fitted values, RMSE,
-evaluations, optimiser settings and the configuration). Each is written atomically. Bad input
-(the CSV, ``fit=``, any override) ends with a message naming the file and line or the key
-and value, and exit status 2.
+evaluations, optimiser settings and the configuration). They are written together (a
+staging folder, then renamed into place), so an interrupted run leaves ``out=`` as it was.
+Bad input (the CSV, ``fit=``, any override) ends with a message naming the file and line or
+the key and value, and exit status 2; an ``out=`` that cannot be written is refused before
+the search (exit status 1), and Ctrl+C or SIGTERM stops it (exit status 130 or 143), each
+with one line.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from wommsim import faults
 from wommsim.analysis import mean_ci
 from wommsim.config import Config, ConfigError, check_input_file
 from wommsim.paramspace import (
@@ -72,7 +76,7 @@ from wommsim.paramspace import (
     split_args,
     write_json,
 )
-from wommsim.runner import write_atomic
+from wommsim.runner import write_atomic, write_together
 
 log = logging.getLogger(__name__)
 
@@ -335,10 +339,19 @@ def save_figure(fit: Fit, path: Path) -> Path:
     return _save(fig, path)
 
 
+RESULT_FILES = ("fit.csv", "evaluations.csv", "fit.png", "fit.json")
+
+
 def write_fit(fit: Fit, outdir: Path, data: Path, argv: Sequence[str], wall_time: float
               ) -> None:
-    """``fit.csv``, ``evaluations.csv``, ``fit.png``, then ``fit.json``; each atomically."""
-    outdir.mkdir(parents=True, exist_ok=True)
+    """``fit.csv``, ``evaluations.csv``, ``fit.png``, then ``fit.json``: all or none
+    (:func:`wommsim.runner.write_together`)."""
+    write_together(outdir, RESULT_FILES, lambda stage: _write_fit_files(
+        fit, stage, data, argv, wall_time))
+
+
+def _write_fit_files(fit: Fit, outdir: Path, data: Path, argv: Sequence[str],
+                     wall_time: float) -> None:
     write_atomic(outdir / "fit.csv", lambda p: fit.curve.to_csv(p, index=False))
     write_atomic(outdir / "evaluations.csv", lambda p: fit.evaluations.to_csv(p, index=False))
     save_figure(fit, outdir / "fit.png")
@@ -363,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = cli_args(argv, __doc__)
     if argv is None:
         return 0
+    outdir = None
     try:
         own, overrides = split_args(argv, TOOL_KEYS, TOOL)
         for key in ("data", "fit"):
@@ -375,12 +389,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         scan = number(own, "scan", SCAN)
         budget = number(own, "budget", BUDGET, lo=2)
         outdir = output_dir(own.get("out"), "calibrate")
+        faults.check_writable(outdir)  # before the search, not after it
         started = time.perf_counter()
         fit = calibrate(base, ranges, observed, scan=scan, budget=budget)
         write_fit(fit, outdir, Path(own["data"]), argv, time.perf_counter() - started)
     except ConfigError as err:
         print(f"{TOOL}: error: {err}", file=sys.stderr)
         return 2
+    except faults.FAULTS as err:
+        return faults.report(TOOL, err, faults.nothing_written(outdir))
     print(f"fitted: {', '.join(f'{k}={v:.5g}' for k, v in fit.values.items())}")
     print(f"RMSE: {fit.rmse:.5f} (adopted share), {len(fit.evaluations)} evaluations "
           f"x {base.replicates} replicates, {time.perf_counter() - started:.1f} s")
@@ -389,4 +406,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    faults.install_signal_handlers()  # Ctrl+C, SIGTERM: one line, exit 130 / 143
     sys.exit(main())

@@ -10,18 +10,26 @@
   the same clean-up, one line naming the path and the error, and exit status 1.
 * SIGKILL cannot be caught: the manifest still says ``"completed": false``, and a result
   being written at that moment is left only under its temporary ``.NAME.partial-PID`` name.
+* A worker process that dies (the out-of-memory killer sends SIGKILL) raises
+  :class:`WorkerLost` in the main process: the same clean-up, one line naming the signal,
+  and exit status 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import os
 import signal
+import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 
-#: Exit status for an operating-system error (2 is bad input, 128 + N a signal).
+#: Exit status for an operating-system error or a lost worker (2 is bad input, 128 + N a
+#: signal).
 EXIT_OS_ERROR = 1
 
 
@@ -40,6 +48,27 @@ class Interrupted(BaseException):
     @property
     def exit_status(self) -> int:
         return 128 + self.signum
+
+
+class WorkerLost(Exception):
+    """A worker process died without a word: killed by a signal (the out-of-memory killer
+    sends SIGKILL) or crashed. The message names the signal (:func:`lost_worker`)."""
+
+
+def lost_worker(exit_codes: Iterable[int | None]) -> str:
+    """What killed a worker, from the exit codes of a pool's processes (``-N``: signal N).
+    A pool stops its other workers with SIGTERM when one dies, so another signal, if any,
+    is the cause."""
+    signals = {-code for code in exit_codes if code is not None and code < 0}
+    if signals - {signal.SIGTERM}:
+        signals.discard(signal.SIGTERM)
+    if not signals:
+        return "a worker process died"
+    names = " or ".join(f"{n} ({signal.Signals(n).name})" if n in signal.valid_signals()
+                        else str(n) for n in sorted(signals))
+    hint = (", as the out-of-memory killer does when memory runs out"
+            if signal.SIGKILL in signals else "")
+    return f"a worker process was killed by signal {names}{hint}"
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
@@ -100,3 +129,50 @@ def describe_os_error(err: OSError) -> str:
             errno.EACCES: "no permission to write there",
             errno.ENOTDIR: "a part of the path is a file, not a folder"}.get(err.errno or 0)
     return f"cannot write {path}: {reason}" + (f" ({hint})" if hint else "")
+
+
+def first_line(err: BaseException) -> str:
+    """``TYPE: the first line of its message``, for errors whose message runs on."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+#: The faults a command line reports in one line (:func:`report`), besides bad input.
+FAULTS = (Interrupted, KeyboardInterrupt, OSError, WorkerLost)
+
+
+def check_writable(folder: Path) -> None:
+    """Raise the OSError that writing results into ``folder`` would raise (a read-only or
+    virtual file system, a file in the way, no permission, a full disk), before a long
+    computation rather than after it. Creates ``folder`` as writing would, writes and
+    removes a probe file, and removes again the folders it created: nothing is left."""
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test.partial-{os.getpid()}"
+        probe.write_bytes(b"probe")
+        probe.unlink()
+    finally:
+        for path in created:  # the innermost first
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def report(tool: str, err: BaseException, note: str = "") -> int:
+    """Print the one line for a handled fault of command ``tool`` (an interrupt, an
+    operating-system error, a lost worker), ending with ``note`` (what is left), and return
+    its exit status."""
+    where = f"; {note}" if note else ""
+    if isinstance(err, KeyboardInterrupt):  # SIGINT without install_signal_handlers
+        err = Interrupted(signal.SIGINT)
+    if isinstance(err, Interrupted):
+        print(f"{tool}: interrupted by {err.name}{where}", file=sys.stderr)
+        return err.exit_status
+    reason = describe_os_error(err) if isinstance(err, OSError) else str(err)
+    print(f"{tool}: error: {reason}{where}", file=sys.stderr)
+    return EXIT_OS_ERROR
+
+
+def nothing_written(outdir: Path | None) -> str:
+    """The note for :func:`report` of a tool that writes its results all or none."""
+    return f"no results were written to {outdir}" if outdir is not None else ""

@@ -24,6 +24,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,9 @@ from wommsim.runner import (
     config_hash,
     git_commit,
     input_digests,
-    process_pool,
     run_task,
-    stop_workers,
     worker_count,
+    worker_pool,
     write_atomic,
 )
 
@@ -227,17 +227,15 @@ class Simulator:
     def __init__(self, jobs: int, max_tasks: int) -> None:
         self.workers = worker_count(jobs, max_tasks)
         self._pool: ProcessPoolExecutor | None = None
+        self._stack = ExitStack()
 
     def __enter__(self) -> Simulator:
         if self.workers > 1:
-            self._pool = process_pool(self.workers)
+            self._pool = self._stack.enter_context(worker_pool(self.workers))
         return self
 
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if self._pool is not None:
-            if exc_type is not None:  # interrupted, or a point failed: no worker computes on
-                stop_workers(self._pool)
-            self._pool.shutdown(cancel_futures=True)
+    def __exit__(self, *exc: Any) -> bool | None:
+        return self._stack.__exit__(*exc)
 
     def run(self, configs: Sequence[Config], replicates: int,
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:

@@ -19,6 +19,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -29,6 +31,7 @@ from wommsim import __version__
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
 from wommsim.config import LEVERS, Config, input_file_problem, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.faults import WorkerLost, lost_worker
 from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
@@ -62,24 +65,67 @@ def worker_count(jobs: int, tasks: int) -> int:
 
 def _init_worker(parent: int) -> None:
     """Worker initialiser: one process per core, so numerical libraries use one thread;
-    Ctrl+C is left to the main process (which stops the workers); and on Linux, die with
-    the ``parent`` process, so a killed run leaves no orphan computing (also when it was
-    killed while this worker was still starting)."""
+    Ctrl+C is left to the main process (which stops the workers); and die with the
+    ``parent`` process (:func:`die_with`)."""
     import signal
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
+    die_with(parent)
+
+
+def die_with(process: int) -> None:
+    """In a worker process: die (SIGKILL) when ``process``, the run's or the sweep's main
+    process, dies, so that a killed run or sweep leaves no orphan computing; exit at once if
+    it is gone already (e.g. killed while this worker was starting). On Linux the kernel
+    sends the signal when ``process`` is the parent (``PR_SET_PDEATHSIG``: pool and loky
+    workers); when it is a more distant ancestor (submitit's local controller sits in
+    between, and ignores SIGTERM), a daemon thread waits for it to end. Elsewhere, only
+    the check at start."""
+    if os.getppid() == process and sys.platform.startswith("linux"):
         import ctypes
+        import signal
 
         try:
             pr_set_pdeathsig = 1
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         except OSError:
             pass
-    if os.getppid() != parent:  # the parent died before the death signal was armed
+    elif process in _ancestors() and hasattr(os, "pidfd_open"):
+        import threading
+
+        try:
+            watch = os.pidfd_open(process)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:  # no pidfd (an old kernel): only the check below
+            watch = None
+        if watch is not None:
+            threading.Thread(target=_kill_self_when_readable, args=(watch,), daemon=True,
+                             name=f"die-with-{process}").start()
+    if process not in _ancestors():  # checked after arming: no window in between
         os._exit(1)
+
+
+def _kill_self_when_readable(fd: int) -> None:
+    import select
+    import signal
+
+    select.select([fd], [], [])  # a pidfd becomes readable when its process ends
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _ancestors() -> list[int]:
+    """This process's parent, its parent, ... (on Linux; elsewhere only the parent)."""
+    found, pid = [], os.getppid()
+    while pid > 1 and pid not in found:
+        found.append(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return found
 
 
 def simulate(tasks: list[tuple[Config, int]], jobs: int,
@@ -90,11 +136,27 @@ def simulate(tasks: list[tuple[Config, int]], jobs: int,
     wrap = progress or (lambda it: it)
     if workers == 1:
         return list(wrap(map(run_task, tasks)))
-    pool = process_pool(workers)
-    try:
+    with worker_pool(workers) as pool:
         return list(wrap(pool.map(run_task, tasks)))
-    except BaseException:  # interrupted, or a task failed: no worker computes on
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A :func:`process_pool` for a ``with`` block, shut down at its end. On an error or an
+    interrupt no worker computes on (:func:`stop_workers`), and a worker that died (as
+    the out-of-memory killer's SIGKILL leaves it) is reported as
+    :class:`~wommsim.faults.WorkerLost`, naming the signal, instead of Python's
+    ``BrokenProcessPool``."""
+    pool = process_pool(workers)
+    processes = pool._processes  # the pool's own dict: it fills as workers start
+    try:
+        yield pool
+    except BaseException as err:
+        started = list((processes or {}).values())
         stop_workers(pool)
+        if isinstance(err, BrokenProcessPool):
+            pool.shutdown(wait=True, cancel_futures=True)  # reaps them: exit codes known
+            raise WorkerLost(lost_worker(p.exitcode for p in started)) from None
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -102,7 +164,8 @@ def simulate(tasks: list[tuple[Config, int]], jobs: int,
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """``workers`` fresh (spawned) processes for :func:`run_task`, set up by
-    :func:`_init_worker`; stop them with :func:`stop_workers` on an error or interrupt."""
+    :func:`_init_worker`; stop them with :func:`stop_workers` on an error or interrupt
+    (:func:`worker_pool` does both)."""
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                initializer=_init_worker, initargs=(os.getpid(),))
 
@@ -222,6 +285,24 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         remove(tmp)
 
 
+def write_together(outdir: Path, names: Sequence[str], write: Callable[[Path], object]
+                   ) -> None:
+    """Write result files via ``write(stage)`` into a staging folder
+    ``outdir/.results.partial-PID``, then move ``names`` into ``outdir`` in that order (a
+    rename each): a failed or interrupted write leaves ``outdir`` as it was, and a killed
+    one only a folder marked partial (removed by the next write into ``outdir``)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(outdir)
+    stage = outdir / f".results.partial-{os.getpid()}"
+    stage.mkdir()
+    try:
+        write(stage)
+        for name in names:
+            os.replace(stage / name, outdir / name)
+    finally:
+        remove(stage)
+
+
 def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
                    wall_time: float | None, populations: list[int] | None = None) -> None:
     """``manifest.json``: provenance, and whether the results are complete; ``populations``
@@ -247,6 +328,7 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "wall_time_s": wall_time,
         "completed": completed,
         "files": list(RESULT_FILES) if completed else [],
+        "checksums": result_checksums(outdir) if completed else {},
         "command": sys.argv,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -254,6 +336,45 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
     }
     write_atomic(outdir / "manifest.json",
                  lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
+
+
+def result_checksums(outdir: Path) -> dict[str, dict[str, object]]:
+    """Size and SHA-256 of every result file in ``outdir`` (each figure by its path in
+    ``figures/``), recorded in ``manifest.json`` so that a resumed sweep and the aggregate
+    can tell whole results from damaged ones (:func:`damaged_files`)."""
+    sums: dict[str, dict[str, object]] = {}
+    for name in RESULT_FILES:
+        path = outdir / name
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                sums[file.relative_to(outdir).as_posix()] = {"bytes": file.stat().st_size,
+                                                             "sha256": _sha256(file)}
+    return sums
+
+
+def damaged_files(outdir: Path, checksums: dict[str, dict[str, object]]) -> list[str]:
+    """The files of ``checksums`` (:func:`result_checksums`) that are missing from ``outdir``
+    or differ from their recorded size or SHA-256, each with what is wrong."""
+    damaged = []
+    for name, recorded in checksums.items():
+        path = outdir / name
+        try:
+            size = path.stat().st_size
+            if size != recorded.get("bytes"):
+                damaged.append(f"{name} ({size} bytes, {recorded.get('bytes')} written)")
+            elif _sha256(path) != recorded.get("sha256"):
+                damaged.append(f"{name} (its content changed: SHA-256 differs)")
+        except OSError as err:
+            damaged.append(f"{name} ({err.strerror or err})")
+    return damaged
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # -- resume ---------------------------------------------------------------------------------
@@ -264,9 +385,11 @@ NOT_BEGUN = ("no results yet: the job was stopped (or is still running) before i
 
 def results_state(outdir: Path, cfg: Config) -> tuple[str, str, dict | None]:
     """``(state, reason, manifest)`` of the results in ``outdir`` for ``cfg``: ``complete``
-    (``completed: true``, the same :func:`config_hash`, every result file present; reason
-    empty), ``incomplete`` (no manifest, ``completed: false`` or result files missing) or
-    ``stale`` (complete results of another configuration)."""
+    (``completed: true``, the same :func:`config_hash`, every result file present and as
+    its size and SHA-256 in the manifest say; reason empty), ``incomplete`` (no manifest,
+    ``completed: false``, result files missing, or no checksums to verify them by: an
+    older wommsim's manifest), ``stale`` (complete results of another configuration) or
+    ``damaged`` (a result file truncated or changed since it was written)."""
     try:
         manifest = json.loads((outdir / "manifest.json").read_text())
     except FileNotFoundError:
@@ -282,6 +405,16 @@ def results_state(outdir: Path, cfg: Config) -> tuple[str, str, dict | None]:
     if manifest.get("config_hash") != config_hash(cfg):
         return ("stale", "its results are of another configuration (config hash differs); "
                 "running the sweep again redoes it", None)
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict) or not checksums or not all(
+            isinstance(c, dict) for c in checksums.values()):
+        return ("incomplete", "manifest.json records no checksums of the result files (an "
+                "older wommsim wrote it), so they cannot be verified; running the sweep "
+                "again redoes it", None)
+    damaged = damaged_files(outdir, checksums)
+    if damaged:
+        return ("damaged", "result files damaged since they were written: "
+                + ", ".join(damaged) + "; running the sweep again redoes it", None)
     return "complete", "", manifest
 
 
@@ -403,9 +536,10 @@ def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.Dat
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def remove_stale_partials(outdir: Path) -> None:
-    """Remove ``.NAME.partial-PID`` leftovers of killed runs (whose PID is gone)."""
-    for path in outdir.glob(".*.partial-*"):
+def remove_stale_partials(outdir: Path, pattern: str = ".*.partial-*") -> None:
+    """Remove ``.NAME.partial-PID`` leftovers (or others matching ``pattern``, ending in
+    ``-PID``) of killed runs (whose PID is gone)."""
+    for path in outdir.glob(pattern):
         pid = path.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             remove(path)

@@ -29,7 +29,10 @@ its 95% bootstrap interval half-width ``mu_star_conf``, the signed mean ``mu`` a
 ``sigma``, the standard deviation of the effects (non-linearity or interactions). Sobol':
 ``S1`` (first order) and ``ST`` (total) with bootstrap half-widths ``S1_conf``, ``ST_conf``.
 ``samples.csv`` holds every point with its outputs, ``indices.png`` the bar figure, and
-``sensitivity.json`` (written last) the design and the configuration; each file atomically.
+``sensitivity.json`` (written last) the design and the configuration; all four are written
+together (a staging folder, then renamed into place), so an interrupted run (Ctrl+C: exit
+status 130, one line) leaves ``out=`` as it was, and an ``out=`` that cannot be written is
+refused in one line (exit status 1) before any run.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wommsim import faults
 from wommsim.analysis import OUTCOMES, replicate_outcomes
 from wommsim.config import Config, ConfigError
 from wommsim.paramspace import (
@@ -61,7 +65,7 @@ from wommsim.paramspace import (
     split_args,
     write_json,
 )
-from wommsim.runner import progress_bar, write_atomic
+from wommsim.runner import progress_bar, write_atomic, write_together
 
 log = logging.getLogger(__name__)
 
@@ -246,10 +250,19 @@ def save_figure(result: Analysis, path: Path) -> Path:
     return _save(fig, path)
 
 
+RESULT_FILES = ("samples.csv", "indices.csv", "indices.png", "sensitivity.json")
+
+
 def write_analysis(result: Analysis, outdir: Path, argv: Sequence[str], wall_time: float
                    ) -> None:
-    """``samples.csv``, ``indices.csv``, ``indices.png``, then ``sensitivity.json``."""
-    outdir.mkdir(parents=True, exist_ok=True)
+    """``samples.csv``, ``indices.csv``, ``indices.png``, then ``sensitivity.json``: all or
+    none (:func:`wommsim.runner.write_together`)."""
+    write_together(outdir, RESULT_FILES, lambda stage: _write_analysis_files(
+        result, stage, argv, wall_time))
+
+
+def _write_analysis_files(result: Analysis, outdir: Path, argv: Sequence[str],
+                          wall_time: float) -> None:
     write_atomic(outdir / "samples.csv", lambda p: result.samples.to_csv(p, index=False))
     write_atomic(outdir / "indices.csv", lambda p: result.indices.to_csv(p, index=False))
     save_figure(result, outdir / "indices.png")
@@ -282,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = cli_args(argv, __doc__)
     if argv is None:
         return 0
+    outdir = None
     try:
         own, overrides = split_args(argv, TOOL_KEYS, TOOL)
         base = compose_model(MODEL_DEFAULTS, overrides)
@@ -294,12 +308,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples = number(own, "samples", DEFAULT_SAMPLES[method])
         levels = number(own, "levels", 4, lo=2)
         outdir = output_dir(own.get("out"), "sensitivity")
+        faults.check_writable(outdir)  # before the runs, not after them
         started = time.perf_counter()
         result = analyse(base, ranges, outputs, method, samples, levels)
         write_analysis(result, outdir, argv, time.perf_counter() - started)
     except ConfigError as err:
         print(f"{TOOL}: error: {err}", file=sys.stderr)
         return 2
+    except faults.FAULTS as err:
+        return faults.report(TOOL, err, faults.nothing_written(outdir))
     for line in summary_lines(result):
         print(line)
     print(f"{result.design['points']} points x {base.replicates} replicates in "
@@ -308,4 +325,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    faults.install_signal_handlers()  # Ctrl+C, SIGTERM: one line, exit 130 / 143
     sys.exit(main())

@@ -13,7 +13,10 @@ the ``cores`` preset), or as a SLURM job array (``hydra/launcher=slurm``, or
   configuration is skipped (:func:`wommsim.runner.completed_results`); a job that fails is
   logged and recorded in its ``error.txt`` instead of stopping the other jobs;
 - :class:`SweepCallback`: when the sweep ends, ``<sweep dir>/aggregate/``
-  (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing.
+  (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing;
+- when a worker process dies mid-sweep, :func:`finish_broken_sweep` lists the jobs it lost
+  and aggregates what finished; when the sweep's own process dies, the jobs of a local
+  launcher die with it (:func:`die_with_sweep`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ log = logging.getLogger(__name__)
 
 RESOLVER = "wommsim.sweep_name"
 ERROR_FILE = "error.txt"  # in a job's directory: why the job failed
+SWEEP_PID = "WOMMSIM_SWEEP_PID"  # environment: the sweep's main process, for its jobs
+#: Launchers whose jobs run in processes under the sweep's own on this machine (loky
+#: workers; submitit's local controller and its job): those die with the sweep.
+LOCAL_LAUNCHERS = ("JoblibLauncher", "LocalLauncher")
 NAME_KEYS_CHARS = 60  # the swept keys in a sweep directory's name are cut to this length
 
 
@@ -105,23 +112,27 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
 
     Never raises an ``Exception``: Hydra's launchers stop the whole sweep on a job's
     exception, so a failure is logged, written to ``outdir/error.txt`` and reported by the
-    sweep's aggregate instead, and the other jobs go on.
+    sweep's aggregate instead, and the other jobs go on. In a worker process of a local
+    launcher, the job dies with the sweep (:func:`die_with_sweep`).
     """
     from wommsim.compose import to_config
     from wommsim.config import ConfigError
+    from wommsim.faults import WorkerLost
     from wommsim.runner import run, write_atomic
 
+    launcher = str(hydra_cfg.launcher._target_)
+    die_with_sweep(launcher, os.environ)
     label = f"job {hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task) or 'defaults'})"
     error_file = outdir / ERROR_FILE
     error_file.unlink(missing_ok=True)
     try:
         cfg = to_config(dictcfg)
-        processes = job_processes(str(hydra_cfg.launcher._target_), os.environ)
+        processes = job_processes(launcher, os.environ)
         if cfg.jobs == 0 and processes is not None:
             cfg = dataclasses.replace(cfg, jobs=processes)
         run(cfg, outdir, resume=True)
         return 0
-    except ConfigError as err:
+    except (ConfigError, WorkerLost) as err:
         log.error("%s failed: %s", label, err)
         detail = f"error: {err}"
     except Exception as err:
@@ -129,6 +140,19 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
         detail = f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}"
     write_atomic(error_file, lambda p: p.write_text(detail + "\n"))
     return 1
+
+
+def die_with_sweep(launcher_target: str, environ: Mapping[str, str]) -> None:
+    """In a worker process of a local launcher (:data:`LOCAL_LAUNCHERS`) on Linux, die when
+    the sweep's main process (:data:`SWEEP_PID`) dies, or at once if it is gone already
+    (:func:`wommsim.runner.die_with`): a killed sweep leaves no orphan computing and writing
+    job results. Jobs in the sweep's own process (``basic``) and SLURM jobs are left alone."""
+    from wommsim.runner import die_with
+
+    sweep_pid = environ.get(SWEEP_PID, "")
+    if (launcher_target.rsplit(".", 1)[-1] in LOCAL_LAUNCHERS and sweep_pid.isdigit()
+            and int(sweep_pid) != os.getpid() and sys.platform.startswith("linux")):
+        die_with(int(sweep_pid))
 
 
 # -- the end of a sweep --------------------------------------------------------------------
@@ -158,6 +182,7 @@ class SweepCallback(Callback):
         _active.sweep_dir = Path(str(config.hydra.sweep.dir))
         _active.started = time.time()
         _active.figures = self.figures
+        os.environ[SWEEP_PID] = str(os.getpid())  # inherited by the launcher's workers
         log.info("sweep directory: %s", _active.sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -197,3 +222,58 @@ def finish_interrupted_sweep() -> None:
     except Exception:
         log.exception("could not aggregate %s; run python -m wommsim.aggregate %s",
                       sweep_dir, sweep_dir)
+
+
+def finish_broken_sweep(err: Exception) -> bool:
+    """The launcher failed while a sweep was under way (a worker process died, as the
+    out-of-memory killer's SIGKILL leaves it, or a submitit job ended without a result):
+    mark every job this sweep began and did not finish as failed (``lost: ...`` in its
+    ``error.txt``), aggregate what finished, and say so in one line. False if no sweep was
+    under way (the error is then not the sweep's)."""
+    from wommsim.runner import write_atomic
+
+    sweep_dir = _active.sweep_dir
+    if sweep_dir is None:
+        return False
+    reason = launcher_failure(err)
+    lost = 0
+    for job_dir in unfinished_jobs(sweep_dir, _active.started):
+        write_atomic(job_dir / ERROR_FILE,
+                     lambda p: p.write_text(f"lost: {reason}; the sweep stopped while this "
+                                            "job ran\n"))
+        lost += 1
+    finish_interrupted_sweep()
+    print(f"wommsim: error: the sweep stopped: {reason}; {lost} job(s) lost; what finished "
+          f"is aggregated in {sweep_dir / 'aggregate'} and missing.csv lists the rest (run "
+          "the same command again to redo them)", file=sys.stderr)
+    return True
+
+
+def launcher_failure(err: Exception) -> str:
+    """One line for a launcher's error: for a dead worker process the signal that killed it
+    (loky's ``TerminatedWorkerError`` lists the workers' exit codes, e.g.
+    ``{SIGKILL(-9)}``), else the error's first line."""
+    from concurrent.futures import BrokenExecutor
+
+    from wommsim.faults import first_line, lost_worker
+
+    if isinstance(err, BrokenExecutor):
+        return lost_worker(int(code) for code in re.findall(r"\((-\d+)\)", str(err)))
+    return first_line(err)
+
+
+def unfinished_jobs(sweep_dir: Path, started: float) -> list[Path]:
+    """Directories of jobs that began at or after ``started`` (POSIX time: Hydra wrote
+    their ``.hydra/config.yaml`` then) and have neither complete results nor an error."""
+    from wommsim.aggregate import find_jobs
+
+    return [job.dir for job in find_jobs(sweep_dir)
+            if job.status == "incomplete" and job.dir is not None
+            and _mtime(job.dir / ".hydra" / "config.yaml") >= started]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

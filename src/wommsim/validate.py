@@ -6,8 +6,10 @@
     python -m wommsim.validate --list               # the cases, with their sources
 
 Exit status: 0 when every case passes, 1 when any case fails validation (the report is
-written either way and says what failed and why), 2 on bad arguments or runs that would not
-fit in memory (:func:`wommsim.memory.check_memory`). ``--quick`` and
+written either way and says what failed and why) or ``--out`` cannot be written (refused
+before any case runs), 2 on bad arguments or runs that would not fit in memory
+(:func:`wommsim.memory.check_memory`), 130/143 on Ctrl+C/SIGTERM (the previous report stays
+as it was). ``--quick`` and
 ``--case`` need ``--out``, so that they never overwrite the report of record.
 """
 
@@ -18,6 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
+from wommsim import faults
 from wommsim.config import ConfigError
 from wommsim.validation import CASES, command_line, run, select
 
@@ -64,12 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
+    try:  # an unwritable --out fails before any case runs: run() makes its folders first
         results = run(out, cases=args.cases, quick=args.quick, seed=args.seed,
                       jobs=args.jobs, command=command_line(argv))
     except ConfigError as err:  # e.g. a case's runs would not fit in memory
         print(f"wommsim.validate: error: {err}", file=sys.stderr)
         return 2
+    except faults.FAULTS as err:
+        return faults.report("wommsim.validate", err, f"{out / 'VALIDATION.md'} is as it was")
     width = max(len(r.name) for r in results)
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")
@@ -80,4 +85,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    faults.install_signal_handlers()  # Ctrl+C, SIGTERM: one line, exit 130 / 143
     sys.exit(main())

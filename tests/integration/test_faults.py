@@ -80,8 +80,8 @@ def assert_nothing_looks_complete(out: Path, partials_allowed: bool = False) -> 
         assert leftovers == [], leftovers
 
 
-def assert_one_line_message(proc_stderr: str, *fragments: str) -> None:
-    lines = [line for line in proc_stderr.splitlines() if line.startswith("wommsim:")]
+def assert_one_line_message(proc_stderr: str, *fragments: str, tool: str = "wommsim") -> None:
+    lines = [line for line in proc_stderr.splitlines() if line.startswith(f"{tool}:")]
     assert len(lines) == 1, proc_stderr
     for fragment in fragments:
         assert fragment in lines[0], proc_stderr
@@ -119,28 +119,32 @@ def test_signal_while_simulating(tmp_path, sig):
 
 # -- a signal while writing results -----------------------------------------------------------
 
-#: Runs the CLI with ``DataFrame.to_csv`` blocking (after writing half a file) when it
-#: writes ``summary.csv``, and a marker file saying so: the run is then mid-way through
-#: writing its results, with the time series already written.
-BLOCKING_WRITER = textwrap.dedent("""
-    import os, sys, time
-    from pathlib import Path
-    import pandas as pd
+def blocking_writer(module: str, method: str, fragment: str) -> str:
+    """A script that runs ``python -m MODULE`` with ``DataFrame.METHOD`` blocking (after
+    writing half a file), and a marker file saying so, when it writes a path containing
+    ``fragment``: the command is then mid-way through writing its results."""
+    return textwrap.dedent(f"""
+        import os, runpy, sys, time
+        from pathlib import Path
+        import pandas as pd
 
-    original = pd.DataFrame.to_csv
+        original = pd.DataFrame.{method}
 
-    def to_csv(self, path=None, *args, **kwargs):
-        if path is not None and ".summary.csv.partial-" in str(path):
-            Path(path).write_text("arm,final_adoption_mean\\nhalf")
-            Path(os.environ["WOMMSIM_TEST_MARKER"]).touch()
-            time.sleep(3600)
-        return original(self, path, *args, **kwargs)
+        def blocking(self, path=None, *args, **kwargs):
+            if path is not None and {fragment!r} in str(path):
+                Path(path).write_text("arm,final_adoption_mean\\nhalf")
+                Path(os.environ["WOMMSIM_TEST_MARKER"]).touch()
+                time.sleep(3600)
+            return original(self, path, *args, **kwargs)
 
-    pd.DataFrame.to_csv = to_csv
-    sys.argv = ["wommsim", *sys.argv[1:]]
-    from wommsim.__main__ import main
-    main()
-""")
+        pd.DataFrame.{method} = blocking
+        sys.argv = [{module!r}, *sys.argv[1:]]
+        runpy.run_module({module!r}, run_name="__main__", alter_sys=True)
+    """)
+
+
+#: The CLI blocked while writing ``summary.csv``, with the time series already written.
+BLOCKING_WRITER = blocking_writer("wommsim", "to_csv", ".summary.csv.partial-")
 
 SMALL_RUN = ("consumers=300", "steps=5", "replicates=2", "jobs=1")
 
@@ -266,3 +270,121 @@ def test_discard_keeps_an_earlier_complete_run(tmp_path):
     assert (tmp_path / "summary.csv").exists()
     (tmp_path / "manifest.json").write_text(json.dumps({"completed": False}))
     assert faults.discard_results(tmp_path) == [tmp_path / "summary.csv"]
+
+
+# -- a worker process killed (as the out-of-memory killer does) ---------------------------------
+
+def test_a_killed_worker_fails_the_run_in_one_line(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
+         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    log = out / "__main__.log"
+
+    def pool_workers() -> list[int]:
+        return [pid for pid in children(proc.pid) if "spawn_main" in cmdline(pid)]
+
+    try:
+        wait_for(lambda: log.is_file() and "runs done" in log.read_text()
+                 and len(pool_workers()) == 2, "the first progress line", proc)
+        workers = pool_workers()
+        os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer does
+        _, stderr = proc.communicate(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == faults.EXIT_OS_ERROR
+    assert_one_line_message(stderr, "a worker process was killed by signal 9 (SIGKILL)",
+                            f"{out} holds no results")
+    assert_nothing_looks_complete(out)
+    assert not alive(workers[1])  # the other worker was stopped
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+# -- the other commands: calibrate, sensitivity, validate, aggregate ----------------------------
+
+CALIBRATION_DATA = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / \
+    "bass_example.csv"
+TINY_CALIBRATION = (f"data={CALIBRATION_DATA}", "fit=decision.q:0.05:1", "decision=bass",
+                    "network=complete", "strategy=none", "consumer.initial_adopted_fraction=0",
+                    "wom.enabled=false", "agents=off", "jobs=1", "consumers=200",
+                    "replicates=1", "scan=2", "budget=4")
+
+
+def unwritable(tmp_path: Path) -> list[tuple[Path, str]]:
+    """Output folders that cannot be written, and the reason each gives."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    return [(Path("/proc/wommsim-test/out"), "No such file or directory"),  # a virtual FS
+            (blocker / "out", "Not a directory")]
+
+
+def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
+        tmp_path, monkeypatch, capsys):
+    from wommsim import calibrate, sensitivity
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking out=")
+
+    monkeypatch.setattr(calibrate, "calibrate", never)
+    monkeypatch.setattr(sensitivity, "analyse", never)
+    for out, reason in unwritable(tmp_path):
+        for main, args in ((calibrate.main, TINY_CALIBRATION),
+                           (sensitivity.main, ("consumers=200", "steps=4"))):
+            assert main([*args, f"out={out}"]) == faults.EXIT_OS_ERROR
+            err = capsys.readouterr().err
+            assert_one_line_message(err, "cannot write", reason,
+                                    f"no results were written to {out}",
+                                    tool=f"wommsim.{main.__module__.rsplit('.', 1)[-1]}")
+            assert not out.exists()
+    assert (tmp_path / "a-file").read_text() == "not a folder\n"
+
+
+def test_validate_refuses_an_unwritable_out_before_any_case_runs(tmp_path, monkeypatch,
+                                                                 capsys):
+    from wommsim import validate
+    from wommsim.validation.core import CASES, CaseSpec
+
+    def never(ctx):
+        raise AssertionError("a case ran before checking --out")
+
+    monkeypatch.setitem(CASES, "fake", CaseSpec("fake", "corner", "t", "s", never))
+    for out, reason in unwritable(tmp_path):
+        assert validate.main(["--case", "fake", "--out", str(out)]) == faults.EXIT_OS_ERROR
+        err = capsys.readouterr().err
+        assert_one_line_message(err, "cannot write", reason, str(out),
+                                tool="wommsim.validate")
+
+
+def run_blocked(tmp_path: Path, module: str, method: str, fragment: str, *args: str,
+                sig: signal.Signals = signal.SIGINT) -> tuple[subprocess.Popen, str]:
+    """``python -m MODULE ARGS`` stopped by ``sig`` while it writes a file whose path
+    contains ``fragment`` (:func:`blocking_writer`)."""
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", blocking_writer(module, method, fragment), *args],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "WOMMSIM_TEST_MARKER": str(marker)}, preexec_fn=default_signals)
+    stderr, _ = signal_when(proc, marker.exists, f"{module} to block while writing", sig)
+    return proc, stderr
+
+
+def test_ctrl_c_while_calibrate_writes_leaves_out_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fit.json").write_text('{"an": "earlier fit"}\n')
+    proc, stderr = run_blocked(tmp_path, "wommsim.calibrate", "to_csv",
+                               ".evaluations.csv.partial-", *TINY_CALIBRATION, f"out={out}")
+    assert proc.returncode == 130
+    assert_one_line_message(stderr, "interrupted by SIGINT",
+                            f"no results were written to {out}", tool="wommsim.calibrate")
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json"]  # fit.csv was staged only
+    assert (out / "fit.json").read_text() == '{"an": "earlier fit"}\n'

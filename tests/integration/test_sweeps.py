@@ -4,16 +4,28 @@ launchers, the aggregate, failed jobs, resuming, and ``python -m wommsim.aggrega
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from tests.integration.test_cli import _alive as alive
+from tests.integration.test_cli import _descendants as descendants
 from tests.integration.test_cli import wommsim
+from tests.integration.test_faults import (
+    WAIT_S,
+    assert_one_line_message,
+    cmdline,
+    run_blocked,
+    wait_for,
+)
 from wommsim.aggregate import main as aggregate_main
 from wommsim.sweep import job_processes, sweep_name
 
@@ -131,7 +143,6 @@ def test_rerunning_the_sweep_skips_complete_jobs_and_redoes_the_rest(joblib_swee
                                   runs_before)
 
 
-
 def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
     # The configuration names the edge list by path; its content is part of the hash that
     # resume compares, so a changed file is a changed configuration (not "skipped").
@@ -171,6 +182,23 @@ def test_config_hash_without_input_files_is_what_it_always_was():
     settings.pop("jobs")
     text = json.dumps(settings, sort_keys=True, default=str)
     assert config_hash(cfg) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_resume_recomputes_results_that_were_damaged_after_they_were_written(tmp_path):
+    from tests.conftest import small_config
+    from wommsim.runner import completed_results, run
+
+    cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
+    out = tmp_path / "job"
+    first = run(cfg, out)
+    assert completed_results(out, cfg) is not None
+    parquet = out / "timeseries.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:-100])  # truncated; the manifest says complete
+    assert completed_results(out, cfg) is None
+    pd.testing.assert_frame_equal(run(cfg, out, resume=True), first)  # recomputed, not read
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), first)
+    assert completed_results(out, cfg) is not None
+
 
 def test_a_failed_job_is_listed_as_missing_and_the_sweep_fails(tmp_path):
     proc = sweep("hydra/launcher=joblib", *SMALL, "consumer.ad_blind_fraction=0.5,1.5",
@@ -235,6 +263,101 @@ def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_pa
     assert not (sweep_dir / "aggregate" / "figures").exists()
 
 
+def test_aggregate_lists_jobs_whose_results_or_records_are_damaged(joblib_sweep, tmp_path,
+                                                                   capsys):
+    from wommsim.runner import result_checksums
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    parquet = sweep_dir / "0" / "timeseries.parquet"  # truncated, as a full disk leaves it
+    parquet.write_bytes(parquet.read_bytes()[:200])
+    with (sweep_dir / "1" / "summary.csv").open("a") as fh:  # malformed
+        fh.write('ad_heavy,"unclosed\n')
+    (sweep_dir / "2" / ".hydra" / "config.yaml").write_text("consumers: [200\n")
+    # Job 3's parquet is garbage that its manifest vouches for (checksums recomputed): the
+    # aggregate still cannot read it.
+    (sweep_dir / "3" / "timeseries.parquet").write_bytes(b"PAR1 not a parquet file")
+    manifest = json.loads((sweep_dir / "3" / "manifest.json").read_text())
+    manifest["checksums"] = result_checksums(sweep_dir / "3")
+    (sweep_dir / "3" / "manifest.json").write_text(json.dumps(manifest))
+
+    assert aggregate_main([str(sweep_dir), "--no-figures"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
+    assert missing["job"].tolist() == [0, 1, 2, 3]
+    assert missing["status"].tolist() == ["damaged"] * 4
+    reasons = missing["reason"].tolist()
+    assert "timeseries.parquet" in reasons[0] and "bytes" in reasons[0]
+    assert "summary.csv" in reasons[1]
+    assert ".hydra/config.yaml cannot be read" in reasons[2]
+    assert "its results cannot be read" in reasons[3]
+    assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv").empty
+
+
+def test_a_manifest_without_checksums_cannot_vouch_for_its_results(joblib_sweep, tmp_path):
+    from wommsim.aggregate import aggregate
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    manifest = json.loads((sweep_dir / "0" / "manifest.json").read_text())
+    del manifest["checksums"]  # as an older wommsim wrote it
+    (sweep_dir / "0" / "manifest.json").write_text(json.dumps(manifest))
+    job = aggregate(sweep_dir, figures=False).jobs[0]
+    assert (job.status, job.complete) == ("incomplete", False)
+    assert "no checksums" in job.reason
+
+
+def test_aggregate_refuses_a_damaged_multirun_yaml_in_one_line(joblib_sweep, tmp_path,
+                                                               capsys):
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    (sweep_dir / "multirun.yaml").write_text("hydra:\n  sweeper: [unclosed\n")
+    assert aggregate_main([str(sweep_dir), "--no-figures"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{sweep_dir / 'multirun.yaml'}: cannot be read" in err
+
+
+def test_aggregate_removes_what_killed_aggregates_left(joblib_sweep, tmp_path):
+    from wommsim.aggregate import aggregate
+
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    living = str(os.getppid())  # a process that is still running: its folders stay
+    for name in (f".aggregate.old-{gone}", f".aggregate.partial-{gone}",
+                 f".aggregate.old-{living}"):
+        shutil.copytree(sweep_dir / "aggregate", sweep_dir / name)
+    aggregate(sweep_dir, figures=False)
+    assert sorted(p.name for p in sweep_dir.glob(".aggregate*")) == [
+        f".aggregate.old-{living}"]
+    assert (sweep_dir / "aggregate" / "runs.csv").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_an_interrupted_aggregate_leaves_the_previous_one(joblib_sweep, tmp_path, sig):
+    source, _ = joblib_sweep
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(sweep_dir_of(source), sweep_dir)
+    before = {p.relative_to(sweep_dir): p.read_bytes()
+              for p in (sweep_dir / "aggregate").rglob("*") if p.is_file()}
+    proc, stderr = run_blocked(tmp_path, "wommsim.aggregate", "to_parquet",
+                               ".aggregate.partial-", str(sweep_dir), "--no-figures", sig=sig)
+    assert proc.returncode == 128 + sig
+    assert_one_line_message(stderr, f"interrupted by {sig.name}",
+                            f"{sweep_dir / 'aggregate'} is as it was", tool="wommsim.aggregate")
+    after = {p.relative_to(sweep_dir): p.read_bytes()
+             for p in (sweep_dir / "aggregate").rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in sweep_dir.glob(".aggregate*")] == []
+
+
 def test_aggregate_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
     assert aggregate_main([str(tmp_path)]) == 2
     assert "not a sweep directory" in capsys.readouterr().err
@@ -280,3 +403,89 @@ def test_launcher_presets_compose_with_their_documented_keys():
     assert (slurm.partition, slurm.timeout_min, slurm.cpus_per_task, slurm.mem_gb,
             slurm.array_parallelism) == ("short", 60, 1, 4, 256)
     assert cores._target_.endswith("JoblibLauncher") and cores.n_jobs == -1
+
+
+# -- processes: a killed sweep, a killed worker ------------------------------------------------
+
+#: With 20,000 consumers, a job computes for minutes, so that it is killed mid-way.
+LONG = ("steps=300", "replicates=4", "agents=off")
+
+
+def holding(pids: list[int], path: Path) -> list[int]:
+    """The processes among ``pids`` that have ``path`` open."""
+    found = []
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        if any(_readlink(fd) == str(path) for fd in fds):
+            found.append(pid)
+    return found
+
+
+def _readlink(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize("launcher,begun", [
+    ("basic", 1),  # jobs one after another, each on the runner's own pool
+    ("joblib", 2),
+    pytest.param("submitit_local", 2, marks=pytest.mark.slow),  # a controller per job
+])
+def test_a_killed_sweep_leaves_no_process_computing(tmp_path, launcher, begun):
+    sweep_dir = tmp_path / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", f"hydra/launcher={launcher}", *LONG,
+         "consumers=20000", "seed=1,2", f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifests = [sweep_dir / str(n) / "manifest.json" for n in range(begun)]
+    try:  # every job that runs at once is simulating, and its processes are there
+        wait_for(lambda: all(m.is_file() for m in manifests)
+                 and len([p for p in descendants(proc.pid) if "spawn" in cmdline(p)
+                          or "loky" in cmdline(p) or "submitit" in cmdline(p)]) >= 2,
+                 "the jobs to begin simulating", proc)
+        workers = descendants(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30  # they die with the sweep (PDEATHSIG, pidfd)
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not [cmdline(pid) for pid in workers if alive(pid)]
+    for manifest in manifests:  # and wrote no results after the sweep was gone
+        assert json.loads(manifest.read_text())["completed"] is False
+
+
+@pytest.mark.slow  # a sweep's start, two jobs and its aggregate: about 20 s on 2 busy cores
+def test_a_killed_worker_ends_the_sweep_with_the_aggregate_of_what_finished(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=joblib", *LONG,
+         "consumers=100,20000", NO_FIGURES, f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = sweep_dir / "1" / "__main__.log"
+    try:  # job 0 (100 consumers) is done, job 1 is simulating: kill job 1's worker
+        wait_for(lambda: (sweep_dir / "0" / "manifest.json").is_file()
+                 and json.loads((sweep_dir / "0" / "manifest.json").read_text())["completed"]
+                 and (sweep_dir / "1" / "manifest.json").is_file()
+                 and holding(descendants(proc.pid), log), "job 1 to be simulating", proc)
+        (worker,) = holding(descendants(proc.pid), log)
+        os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer does
+        out, err = proc.communicate(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert_one_line_message(err, "the sweep stopped", "killed by signal 9 (SIGKILL)",
+                            "1 job(s) lost", str(sweep_dir / "aggregate"))
+    assert "Traceback" not in out
+    missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
+    assert missing["job"].tolist() == [1] and missing["status"].tolist() == ["failed"]
+    assert missing["reason"].iloc[0].startswith("lost: a worker process was killed by "
+                                                "signal 9 (SIGKILL)")
+    assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [0]
