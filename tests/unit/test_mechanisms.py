@@ -82,13 +82,24 @@ def test_adstock_decays_by_its_retention_factor():
     np.testing.assert_allclose(model.state.adstock, 0.7 * before)
 
 
-def test_impressions_land_uniformly():
+@pytest.mark.parametrize("impressions", [1_000, 100_000, 5_000_000],
+                         ids=["few", "bincount", "multinomial"])
+def test_impressions_land_uniformly(impressions):
+    # Counts of uniformly placed impressions are multinomial: Pearson's statistic follows a
+    # chi-square law with n - 1 degrees of freedom. Too even (a constant split) fails as
+    # surely as too uneven.
+    from scipy import stats
+
+    n = 100
     rng = np.random.default_rng(1)
-    counts = advertising.impressions_per_consumer(rng, 100_000, 100)
-    assert counts.sum() == 100_000
-    many = advertising.impressions_per_consumer(rng, 5_000_000, 100)
-    assert many.sum() == 5_000_000
-    assert abs(many.mean() - 50_000) < 1e-9 and many.std() < 5 * np.sqrt(50_000)
+    p_values = []
+    for _ in range(20):
+        counts = advertising.impressions_per_consumer(rng, impressions, n)
+        assert counts.sum() == impressions and counts.size == n
+        expected = impressions / n
+        p_values.append(stats.chi2.sf(((counts - expected) ** 2 / expected).sum(), n - 1))
+    # Under the null the 20 p-values are uniform on [0, 1].
+    assert stats.kstest(p_values, "uniform").pvalue > 0.001
 
 
 # -- dialogue ----------------------------------------------------------------------------
