@@ -38,6 +38,9 @@ SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = ("random", "hubs")
 LEVERS = ("advertising", "dialogue", "content", "reviews", "incentives")
+#: Keys that set how a run goes, not what it computes: left out of the configuration hash
+#: (``wommsim.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
+RUN_ONLY_KEYS = ("jobs", "overwrite")
 
 
 @dataclass
@@ -343,6 +346,9 @@ class Config:
                           "per job inside a parallel sweep)")
     force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
                                           "available memory (see wommsim.memory)")
+    overwrite: bool = param(False, doc="replace result files in the run folder that no "
+                                       "wommsim run wrote (refused by default; see "
+                                       "wommsim.rundir)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)

@@ -18,6 +18,8 @@ import errno
 import json
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -55,6 +57,25 @@ def install_signal_handlers() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             if signal.getsignal(sig) is not signal.SIG_IGN:
                 signal.signal(sig, _raise_interrupted)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """:func:`install_signal_handlers` for the block, for code that may run in a process
+    the command line did not set up (a joblib worker running a sweep job), so that a
+    SIGTERM there too cleans up instead of killing the process mid-write. The worker's
+    own handlers come back afterwards; in the main process nothing changes (and a
+    handler a first signal replaced stays replaced: a second signal still kills)."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    install_signal_handlers()
+    changed = {sig: handler for sig, handler in previous.items()
+               if signal.getsignal(sig) is not handler}
+    try:
+        yield
+    finally:
+        for sig, handler in changed.items():
+            if signal.getsignal(sig) is _raise_interrupted:  # no signal came
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def discard_results(outdir: Path) -> list[Path]:

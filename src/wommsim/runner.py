@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from wommsim import __version__
+from wommsim import __version__, rundir
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
-from wommsim.config import LEVERS, Config, validate
+from wommsim.config import LEVERS, RUN_ONLY_KEYS, Config, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.memory import check_memory
 from wommsim.model import WommModel
@@ -138,10 +138,12 @@ def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
 # -- provenance -----------------------------------------------------------------------------
 
 def config_hash(cfg: Config) -> str:
-    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` is
-    left out: it sets how many processes compute the results, not what they are."""
+    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` and
+    ``overwrite`` are left out: they set how the results are computed and written, not
+    what they are."""
     settings = asdict(cfg)
-    settings.pop("jobs")
+    for key in RUN_ONLY_KEYS:
+        settings.pop(key)
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -290,13 +292,19 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     so an interrupted run never leaves a file that looks complete. With ``resume``, an
     ``outdir`` that already holds the complete results of this configuration
     (:func:`completed_results`) is kept as it is and its per-step table returned.
+    ``outdir`` is locked while the run writes there, and refused if another run holds it
+    or it holds result files no wommsim run wrote (:mod:`wommsim.rundir`).
     """
     validate(cfg)
     if resume and (reused := reuse_results(outdir, cfg)) is not None:
         return reused
     arms = resolve_arms(cfg)
     preflight(arms)
-    outdir.mkdir(parents=True, exist_ok=True)
+    with rundir.claimed(outdir, cfg.overwrite):
+        return _run(cfg, arms, outdir)
+
+
+def _run(cfg: Config, arms: list[Arm], outdir: Path) -> pd.DataFrame:
     started = time.perf_counter()
     write_manifest(outdir, cfg, arms, completed=False, wall_time=None)
 
