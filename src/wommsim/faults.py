@@ -83,15 +83,20 @@ def discard_results(outdir: Path) -> list[Path]:
 
     ``manifest.json`` stays, saying ``completed: false``; Hydra's ``.hydra/`` and the log
     stay too (they say what was run). If the manifest still says ``completed: true`` the run
-    failed before touching it (e.g. a full disk refused the new manifest), so the results
-    are an earlier complete run's and stay. Returns what was removed.
+    failed before touching it (e.g. a full disk refused the new manifest, or it was stopped
+    while building its networks), so the results are an earlier complete run's and stay,
+    with that run's ``.hydra/`` (:func:`wommsim.rundir.restore_hydra_files`). Returns what
+    was removed.
     """
+    from wommsim.rundir import restore_hydra_files
     from wommsim.runner import RESULT_FILES, remove
 
     if not outdir.is_dir():
         return []
     doomed = list(outdir.glob(".*.partial-*"))
-    if not _claims_complete(outdir / "manifest.json"):  # else an earlier run's, untouched
+    if _claims_complete(outdir / "manifest.json"):  # an earlier run's results, untouched
+        restore_hydra_files()
+    else:
         doomed += [outdir / name for name in RESULT_FILES]
     removed = []
     for path in doomed:

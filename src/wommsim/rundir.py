@@ -197,16 +197,20 @@ def keep_hydra_files(folder: Path) -> None:
 
 
 def restore_hydra_files() -> None:
-    """Put back the ``.hydra/`` files of the folder's earlier run, for a run refused before
-    it wrote anything (bad input): its own would describe results it never made."""
+    """Put back the ``.hydra/`` files of the folder's earlier run, for a run that ended
+    before it wrote anything (refused for bad input, interrupted while building its
+    networks): its own would describe results it never made."""
     if not _hydra_before:
         return
     folder = next(iter(_hydra_before)).parent
-    for path in folder.iterdir():
-        if path not in _hydra_before:
-            path.unlink(missing_ok=True)
-    for path, content in _hydra_before.items():
-        path.write_bytes(content)
+    try:
+        for path in folder.iterdir():
+            if path not in _hydra_before:
+                path.unlink(missing_ok=True)
+        for path, content in _hydra_before.items():
+            path.write_bytes(content)
+    except OSError as err:  # e.g. the disk is full: the run's own error says more
+        log.warning("could not restore %s: %s", folder, err.strerror)
 
 
 class Refused(BaseException):

@@ -353,6 +353,39 @@ def test_a_refused_run_leaves_the_folders_configuration_with_its_results(tmp_pat
     assert manifest(out)["seed"] == hydra_seed(out) == 1 and manifest(out)["completed"]
 
 
+#: Patches for a run that ends before it writes anything: its first write fails (a full
+#: disk), or Ctrl+C comes while it builds its networks.
+ENDS_BEFORE_WRITING = {
+    "full disk": ("import errno, os\n"
+                  "def full(*args, **kwargs):\n"
+                  "    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), 'manifest.json')\n"
+                  "runner.write_manifest = full\n", faults.EXIT_OS_ERROR),
+    "ctrl+c": ("import os, signal\n"
+               "runner.preflight = lambda arms: os.kill(os.getpid(), signal.SIGINT)\n",
+               128 + signal.SIGINT),
+}
+
+
+@pytest.mark.parametrize("how", ENDS_BEFORE_WRITING)
+def test_a_run_that_wrote_nothing_leaves_the_earlier_configuration(tmp_path, how):
+    out = tmp_path / "run"
+    first = wommsim(*TINY, "seed=1", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = contents(out)
+    patch, status = ENDS_BEFORE_WRITING[how]
+    script = ("import sys\nfrom wommsim import runner\n" + patch +
+              "sys.argv = ['wommsim', *sys.argv[1:]]\n"
+              "from wommsim.__main__ import main\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", script, *TINY, "seed=2",
+                           f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=WAIT_S, check=False, preexec_fn=default_signals)
+    assert proc.returncode == status, proc.stderr
+    after = contents(out)
+    log = out / "__main__.log"
+    assert after.pop(log).startswith(before.pop(log))  # the log says what happened
+    assert after == before  # the earlier results, with their own .hydra/config.yaml
+
+
 def someone_elses_results(folder: Path) -> dict[Path, bytes]:
     (folder / "figures").mkdir(parents=True)
     (folder / "figures" / "mine.png").write_bytes(b"my figure")
