@@ -46,16 +46,20 @@ class Interrupted(BaseException):
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal stops at once
-        signal.signal(sig, signal.SIG_DFL)
+        if signal.getsignal(sig) is _raise_interrupted:  # (another's handler stays)
+            signal.signal(sig, signal.SIG_DFL)
     raise Interrupted(signum)
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers(only_defaults: bool = False) -> None:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only). A signal the
-    process was started ignoring (``nohup``, a background job of a script) stays ignored."""
+    process was started ignoring (``nohup``, a background job of a script) stays ignored;
+    with ``only_defaults``, so does one with a handler of its own (e.g. submitit's)."""
+    defaults = (signal.SIG_DFL, signal.default_int_handler)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(sig) is not signal.SIG_IGN:
+            handler = signal.getsignal(sig)
+            if handler is not signal.SIG_IGN and (not only_defaults or handler in defaults):
                 signal.signal(sig, _raise_interrupted)
 
 
@@ -63,11 +67,12 @@ def install_signal_handlers() -> None:
 def interruptible() -> Iterator[None]:
     """:func:`install_signal_handlers` for the block, for code that may run in a process
     the command line did not set up (a joblib worker running a sweep job), so that a
-    SIGTERM there too cleans up instead of killing the process mid-write. The worker's
-    own handlers come back afterwards; in the main process nothing changes (and a
-    handler a first signal replaced stays replaced: a second signal still kills)."""
+    SIGTERM there too cleans up instead of killing the process mid-write. Only signals
+    left at their default are taken (submitit's SIGTERM handler stays), and they go back
+    to it afterwards; in the main process nothing changes (and a handler a first signal
+    replaced stays replaced: a second signal still kills)."""
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    install_signal_handlers()
+    install_signal_handlers(only_defaults=True)
     changed = {sig: handler for sig, handler in previous.items()
                if signal.getsignal(sig) is not handler}
     try:

@@ -266,6 +266,28 @@ def test_disk_full_at_the_command_line(tmp_path):
 
 # -- the helpers, in process ----------------------------------------------------------------
 
+def test_interruptible_takes_default_signals_for_the_block_only():
+    # As in a joblib worker: SIGTERM at its default (death, mid-write), SIGINT handled by
+    # someone else (submitit's handlers, say, stay theirs).
+    def theirs(signum, frame):
+        pass
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL), signal.signal(signal.SIGINT, theirs)
+    try:
+        with pytest.raises(faults.Interrupted) as info, faults.interruptible():
+            assert signal.getsignal(signal.SIGINT) is theirs
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives first
+        assert info.value.signum == signal.SIGTERM
+        with faults.interruptible():
+            pass
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is theirs
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+
+
 def test_discard_keeps_an_earlier_complete_run(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"completed": True}))
     (tmp_path / "summary.csv").write_text("arm\nx\n")
