@@ -25,10 +25,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from wommsim import faults
-from wommsim.compose import configs_dir, describe_error, to_config
+from wommsim import faults, rundir
+from wommsim.compose import check_parsable, configs_dir, describe_error, to_config
 from wommsim.config import ConfigError, register
 from wommsim.sweep import (
+    command_overrides,
     finish_broken_sweep,
     finish_interrupted_sweep,
     register_resolver,
@@ -39,6 +40,7 @@ log = logging.getLogger("wommsim")
 
 register()
 register_resolver()
+rundir.register_resolver()
 
 
 @hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="config")
@@ -50,10 +52,12 @@ def _app(dictcfg: DictConfig) -> int | None:
     outdir = Path(hydra_cfg.runtime.output_dir)
     try:
         if hydra_cfg.mode == RunMode.MULTIRUN:
-            return run_job(dictcfg, outdir, hydra_cfg)
+            with faults.interruptible():  # also in a launcher's worker process (joblib)
+                return run_job(dictcfg, outdir, hydra_cfg)
         cfg = to_config(dictcfg, list(hydra_cfg.overrides.task))
         run(cfg, outdir)
     except ConfigError as err:
+        rundir.restore_hydra_files()  # refused before writing: .hydra/ stays the results'
         print(f"wommsim: error: {err}", file=sys.stderr)
         sys.exit(2)
     # -- faults: see wommsim.faults --
@@ -82,7 +86,14 @@ def main() -> None:
     full_errors = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        _app()
+        check_parsable(command_overrides(sys.argv[1:]))
+        try:
+            _app()
+        except rundir.Refused as refused:  # the run folder is taken, or not wommsim's
+            raise refused.error from None
+    except ConfigError as err:
+        print(f"wommsim: error: {err}", file=sys.stderr)
+        sys.exit(2)
     except SystemExit as stop:
         if stop.code not in (None, 0):
             finish_interrupted_sweep()  # only if a sweep was under way and did not finish
@@ -105,6 +116,8 @@ def main() -> None:
         if not finish_broken_sweep(err):
             raise
         sys.exit(faults.EXIT_OS_ERROR)
+    finally:
+        rundir.release_all()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,24 @@ def check_overrides(overrides: list[str]) -> None:
                 raise ConfigError(f"{key}={value!r}: must be true or false")
 
 
+def check_parsable(overrides: list[str]) -> None:
+    """Refuse an override Hydra's parser would fail on with a traceback rather than a
+    message: an integer longer than Python reads (``sys.get_int_max_str_digits()``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for text in overrides:
+        try:
+            parser.parse_override(text)
+        except ValueError as err:
+            key, _, value = text.partition("=")
+            shown = value if len(value) <= 24 else f"{value[:20]}...({len(value)} characters)"
+            reason = str(err).split(";")[0]  # without Python's advice to raise the limit
+            raise ConfigError(f"{key.lstrip('+~')}={shown}: {reason}") from None
+        except Exception:
+            continue  # other syntax errors: Hydra reports them, naming the override
+
+
 def to_config(cfg: DictConfig, overrides: list[str] | None = None) -> Config:
     """Turn a composed DictConfig into a validated :class:`Config` (ignoring ``hydra``).
 

@@ -74,6 +74,9 @@ UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
 #: Most units a lever may buy in one step: a count of money / cost above 2**53 is not exact
 #: in floating point, and NumPy's draws (impressions are a multinomial) overflow at 2**63.
 MAX_UNITS_PER_STEP = 2**53
+#: Keys that set how a run goes, not what it computes: left out of the configuration hash
+#: (``wommsim.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
+RUN_ONLY_KEYS = ("jobs", "overwrite")
 
 
 @dataclass
@@ -386,6 +389,9 @@ class Config(Frozen):
                           "per job inside a parallel sweep)")
     force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
                                           "available memory (see wommsim.memory)")
+    overwrite: bool = param(False, doc="replace result files in the run folder that no "
+                                       "wommsim run wrote (refused by default; see "
+                                       "wommsim.rundir)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)

@@ -24,7 +24,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -73,17 +74,41 @@ def lost_worker(exit_codes: Iterable[int | None]) -> str:
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal stops at once
-        signal.signal(sig, signal.SIG_DFL)
+        if signal.getsignal(sig) is _raise_interrupted:  # (another's handler stays)
+            signal.signal(sig, signal.SIG_DFL)
     raise Interrupted(signum)
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers(only_defaults: bool = False) -> None:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only). A signal the
-    process was started ignoring (``nohup``, a background job of a script) stays ignored."""
+    process was started ignoring (``nohup``, a background job of a script) stays ignored;
+    with ``only_defaults``, so does one with a handler of its own (e.g. submitit's)."""
+    defaults = (signal.SIG_DFL, signal.default_int_handler)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(sig) is not signal.SIG_IGN:
+            handler = signal.getsignal(sig)
+            if handler is not signal.SIG_IGN and (not only_defaults or handler in defaults):
                 signal.signal(sig, _raise_interrupted)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """:func:`install_signal_handlers` for the block, for code that may run in a process
+    the command line did not set up (a joblib worker running a sweep job), so that a
+    SIGTERM there too cleans up instead of killing the process mid-write. Only signals
+    left at their default are taken (submitit's SIGTERM handler stays), and they go back
+    to it afterwards; in the main process nothing changes (and a handler a first signal
+    replaced stays replaced: a second signal still kills)."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    install_signal_handlers(only_defaults=True)
+    changed = {sig: handler for sig, handler in previous.items()
+               if signal.getsignal(sig) is not handler}
+    try:
+        yield
+    finally:
+        for sig, handler in changed.items():
+            if signal.getsignal(sig) is _raise_interrupted:  # no signal came
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def discard_results(outdir: Path) -> list[Path]:
@@ -91,15 +116,20 @@ def discard_results(outdir: Path) -> list[Path]:
 
     ``manifest.json`` stays, saying ``completed: false``; Hydra's ``.hydra/`` and the log
     stay too (they say what was run). If the manifest still says ``completed: true`` the run
-    failed before touching it (e.g. a full disk refused the new manifest), so the results
-    are an earlier complete run's and stay. Returns what was removed.
+    failed before touching it (e.g. a full disk refused the new manifest, or it was stopped
+    while building its networks), so the results are an earlier complete run's and stay,
+    with that run's ``.hydra/`` (:func:`wommsim.rundir.restore_hydra_files`). Returns what
+    was removed.
     """
+    from wommsim.rundir import restore_hydra_files
     from wommsim.runner import RESULT_FILES, remove
 
     if not outdir.is_dir():
         return []
     doomed = list(outdir.glob(".*.partial-*"))
-    if not _claims_complete(outdir / "manifest.json"):  # else an earlier run's, untouched
+    if _claims_complete(outdir / "manifest.json"):  # an earlier run's results, untouched
+        restore_hydra_files()
+    else:
         doomed += [outdir / name for name in RESULT_FILES]
     removed = []
     for path in doomed:

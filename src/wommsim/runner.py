@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from wommsim import __version__
+from wommsim import __version__, rundir
 from wommsim.analysis import paired_differences, replicate_outcomes, summarise
-from wommsim.config import LEVERS, Config, input_file_problem, validate
+from wommsim.config import LEVERS, RUN_ONLY_KEYS, Config, input_file_problem, validate
 from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.faults import WorkerLost, lost_worker
 from wommsim.memory import check_memory
@@ -202,14 +202,16 @@ def progress_bar(total: int, label: str) -> Callable[[Iterator], Iterator]:
 # -- provenance -----------------------------------------------------------------------------
 
 def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:
-    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` is
-    left out: it sets how many processes compute the results, not what they are.
+    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` and
+    ``overwrite`` (:data:`~wommsim.config.RUN_ONLY_KEYS`) are left out: they set how the
+    results are computed and written, not what they are.
 
     The content of the files the run reads (:func:`input_digests`: its edge lists, and
     ``inputs``, e.g. calibration data) is part of it, so a changed file is a changed
     configuration; a configuration that reads no file hashes as it always did."""
     settings = asdict(cfg)
-    settings.pop("jobs")
+    for key in RUN_ONLY_KEYS:
+        settings.pop(key)
     digests = input_digests(cfg, inputs)
     if digests:
         settings["input_files"] = digests
@@ -488,13 +490,19 @@ def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
     so an interrupted run never leaves a file that looks complete. With ``resume``, an
     ``outdir`` that already holds the complete results of this configuration
     (:func:`completed_results`) is kept as it is and its per-step table returned.
+    ``outdir`` is locked while the run writes there, and refused if another run holds it
+    or it holds result files no wommsim run wrote (:mod:`wommsim.rundir`).
     """
     validate(cfg)
     if resume and (reused := reuse_results(outdir, cfg)) is not None:
         return reused
     arms = resolve_arms(cfg)
     populations = preflight(arms)
-    outdir.mkdir(parents=True, exist_ok=True)
+    with rundir.claimed(outdir, cfg.overwrite):
+        return _run(cfg, arms, populations, outdir)
+
+
+def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> pd.DataFrame:
     started = time.perf_counter()
     write_manifest(outdir, cfg, arms, completed=False, wall_time=None,
                    populations=populations)

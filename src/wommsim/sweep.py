@@ -62,13 +62,17 @@ def sweep_name(overrides: Sequence[str]) -> str:
     """``<experiment or run>/<swept keys>-<hash>`` for a sweep command's ``overrides``.
 
     The hash covers the task overrides in their order (not ``hydra.*`` settings such as the
-    launcher, nor ``jobs``, which change how a sweep runs, not what it computes), so the
-    same sweep gets the same directory on every machine and every launcher.
+    launcher, nor ``jobs`` and ``overwrite``, which change how a sweep runs, not what it
+    computes: :data:`~wommsim.config.RUN_ONLY_KEYS`), so the same sweep gets the same
+    directory on every machine and every launcher.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    from wommsim.config import RUN_ONLY_KEYS
+
     parsed = OverridesParser.create().parse_overrides(list(overrides))
-    task = [o for o in parsed if not o.is_hydra_override() and o.key_or_group != "jobs"]
+    task = [o for o in parsed
+            if not o.is_hydra_override() and o.key_or_group not in RUN_ONLY_KEYS]
     experiment = next((o for o in task if o.key_or_group == "experiment"
                        and not o.is_sweep_override() and isinstance(o.value(), str)), None)
     name = _path_safe(experiment.value()) if experiment else "run"
@@ -118,6 +122,7 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
     from wommsim.compose import to_config
     from wommsim.config import ConfigError
     from wommsim.faults import WorkerLost
+    from wommsim.rundir import FolderInUse
     from wommsim.runner import run, write_atomic
 
     launcher = str(hydra_cfg.launcher._target_)
@@ -132,6 +137,9 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
             cfg = dataclasses.replace(cfg, jobs=processes)
         run(cfg, outdir, resume=True)
         return 0
+    except FolderInUse as err:  # another run is writing there: record nothing in its folder
+        log.error("%s not run: %s", label, err)
+        return 1
     except (ConfigError, WorkerLost) as err:
         log.error("%s failed: %s", label, err)
         detail = f"error: {err}"
@@ -212,10 +220,16 @@ def finish_sweep(sweep_dir: Path, started: float = 0.0, figures: bool = True) ->
 
 def finish_interrupted_sweep() -> None:
     """Aggregate a sweep that ended abnormally (a job's process died, a launcher error), so
-    what did finish is tabulated and the rest is listed in ``missing.csv``."""
+    what did finish is tabulated and the rest is listed in ``missing.csv``; first remove
+    the staging folders of jobs that died writing (no live run holds their folder)."""
+    from wommsim.rundir import remove_abandoned_partials
+
     sweep_dir = _active.sweep_dir
-    if sweep_dir is None or not any(sweep_dir.rglob(".hydra")):
+    job_dirs = [] if sweep_dir is None else [p.parent for p in sweep_dir.rglob(".hydra")]
+    if not job_dirs:
         return  # no job began (e.g. Hydra refused an override): nothing to aggregate
+    for job_dir in job_dirs:  # jobs the launcher killed (joblib's workers get SIGKILL)
+        remove_abandoned_partials(job_dir)
     log.error("the sweep stopped before its end; aggregating what finished in %s", sweep_dir)
     try:
         finish_sweep(sweep_dir, _active.started, _active.figures)

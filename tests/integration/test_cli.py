@@ -77,6 +77,17 @@ def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments
         assert not (out / name).exists(), name
 
 
+def test_an_integer_too_long_to_read_fails_clearly(tmp_path):
+    # Python reads at most 4300 digits; Hydra's override parser raised its ValueError.
+    out = tmp_path / "run"
+    proc = wommsim("seed=" + "9" * 5001, f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wommsim: error: seed=999"), proc.stderr
+    assert "5001 digits" in lines[0] and len(lines[0]) < 200
+    assert not out.exists()
+
+
 def test_edgelist_network_runs(tmp_path):
     edges = tmp_path / "edges.csv"
     edges.write_text("# source,target,weight\n" + "".join(

@@ -8,6 +8,7 @@ blocking stand-in for a writer) before signalling: no sleeps stand in for timing
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import re
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from tests.conftest import small_config
 from tests.integration.test_cli import _alive as alive
 from tests.integration.test_cli import _children as children
-from wommsim import faults, runner
+from tests.integration.test_cli import wommsim
+from wommsim import faults, rundir, runner
 
 RESULTS = runner.RESULT_FILES
 PARTIAL = re.compile(r"^\..+\.partial-\d+$")
@@ -74,8 +77,10 @@ def assert_nothing_looks_complete(out: Path, partials_allowed: bool = False) -> 
         assert not (out / name).exists(), name
     leftovers = [p.name for p in out.iterdir() if p.name not in
                  ("manifest.json", ".hydra", "__main__.log", "-c.log")]
-    if partials_allowed:  # SIGKILL: temporaries may stay, but only under a partial name
-        assert all(PARTIAL.match(name) for name in leftovers), leftovers
+    if partials_allowed:  # SIGKILL: temporaries may stay, but only under a partial name,
+        # and the dead run's lock file, which the next run takes over
+        assert all(PARTIAL.match(name) or name == rundir.LOCK_FILE for name in leftovers), \
+            leftovers
     else:
         assert leftovers == [], leftovers
 
@@ -119,12 +124,12 @@ def test_signal_while_simulating(tmp_path, sig):
 
 # -- a signal while writing results -----------------------------------------------------------
 
-def blocking_writer(module: str, method: str, fragment: str) -> str:
-    """A script that runs ``python -m MODULE`` with ``DataFrame.METHOD`` blocking (after
-    writing half a file), and a marker file saying so, when it writes a path containing
+def blocking_patch(method: str, fragment: str) -> str:
+    """Python code making ``DataFrame.METHOD`` block (after writing half a file, and
+    touching the marker file ``$WOMMSIM_TEST_MARKER``) when it writes a path containing
     ``fragment``: the command is then mid-way through writing its results."""
     return textwrap.dedent(f"""
-        import os, runpy, sys, time
+        import os, time
         from pathlib import Path
         import pandas as pd
 
@@ -138,12 +143,21 @@ def blocking_writer(module: str, method: str, fragment: str) -> str:
             return original(self, path, *args, **kwargs)
 
         pd.DataFrame.{method} = blocking
+    """)
+
+
+def blocking_writer(module: str, method: str, fragment: str) -> str:
+    """A script that runs ``python -m MODULE`` with :func:`blocking_patch` in place."""
+    return blocking_patch(method, fragment) + textwrap.dedent(f"""
+        import runpy, sys
         sys.argv = [{module!r}, *sys.argv[1:]]
         runpy.run_module({module!r}, run_name="__main__", alter_sys=True)
     """)
 
 
-#: The CLI blocked while writing ``summary.csv``, with the time series already written.
+#: The patch alone: blocked while writing ``summary.csv``, with the time series written.
+BLOCK_SUMMARY_CSV = blocking_patch("to_csv", ".summary.csv.partial-")
+#: The CLI blocked while writing ``summary.csv``.
 BLOCKING_WRITER = blocking_writer("wommsim", "to_csv", ".summary.csv.partial-")
 
 SMALL_RUN = ("consumers=300", "steps=5", "replicates=2", "jobs=1")
@@ -206,10 +220,11 @@ def test_output_folder_under_a_file_fails_clearly(tmp_path):
 
 def test_an_unwritable_manifest_fails_clearly(tmp_path):
     # The results folder exists, but manifest.json cannot be put in place (a folder is in
-    # the way): the run's first write fails with an OSError, as a full disk would.
+    # the way): the run's first write fails with an OSError, as a full disk would. (Without
+    # overwrite=true the run refuses the folder: its manifest.json is not a wommsim run's.)
     out = tmp_path / "run"
     (out / "manifest.json" / "in-the-way").mkdir(parents=True)
-    proc = subprocess.run([sys.executable, "-m", "wommsim", *SMALL_RUN,
+    proc = subprocess.run([sys.executable, "-m", "wommsim", *SMALL_RUN, "overwrite=true",
                            f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300, check=False)
     assert proc.returncode == faults.EXIT_OS_ERROR
@@ -260,6 +275,28 @@ def test_disk_full_at_the_command_line(tmp_path):
 
 
 # -- the helpers, in process ----------------------------------------------------------------
+
+def test_interruptible_takes_default_signals_for_the_block_only():
+    # As in a joblib worker: SIGTERM at its default (death, mid-write), SIGINT handled by
+    # someone else (submitit's handlers, say, stay theirs).
+    def theirs(signum, frame):
+        pass
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL), signal.signal(signal.SIGINT, theirs)
+    try:
+        with pytest.raises(faults.Interrupted) as info, faults.interruptible():
+            assert signal.getsignal(signal.SIGINT) is theirs
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives first
+        assert info.value.signum == signal.SIGTERM
+        with faults.interruptible():
+            pass
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is theirs
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+
 
 def test_discard_keeps_an_earlier_complete_run(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"completed": True}))
@@ -388,3 +425,187 @@ def test_ctrl_c_while_calibrate_writes_leaves_out_as_it_was(tmp_path):
                             f"no results were written to {out}", tool="wommsim.calibrate")
     assert sorted(p.name for p in out.iterdir()) == ["fit.json"]  # fit.csv was staged only
     assert (out / "fit.json").read_text() == '{"an": "earlier fit"}\n'
+
+
+# -- run folders: runs started together, a folder in use, someone else's files ---------------
+
+TINY = ("+debug=tiny",)
+
+
+def hydra_seed(out: Path) -> int:
+    return yaml.safe_load((out / ".hydra" / "config.yaml").read_text())["seed"]
+
+
+def test_runs_started_together_get_a_folder_each(tmp_path):
+    # Started in the same second, runs used to share outputs/DATE/TIME: both said so, one's
+    # results were lost, and .hydra/config.yaml could name the other run's seed.
+    procs = {seed: subprocess.Popen([sys.executable, "-m", "wommsim", *TINY, f"seed={seed}"],
+                                    cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+             for seed in (1, 2, 3)}
+    for proc in procs.values():
+        _, stderr = proc.communicate(timeout=WAIT_S)
+        assert proc.returncode == 0, stderr
+    folders = sorted(p.parent for p in tmp_path.glob("outputs/*/*/manifest.json"))
+    assert len(folders) == 3, folders
+    assert sorted(manifest(out)["seed"] for out in folders) == [1, 2, 3]
+    for out in folders:
+        assert manifest(out)["completed"] is True
+        assert hydra_seed(out) == manifest(out)["seed"]
+        assert not (out / rundir.LOCK_FILE).exists()
+
+
+def contents(folder: Path) -> dict[Path, bytes]:
+    """Every file under ``folder`` with its bytes."""
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_folder_in_use_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "run"
+    first = wommsim(*TINY, "seed=1", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = contents(out)
+    # Another run holds the folder (this test process stands in for it).
+    with open(out / rundir.LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        second = wommsim(*TINY, "seed=2", f"hydra.run.dir={out}", cwd=tmp_path)
+        assert second.returncode == 2
+        assert_one_line_message(second.stderr, str(out), f"pid {os.getpid()}", "in use")
+        after = contents(out)
+        assert after == {**before, out / rundir.LOCK_FILE: f"{os.getpid()}\n".encode()}
+    # The lock file of a run that died (its lock is gone with it) is taken over.
+    (out / rundir.LOCK_FILE).write_text(f"{dead_pid()}\n")
+    third = wommsim(*TINY, "seed=2", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert manifest(out)["seed"] == hydra_seed(out) == 2
+    assert not (out / rundir.LOCK_FILE).exists()
+
+
+def test_a_refused_run_leaves_the_folders_configuration_with_its_results(tmp_path):
+    # Hydra writes .hydra/config.yaml before wommsim checks the values: a run refused for
+    # bad input in a folder of earlier results used to leave its own configuration there.
+    out = tmp_path / "run"
+    first = wommsim(*TINY, "seed=1", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = contents(out / ".hydra")
+    refused = wommsim(*TINY, "seed=2", "consumers=0", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert_one_line_message(refused.stderr, "consumers=0")
+    assert contents(out / ".hydra") == before
+    assert manifest(out)["seed"] == hydra_seed(out) == 1 and manifest(out)["completed"]
+
+
+#: Patches for a run that ends before it writes anything: its first write fails (a full
+#: disk), or Ctrl+C comes while it builds its networks.
+ENDS_BEFORE_WRITING = {
+    "full disk": ("import errno, os\n"
+                  "def full(*args, **kwargs):\n"
+                  "    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), 'manifest.json')\n"
+                  "runner.write_manifest = full\n", faults.EXIT_OS_ERROR),
+    "ctrl+c": ("import os, signal\n"
+               "runner.preflight = lambda arms: os.kill(os.getpid(), signal.SIGINT)\n",
+               128 + signal.SIGINT),
+}
+
+
+@pytest.mark.parametrize("how", ENDS_BEFORE_WRITING)
+def test_a_run_that_wrote_nothing_leaves_the_earlier_configuration(tmp_path, how):
+    out = tmp_path / "run"
+    first = wommsim(*TINY, "seed=1", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = contents(out)
+    patch, status = ENDS_BEFORE_WRITING[how]
+    script = ("import sys\nfrom wommsim import runner\n" + patch +
+              "sys.argv = ['wommsim', *sys.argv[1:]]\n"
+              "from wommsim.__main__ import main\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", script, *TINY, "seed=2",
+                           f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=WAIT_S, check=False, preexec_fn=default_signals)
+    assert proc.returncode == status, proc.stderr
+    after = contents(out)
+    log = out / "__main__.log"
+    assert after.pop(log).startswith(before.pop(log))  # the log says what happened
+    assert after == before  # the earlier results, with their own .hydra/config.yaml
+
+
+def someone_elses_results(folder: Path) -> dict[Path, bytes]:
+    (folder / "figures").mkdir(parents=True)
+    (folder / "figures" / "mine.png").write_bytes(b"my figure")
+    (folder / "report.md").write_text("# my report\n")
+    (folder / "summary.csv").write_text("my,summary\n")
+    (folder / "notes.txt").write_text("my notes\n")
+    return contents(folder)
+
+
+def test_a_folder_with_someone_elses_results_is_refused(tmp_path):
+    mine = tmp_path / "myproject"
+    files = someone_elses_results(mine)
+    proc = wommsim(*TINY, "hydra.run.dir=.", cwd=mine)
+    assert proc.returncode == 2
+    assert_one_line_message(proc.stderr, str(mine), "report.md", "summary.csv", "figures",
+                            "overwrite=true")
+    assert sorted(mine.rglob("*")) == sorted({*files, mine / "figures"})  # nothing added
+    assert contents(mine) == files
+
+    overwritten = wommsim(*TINY, "hydra.run.dir=.", "overwrite=true", cwd=mine)
+    assert overwritten.returncode == 0, overwritten.stderr
+    assert manifest(mine)["completed"] is True
+    assert (mine / "report.md").read_bytes() != files[mine / "report.md"]
+    assert (mine / "notes.txt").read_bytes() == files[mine / "notes.txt"]
+
+
+def test_the_runner_refuses_someone_elses_results_before_writing(tmp_path):
+    files = someone_elses_results(tmp_path)
+    with pytest.raises(rundir.ForeignFiles, match="overwrite=true"):
+        runner.run(small_config("replicates=1", "jobs=1", consumers=200, steps=3), tmp_path)
+    assert contents(tmp_path) == files
+
+
+def test_overwrite_and_jobs_leave_the_config_hash_alone():
+    plain = small_config(consumers=200, steps=3)
+    assert runner.config_hash(plain) == runner.config_hash(
+        small_config("overwrite=true", "jobs=3", consumers=200, steps=3))
+
+
+# -- a signal while a parallel sweep's jobs write ------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["main process", "process group"])
+def test_sigterm_in_a_joblib_sweep_leaves_no_partial_folders(tmp_path, target):
+    # joblib's workers run the jobs; blocked while writing summary.csv (the patch goes into
+    # every Python process of the sweep through a sitecustomize module), each job has its
+    # .results.partial-PID staging folder when the sweep is stopped.
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_SUMMARY_CSV)
+    marker, sweep_dir = tmp_path / "writing", tmp_path / "sweep"
+    env = {**os.environ, "WOMMSIM_TEST_MARKER": str(marker),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=joblib", *TINY, "seed=1,2",
+         f"hydra.sweep.dir={sweep_dir}", "hydra.callbacks.sweep.figures=false"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_signals, start_new_session=True)
+    try:
+        wait_for(lambda: marker.exists() and any(sweep_dir.rglob(".results.partial-*")),
+                 "a job to block while writing", proc)
+        if target == "main process":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "interrupted by SIGTERM" in stderr and "Traceback" not in stderr, stderr
+    assert not list(sweep_dir.rglob("*.partial-*"))
+    for job in ("0", "1"):
+        assert not (sweep_dir / job / "summary.csv").exists()
