@@ -71,11 +71,16 @@ def to_config(cfg: DictConfig, overrides: list[str] | None = None) -> Config:
     """
     if overrides is None and OmegaConf.select(cfg, "hydra.overrides.task") is not None:
         overrides = list(cfg.hydra.overrides.task)
+    from omegaconf.errors import OmegaConfBaseException
+
     check_overrides(overrides or [])
-    data = OmegaConf.to_container(cfg, resolve=True)
-    data.pop("hydra", None)
-    typed = OmegaConf.merge(OmegaConf.structured(Config), data)
-    return validate(OmegaConf.to_object(typed))
+    try:  # e.g. +foo=1 adds a key the schema does not have
+        data = OmegaConf.to_container(cfg, resolve=True)
+        data.pop("hydra", None)
+        typed = OmegaConf.merge(OmegaConf.structured(Config), data)
+        return validate(OmegaConf.to_object(typed))
+    except OmegaConfBaseException as err:
+        raise ConfigError(describe_error(err)) from err
 
 
 def compose(overrides: Sequence[str] | None = None) -> Config:
