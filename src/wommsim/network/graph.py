@@ -1,0 +1,147 @@
+"""The graph every network is stored as: :class:`SocialGraph`, a thin frozen wrapper around a
+symmetric ``scipy.sparse.csr_array`` adjacency (no self-loops, no duplicate edges, sorted
+column indices, ``float32`` ones as data), and :func:`from_edges`, which makes one from any
+list of pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from wommsim.config import ConfigError
+
+INT32_MAX = np.iinfo(np.int32).max
+
+
+class NetworkError(ConfigError):
+    """The network cannot be built from the configuration; the message names key and value
+    (or the file and line)."""
+
+
+@dataclass(frozen=True, eq=False)
+class SocialGraph:
+    """An undirected simple graph on consumers ``0 .. n-1``.
+
+    ``adjacency`` is an ``(n, n)`` symmetric ``csr_array`` without self-loops or duplicate
+    entries, with sorted indices, ``float32`` ones as data and ``int32`` index arrays
+    (``int64`` when the number of stored entries reaches 2**31, see :func:`adjacency_matrix`).
+    ``labels`` holds the original node label of each consumer for graphs read from an
+    edge list (``labels[i]`` is the label of consumer ``i``), else ``None``.
+
+    Equality and hashing are by identity (the fields are arrays).
+    """
+
+    adjacency: sp.csr_array
+    labels: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        shape = self.adjacency.shape
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError(f"adjacency must be square, got shape {shape}")
+        if self.labels is not None and len(self.labels) != shape[0]:
+            raise ValueError(f"{len(self.labels)} labels for {shape[0]} nodes")
+
+    @property
+    def n(self) -> int:
+        """Number of consumers (nodes)."""
+        return int(self.adjacency.shape[0])
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Number of neighbours of each consumer (``int32``, length ``n``)."""
+        return np.diff(self.adjacency.indptr).astype(np.int32)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges."""
+        return int(self.adjacency.nnz) // 2
+
+
+def adjacency_matrix(indptr: np.ndarray, indices: np.ndarray, n: int) -> sp.csr_array:
+    """Wrap canonical CSR arrays (sorted, deduplicated) into a ``csr_array``.
+
+    Index arrays are ``int32`` while the entry count fits; otherwise both are ``int64``
+    (scipy keeps ``indices`` and ``indptr`` in one common dtype).
+    """
+    nnz = int(indptr[-1])
+    idx_dtype = np.int32 if nnz <= INT32_MAX and n <= INT32_MAX else np.int64
+    adjacency = sp.csr_array(
+        (np.ones(nnz, dtype=np.float32), indices.astype(idx_dtype, copy=False),
+         indptr.astype(idx_dtype, copy=False)),
+        shape=(n, n),
+    )
+    adjacency.has_sorted_indices = True
+    adjacency.has_canonical_format = True
+    return adjacency
+
+
+
+
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort + adjacent compare; faster than ``np.unique`` here)."""
+    values = np.sort(values)
+    if values.size > 1:
+        keep = np.empty(values.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(values[1:], values[:-1], out=keep[1:])
+        values = values[keep]
+    return values
+
+
+def from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> SocialGraph:
+    """Build a :class:`SocialGraph` on ``n`` nodes from edge endpoint arrays.
+
+    Edges are taken as undirected (symmetrised), self-loops are dropped and duplicate edges
+    (in either direction) merged. Endpoints must be integers in ``[0, n)``.
+    """
+    src = np.asarray(src)
+    dst = np.asarray(dst)
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"n={n}: must be non-negative")
+    if src.shape != dst.shape or src.ndim != 1:
+        raise ValueError(f"src and dst must be 1-D of equal length, got {src.shape} and "
+                         f"{dst.shape}")
+    if src.size and not (np.issubdtype(src.dtype, np.integer)
+                         and np.issubdtype(dst.dtype, np.integer)):
+        raise ValueError("src and dst must hold integer node ids")
+    a = src.astype(np.int64, copy=False)
+    b = dst.astype(np.int64, copy=False)
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
+        raise ValueError(f"node ids must lie in [0, {n})")
+    loop = a == b
+    if loop.any():
+        a, b = a[~loop], b[~loop]
+    # key = row * n + col fits in int64 for n < 3.03e9
+    keys = np.concatenate([a * n + b, b * n + a])
+    keys = sorted_unique(keys)
+    if n:
+        rows = keys // n
+        cols = keys - rows * n
+    else:
+        rows = cols = keys
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return SocialGraph(adjacency_matrix(indptr, cols, n))
+
+
+def to_networkx(graph: SocialGraph) -> nx.Graph:
+    """The graph as a ``networkx.Graph`` with nodes ``0 .. n-1`` (isolated ones included).
+
+    Edge-list graphs carry their original labels as the node attribute ``"label"``.
+    """
+    adjacency = graph.adjacency
+    rows = np.repeat(np.arange(graph.n, dtype=np.int64), np.diff(adjacency.indptr))
+    cols = adjacency.indices.astype(np.int64)
+    upper = cols > rows
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n))
+    g.add_edges_from(zip(rows[upper].tolist(), cols[upper].tolist(), strict=True))
+    if graph.labels is not None:
+        nx.set_node_attributes(g, dict(enumerate(graph.labels.tolist())), "label")
+    return g
