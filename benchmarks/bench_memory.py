@@ -1,4 +1,4 @@
-"""Check the memory estimate (:mod:`wommsim.memory`) against measured peaks.
+"""Check the memory estimate (:mod:`wommsim.runs.memory`) against measured peaks.
 
 Usage::
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from wommsim.compose import compose
-    from wommsim.memory import MB, market_bytes
+    from wommsim.runs.memory import MB, market_bytes
 
     cases = args.case or (QUICK if args.quick else CASES)
     print(f"{'case':<52} {'entries':>12} {'measured MB':>12} {'estimate MB':>12} {'ratio':>6}")

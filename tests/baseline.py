@@ -42,7 +42,7 @@ def compute() -> pd.DataFrame:
     """One row per case × metric: the final value and the sum over steps, each the mean
     over ``REPLICATES`` replicates, written with full precision."""
     from wommsim.compose import compose
-    from wommsim.runner import run_replicate
+    from wommsim.runs.runner import run_replicate
 
     rows = []
     for case, overrides in CASES.items():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wommsim.analysis import discrete_bass
+from wommsim.reporting.bass import discrete_bass
 
 P, Q, STEPS = 0.02, 0.3, 30
 

@@ -3,7 +3,7 @@
 Bad input ends with one clear message on stderr naming the key (or file and line) and the
 value, exit status 2, and no result files. An interrupt (SIGINT, SIGTERM) or a failed write
 (full disk, unwritable folder) or a worker process that dies ends with one line, exit
-status 130/143 or 1, and no result files (see :mod:`wommsim.faults`). In a sweep (``-m``)
+status 130/143 or 1, and no result files (see :mod:`wommsim.runs.faults`). In a sweep (``-m``)
 each job runs through :func:`wommsim.sweep.run_job`: a failed job is recorded and the others
 go on, and the sweep exits with status 1 after writing its aggregate; an interrupt stops the
 whole sweep, and so does a launcher's worker process that dies (its jobs are listed as lost,
@@ -25,9 +25,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from wommsim import faults, rundir
 from wommsim.compose import check_parsable, configs_dir, describe_error, to_config
 from wommsim.config import ConfigError, register
+from wommsim.runs import faults, rundir
 from wommsim.sweep import (
     command_overrides,
     finish_broken_sweep,
@@ -45,7 +45,7 @@ rundir.register_resolver()
 
 @hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="config")
 def _app(dictcfg: DictConfig) -> int | None:
-    from wommsim.runner import run
+    from wommsim.runs.runner import run
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hydra_cfg = HydraConfig.get()
@@ -60,7 +60,7 @@ def _app(dictcfg: DictConfig) -> int | None:
         rundir.restore_hydra_files()  # refused before writing: .hydra/ stays the results'
         print(f"wommsim: error: {err}", file=sys.stderr)
         sys.exit(2)
-    # -- faults: see wommsim.faults --
+    # -- faults: see wommsim.runs.faults --
     except faults.Interrupted as sig:
         faults.discard_results(outdir)
         print(f"wommsim: interrupted by {sig.name}; {outdir} holds no results "

@@ -19,7 +19,7 @@ complete ones and writes ``DIR/aggregate/``:
   ``not started``: no directory) — written even when empty;
 - ``figures/``: each outcome against each swept parameter (:mod:`wommsim.sweep_plots`).
 
-Complete means what a re-run would reuse (:func:`wommsim.runner.completed_results`): the
+Complete means what a re-run would reuse (:func:`wommsim.runs.runner.completed_results`): the
 manifest says ``completed: true``, its config hash is that of the job's
 ``.hydra/config.yaml`` and every result file matches its recorded size and SHA-256. The
 directory is rebuilt whole and replaces the previous one; the leftovers of an aggregate that
@@ -46,8 +46,8 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from wommsim import faults
 from wommsim.config import ConfigError
+from wommsim.runs import faults
 from wommsim.sweep import ERROR_FILE
 
 log = logging.getLogger(__name__)
@@ -168,9 +168,9 @@ def _job_number(job_dir: Path, default: int) -> int:
 def job_status(job_dir: Path) -> tuple[str, str, float | None]:
     """``(status, reason, finished)`` of the job in ``job_dir``: ``failed`` (its
     ``error.txt``, or a configuration that no longer validates), else the state of its
-    results (:func:`wommsim.runner.results_state`)."""
+    results (:func:`wommsim.runs.runner.results_state`)."""
     from wommsim.compose import to_config
-    from wommsim.runner import NOT_BEGUN, results_state
+    from wommsim.runs.results import NOT_BEGUN, results_state
 
     manifest_path = job_dir / "manifest.json"
     if not manifest_path.is_file():  # no need to read its configuration
@@ -273,7 +273,7 @@ def _with_params(frame: pd.DataFrame, num: int, params: pd.DataFrame) -> pd.Data
 
 def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
     """Find the jobs of the sweep in ``sweep_dir`` and (re)write ``sweep_dir/aggregate/``."""
-    from wommsim.runner import write_atomic
+    from wommsim.runs.results import write_atomic
     from wommsim.sweep_plots import save_sweep_figures
 
     sweep_dir = Path(sweep_dir)
@@ -341,7 +341,7 @@ def remove_stale_aggregates(sweep_dir: Path) -> None:
     """Remove what aggregates killed while writing left: the previous aggregate moved aside
     (``.aggregate.old-PID``) and the new one half-written (``.aggregate.partial-PID``),
     when process PID is gone (one still running is left alone)."""
-    from wommsim.runner import remove_stale_partials
+    from wommsim.runs.results import remove_stale_partials
 
     remove_stale_partials(sweep_dir, f".{OUTPUT}.old-*")
     remove_stale_partials(sweep_dir, f".{OUTPUT}.partial-*")

@@ -60,8 +60,6 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from wommsim import faults
-from wommsim.analysis import mean_ci
 from wommsim.config import Config, ConfigError, check_input_file
 from wommsim.paramspace import (
     ParamRange,
@@ -76,7 +74,9 @@ from wommsim.paramspace import (
     split_args,
     write_json,
 )
-from wommsim.runner import write_atomic, write_together
+from wommsim.reporting.analysis import mean_ci
+from wommsim.runs import faults
+from wommsim.runs.results import write_atomic, write_together
 
 log = logging.getLogger(__name__)
 
@@ -309,9 +309,9 @@ def _curve(curves: np.ndarray, observed: pd.DataFrame) -> pd.DataFrame:
 
 def save_figure(fit: Fit, path: Path) -> Path:
     """Observed vs simulated adoption (left) and the RMSE of each evaluation (right)."""
-    from wommsim.plots import _figure, _save
+    from wommsim.reporting.figures import figure, save
 
-    fig, (ax, trace) = _figure(figsize=(11, 4.5), ncols=2, width_ratios=[3, 2])
+    fig, (ax, trace) = figure(figsize=(11, 4.5), ncols=2, width_ratios=[3, 2])
     c = fit.curve
     ax.fill_between(c["step"], 100 * c["simulated_lo"], 100 * c["simulated_hi"],
                     color="tab:blue", alpha=0.2, linewidth=0)
@@ -336,7 +336,7 @@ def save_figure(fit: Fit, path: Path) -> Path:
               title="Objective by evaluation")
     trace.title.set_fontsize("medium")
     trace.legend(fontsize="small", frameon=False)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 RESULT_FILES = ("fit.csv", "evaluations.csv", "fit.png", "fit.json")
@@ -345,7 +345,7 @@ RESULT_FILES = ("fit.csv", "evaluations.csv", "fit.png", "fit.json")
 def write_fit(fit: Fit, outdir: Path, data: Path, argv: Sequence[str], wall_time: float
               ) -> None:
     """``fit.csv``, ``evaluations.csv``, ``fit.png``, then ``fit.json``: all or none
-    (:func:`wommsim.runner.write_together`)."""
+    (:func:`wommsim.runs.runner.write_together`)."""
     write_together(outdir, RESULT_FILES, lambda stage: _write_fit_files(
         fit, stage, data, argv, wall_time))
 

@@ -75,7 +75,7 @@ UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
 #: in floating point, and NumPy's draws (impressions are a multinomial) overflow at 2**63.
 MAX_UNITS_PER_STEP = 2**53
 #: Keys that set how a run goes, not what it computes: left out of the configuration hash
-#: (``wommsim.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
+#: (``wommsim.runs.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
 RUN_ONLY_KEYS = ("jobs", "overwrite")
 
 
@@ -388,10 +388,10 @@ class Config(Frozen):
                       doc="replicates run in parallel processes; 0 = one per core (one "
                           "per job inside a parallel sweep)")
     force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
-                                          "available memory (see wommsim.memory)")
+                                          "available memory (see wommsim.runs.memory)")
     overwrite: bool = param(False, doc="replace result files in the run folder that no "
                                        "wommsim run wrote (refused by default; see "
-                                       "wommsim.rundir)")
+                                       "wommsim.runs.rundir)")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)

@@ -35,16 +35,10 @@ import pandas as pd
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, replace_key, validate
-from wommsim.memory import check_memory
-from wommsim.runner import (
-    config_hash,
-    git_commit,
-    input_digests,
-    run_task,
-    worker_count,
-    worker_pool,
-    write_atomic,
-)
+from wommsim.runs.memory import check_memory
+from wommsim.runs.parallel import worker_count, worker_pool
+from wommsim.runs.results import config_hash, git_commit, input_digests, write_atomic
+from wommsim.runs.runner import run_task
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +235,7 @@ class Simulator:
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
         """Each config's replicate tables (replicates ``0 .. replicates-1``), in order.
 
-        Refuses (:func:`wommsim.memory.check_memory`) a batch that will not fit in memory
+        Refuses (:func:`wommsim.runs.memory.check_memory`) a batch that will not fit in memory
         before building any market."""
         if configs:
             check_memory([dataclasses.replace(cfg, replicates=replicates) for cfg in configs],

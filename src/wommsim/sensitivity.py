@@ -9,7 +9,7 @@ Tool arguments: ``method`` (``morris``, the default, or ``sobol``), ``samples`` 
 trajectories, default 30; Sobol': base sample size N, a power of 2, default 64),
 ``levels`` (Morris grid levels, default 4), ``params`` (``key:lo:hi,...``, default
 :data:`DEFAULT_PARAMS`), ``outputs`` (outcome names from
-:data:`wommsim.analysis.OUTCOMES`, default ``final_adoption,cost_per_adopter``) and
+:data:`wommsim.reporting.analysis.OUTCOMES`, default ``final_adoption,cost_per_adopter``) and
 ``out`` (default ``outputs/sensitivity/DATE/TIME``). Every other ``key=value`` overrides the
 model config as for ``python -m wommsim``; the tool's own model defaults are
 :data:`MODEL_DEFAULTS` (2,000 consumers, 52 weeks, 2 replicates per point).
@@ -48,8 +48,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wommsim import faults
-from wommsim.analysis import OUTCOMES, replicate_outcomes
 from wommsim.config import Config, ConfigError
 from wommsim.paramspace import (
     ParamRange,
@@ -65,7 +63,10 @@ from wommsim.paramspace import (
     split_args,
     write_json,
 )
-from wommsim.runner import progress_bar, write_atomic, write_together
+from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
+from wommsim.runs import faults
+from wommsim.runs.parallel import progress_bar
+from wommsim.runs.results import write_atomic, write_together
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def default_ranges(cfg: Config) -> list[ParamRange]:
 
 
 def parse_outputs(spec: str) -> list[str]:
-    """Outcome names, each from :data:`wommsim.analysis.OUTCOMES`."""
+    """Outcome names, each from :data:`wommsim.reporting.analysis.OUTCOMES`."""
     names = [s.strip() for s in spec.split(",") if s.strip()]
     unknown = [n for n in names if n not in OUTCOMES]
     if unknown or not names:
@@ -218,10 +219,10 @@ def analyse(base: Config, ranges: list[ParamRange], outputs: list[str], method: 
 def save_figure(result: Analysis, path: Path) -> Path:
     """One panel per output: the parameters' indices as horizontal bars with 95% intervals,
     most influential on top (Morris: mu* with sigma as a dot; Sobol': ST and S1)."""
-    from wommsim.plots import _figure, _save
+    from wommsim.reporting.figures import figure, save
 
     n = len(result.outputs)
-    fig, axes = _figure(figsize=(6 * n, 0.45 * len(result.ranges) + 2), ncols=n, squeeze=False)
+    fig, axes = figure(figsize=(6 * n, 0.45 * len(result.ranges) + 2), ncols=n, squeeze=False)
     for ax, output in zip(axes[0], result.outputs, strict=True):
         part = result.indices[result.indices["output"] == output]
         key = "mu_star" if result.method == "morris" else "ST"
@@ -247,7 +248,7 @@ def save_figure(result: Analysis, path: Path) -> Path:
                  f"{result.design['points']} points × {result.design['replicates_per_point']} "
                  f"replicates, {result.config.consumers:,} consumers, "
                  f"{result.config.steps} steps", fontsize="medium")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 RESULT_FILES = ("samples.csv", "indices.csv", "indices.png", "sensitivity.json")
@@ -256,7 +257,7 @@ RESULT_FILES = ("samples.csv", "indices.csv", "indices.png", "sensitivity.json")
 def write_analysis(result: Analysis, outdir: Path, argv: Sequence[str], wall_time: float
                    ) -> None:
     """``samples.csv``, ``indices.csv``, ``indices.png``, then ``sensitivity.json``: all or
-    none (:func:`wommsim.runner.write_together`)."""
+    none (:func:`wommsim.runs.runner.write_together`)."""
     write_together(outdir, RESULT_FILES, lambda stage: _write_analysis_files(
         result, stage, argv, wall_time))
 

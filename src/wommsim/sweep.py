@@ -10,7 +10,7 @@ the ``cores`` preset), or as a SLURM job array (``hydra/launcher=slurm``, or
   (:func:`sweep_name`, the ``wommsim.sweep_name`` resolver in ``configs/config.yaml``), so
   that the same command finds its earlier results;
 - :func:`run_job`: one job. A job whose directory already holds complete results of the same
-  configuration is skipped (:func:`wommsim.runner.completed_results`); a job that fails is
+  configuration is skipped (:func:`wommsim.runs.runner.completed_results`); a job that fails is
   logged and recorded in its ``error.txt`` instead of stopping the other jobs;
 - :class:`SweepCallback`: when the sweep ends, ``<sweep dir>/aggregate/``
   (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing;
@@ -121,9 +121,10 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
     """
     from wommsim.compose import to_config
     from wommsim.config import ConfigError
-    from wommsim.faults import WorkerLost
-    from wommsim.rundir import FolderInUse
-    from wommsim.runner import run, write_atomic
+    from wommsim.runs.faults import WorkerLost
+    from wommsim.runs.results import write_atomic
+    from wommsim.runs.rundir import FolderInUse
+    from wommsim.runs.runner import run
 
     launcher = str(hydra_cfg.launcher._target_)
     die_with_sweep(launcher, os.environ)
@@ -153,9 +154,9 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
 def die_with_sweep(launcher_target: str, environ: Mapping[str, str]) -> None:
     """In a worker process of a local launcher (:data:`LOCAL_LAUNCHERS`) on Linux, die when
     the sweep's main process (:data:`SWEEP_PID`) dies, or at once if it is gone already
-    (:func:`wommsim.runner.die_with`): a killed sweep leaves no orphan computing and writing
+    (:func:`wommsim.runs.runner.die_with`): a killed sweep leaves no orphan computing and writing
     job results. Jobs in the sweep's own process (``basic``) and SLURM jobs are left alone."""
-    from wommsim.runner import die_with
+    from wommsim.runs.parallel import die_with
 
     sweep_pid = environ.get(SWEEP_PID, "")
     if (launcher_target.rsplit(".", 1)[-1] in LOCAL_LAUNCHERS and sweep_pid.isdigit()
@@ -222,7 +223,7 @@ def finish_interrupted_sweep() -> None:
     """Aggregate a sweep that ended abnormally (a job's process died, a launcher error), so
     what did finish is tabulated and the rest is listed in ``missing.csv``; first remove
     the staging folders of jobs that died writing (no live run holds their folder)."""
-    from wommsim.rundir import remove_abandoned_partials
+    from wommsim.runs.rundir import remove_abandoned_partials
 
     sweep_dir = _active.sweep_dir
     job_dirs = [] if sweep_dir is None else [p.parent for p in sweep_dir.rglob(".hydra")]
@@ -244,7 +245,7 @@ def finish_broken_sweep(err: Exception) -> bool:
     mark every job this sweep began and did not finish as failed (``lost: ...`` in its
     ``error.txt``), aggregate what finished, and say so in one line. False if no sweep was
     under way (the error is then not the sweep's)."""
-    from wommsim.runner import write_atomic
+    from wommsim.runs.results import write_atomic
 
     sweep_dir = _active.sweep_dir
     if sweep_dir is None:
@@ -269,7 +270,7 @@ def launcher_failure(err: Exception) -> str:
     ``{SIGKILL(-9)}``), else the error's first line."""
     from concurrent.futures import BrokenExecutor
 
-    from wommsim.faults import first_line, lost_worker
+    from wommsim.runs.faults import first_line, lost_worker
 
     if isinstance(err, BrokenExecutor):
         return lost_worker(int(code) for code in re.findall(r"\((-\d+)\)", str(err)))

@@ -8,8 +8,8 @@
   each) over the grid of both parameters, one column per arm, one colour scale per outcome;
   a job without results is a hatched cell, an undefined mean (e.g. no adopters) says n/a.
 
-Drawn on the Agg canvas without pyplot, like :mod:`wommsim.plots`, whose colours and helpers
-they share.
+Drawn on the Agg canvas without pyplot, like :mod:`wommsim.reporting.plots`, whose colours
+and helpers they share.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from wommsim.plots import DPI, _category_x, _save, _wrap, arm_colours
+from wommsim.reporting.figures import DPI, arm_colours, category_x, save, wrap
 
 MAX_COLUMNS = 8  # more combinations of the other parameters than this: see runs.csv instead
 MAX_ANNOTATED_CELLS = 80  # heatmaps with at most this many cells print their values
@@ -65,7 +65,7 @@ def _file_part(text: str) -> str:
 
 def _ticks(values: pd.Series) -> tuple[dict[object, float], list[str] | None]:
     """Position of each value on an axis: numbers at their value, others in order."""
-    xs, cats = _category_x(values.drop_duplicates().reset_index(drop=True))
+    xs, cats = category_x(values.drop_duplicates().reset_index(drop=True))
     return dict(zip(values.drop_duplicates(), xs, strict=True)), cats
 
 
@@ -124,7 +124,7 @@ def _against(runs: pd.DataFrame, param: str, combos: list[dict], outcomes: list[
                 hi = rows[f"{outcome}_hi"].to_numpy(dtype=float)[order]
                 err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(0)
                 ax.errorbar(x[order], mean, yerr=err, color=colours[arm], marker="o",
-                            markersize=4, capsize=2, label=_wrap(arm))
+                            markersize=4, capsize=2, label=wrap(arm))
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize="x-small")
             if j == 0:
@@ -140,7 +140,7 @@ def _against(runs: pd.DataFrame, param: str, combos: list[dict], outcomes: list[
         fig.legend(handles, labels, title="arm", loc="upper right", fontsize="small",
                    title_fontsize="small", frameon=False)
     _title(fig, f"Outcomes against {param}:\nmean and 95% interval over replicates")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms: list[str],
@@ -184,7 +184,7 @@ def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms:
             ax.set_xticks(range(len(xs)), [str(v) for v in xs], fontsize="x-small")
             ax.set_yticks(range(len(ys)), [str(v) for v in ys], fontsize="x-small")
             if i == 0:
-                ax.set_title(_wrap(arm), fontsize="small")
+                ax.set_title(wrap(arm), fontsize="small")
             if i == len(outcomes) - 1:
                 ax.set_xlabel(x_key, fontsize="small")
             if a == 0:
@@ -195,4 +195,4 @@ def _heatmaps(runs: pd.DataFrame, grid: pd.DataFrame, outcomes: list[str], arms:
         fig.colorbar(image, cax=bar).ax.tick_params(labelsize="x-small")
     _title(fig, f"Outcome means over {x_key} and {y_key}\n(hatched: job without results; "
                 "n/a: undefined, e.g. no adopters)")
-    return _save(fig, path)
+    return save(fig, path)

@@ -8,7 +8,7 @@
 Exit status: 0 when every case passes, 1 when any case fails validation (the report is
 written either way and says what failed and why) or ``--out`` cannot be written (refused
 before any case runs), 2 on bad arguments or runs that would not fit in memory
-(:func:`wommsim.memory.check_memory`), 130/143 on Ctrl+C/SIGTERM (the previous report stays
+(:func:`wommsim.runs.memory.check_memory`), 130/143 on Ctrl+C/SIGTERM (the previous report stays
 as it was). ``--quick`` and
 ``--case`` need ``--out``, so that they never overwrite the report of record.
 """
@@ -20,8 +20,8 @@ import logging
 import sys
 from pathlib import Path
 
-from wommsim import faults
 from wommsim.config import ConfigError
+from wommsim.runs import faults
 from wommsim.validation import CASES, command_line, run, select
 
 

@@ -201,7 +201,7 @@ def test_the_core_install_has_no_web_server():
     blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in WEB_SERVER)
     proc = subprocess.run(
         [sys.executable, "-c", f"import sys; {blocked}; import wommsim.__main__, "
-         "wommsim.runner, wommsim.sweep, wommsim.aggregate, wommsim.calibrate, "
+         "wommsim.runs.runner, wommsim.sweep, wommsim.aggregate, wommsim.calibrate, "
          "wommsim.sensitivity, wommsim.validate, wommsim.validation"],
         capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -17,7 +17,7 @@ from tests.conftest import small_config, unfrozen_copy
 from wommsim.compose import compose, configs_dir
 from wommsim.config import ArmPhase, ConfigError
 from wommsim.experiment import resolve_arms
-from wommsim.runner import run, simulate
+from wommsim.runs.runner import run, simulate
 
 EXPERIMENTS = sorted(p.stem for p in (configs_dir() / "experiment").glob("*.yaml"))
 RESULTS = ("timeseries.parquet", "timeseries.csv", "summary.csv", "differences.csv",

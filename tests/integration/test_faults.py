@@ -27,9 +27,9 @@ from tests.conftest import small_config
 from tests.integration.test_cli import _alive as alive
 from tests.integration.test_cli import _children as children
 from tests.integration.test_cli import wommsim
-from wommsim import faults, rundir, runner
+from wommsim.runs import faults, results, rundir, runner
 
-RESULTS = runner.RESULT_FILES
+RESULTS = results.RESULT_FILES
 PARTIAL = re.compile(r"^\..+\.partial-\d+$")
 WAIT_S = 300  # generous upper bound for slow shared machines; polling ends far earlier
 
@@ -523,7 +523,7 @@ def test_a_run_that_wrote_nothing_leaves_the_earlier_configuration(tmp_path, how
     assert first.returncode == 0, first.stderr
     before = contents(out)
     patch, status = ENDS_BEFORE_WRITING[how]
-    script = ("import sys\nfrom wommsim import runner\n" + patch +
+    script = ("import sys\nfrom wommsim.runs import runner\n" + patch +
               "sys.argv = ['wommsim', *sys.argv[1:]]\n"
               "from wommsim.__main__ import main\nmain()\n")
     proc = subprocess.run([sys.executable, "-c", script, *TINY, "seed=2",
@@ -571,7 +571,7 @@ def test_the_runner_refuses_someone_elses_results_before_writing(tmp_path):
 
 def test_overwrite_and_jobs_leave_the_config_hash_alone():
     plain = small_config(consumers=200, steps=3)
-    assert runner.config_hash(plain) == runner.config_hash(
+    assert results.config_hash(plain) == results.config_hash(
         small_config("overwrite=true", "jobs=3", consumers=200, steps=3))
 
 

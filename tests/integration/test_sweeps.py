@@ -147,7 +147,8 @@ def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
     # The configuration names the edge list by path; its content is part of the hash that
     # resume compares, so a changed file is a changed configuration (not "skipped").
     from tests.conftest import small_config
-    from wommsim.runner import completed_results, config_hash, run
+    from wommsim.runs.results import completed_results, config_hash
+    from wommsim.runs.runner import run
 
     edges = tmp_path / "edges.txt"
     edges.write_text("".join(f"u{i} u{(i * 7 + 3) % 40}\n" for i in range(40)))
@@ -176,7 +177,7 @@ def test_config_hash_without_input_files_is_what_it_always_was():
     import hashlib
 
     from tests.conftest import small_config
-    from wommsim.runner import config_hash
+    from wommsim.runs.results import config_hash
 
     cfg = small_config(consumers=300)
     settings = dataclasses.asdict(cfg)
@@ -188,7 +189,8 @@ def test_config_hash_without_input_files_is_what_it_always_was():
 
 def test_resume_recomputes_results_that_were_damaged_after_they_were_written(tmp_path):
     from tests.conftest import small_config
-    from wommsim.runner import completed_results, run
+    from wommsim.runs.results import completed_results
+    from wommsim.runs.runner import run
 
     cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
     out = tmp_path / "job"
@@ -267,7 +269,7 @@ def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_pa
 
 def test_aggregate_lists_jobs_whose_results_or_records_are_damaged(joblib_sweep, tmp_path,
                                                                    capsys):
-    from wommsim.runner import result_checksums
+    from wommsim.runs.results import result_checksums
 
     source, _ = joblib_sweep
     sweep_dir = tmp_path / "sweep"

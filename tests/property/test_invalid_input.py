@@ -20,7 +20,7 @@ from wommsim.compose import compose
 from wommsim.config import ArmPhase, Config, ConfigError, iter_params
 from wommsim.experiment import resolve_arms
 from wommsim.network import NetworkError, read_edgelist
-from wommsim.runner import RESULT_FILES
+from wommsim.runs.results import RESULT_FILES
 
 PARAMS = [(key, f, value) for key, f, value in iter_params(Config())]
 NUMERIC = [(key, f) for key, f, value in PARAMS

@@ -6,14 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wommsim.analysis import (
-    bass_cumulative,
-    fit_bass,
-    mean_ci,
-    paired_differences,
-    replicate_outcomes,
-)
 from wommsim.config import EconomicsConfig
+from wommsim.reporting.analysis import mean_ci, paired_differences, replicate_outcomes
+from wommsim.reporting.bass import bass_cumulative, fit_bass
 
 
 @pytest.mark.parametrize("p,q,m", [(0.03, 0.38, 1.0), (0.005, 0.2, 0.6), (0.1, 0.05, 0.8)])

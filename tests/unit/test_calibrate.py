@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import run_model, small_config
-from wommsim.analysis import discrete_bass
 from wommsim.calibrate import calibrate, main, read_observed
 from wommsim.config import ConfigError
 from wommsim.paramspace import compose_model, parse_ranges
-from wommsim.runner import config_hash
+from wommsim.reporting.bass import discrete_bass
+from wommsim.runs.results import config_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "experiments" / "calibration" / "bass_example.csv"

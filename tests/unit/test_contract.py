@@ -66,7 +66,7 @@ def test_fractions_are_fractions(arm):
 
 def test_the_table_has_every_contract_column():
     cfg = small_config(consumers=100, steps=2)
-    from wommsim.runner import run_replicate
+    from wommsim.runs.runner import run_replicate
 
     frame = run_replicate(cfg, 0)
     assert set(CONTRACT_COLUMNS) <= set(frame.columns)

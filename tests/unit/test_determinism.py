@@ -7,7 +7,7 @@ import pandas as pd
 
 from tests.conftest import run_model, small_config
 from wommsim.model import WommModel
-from wommsim.runner import run_replicate
+from wommsim.runs.runner import run_replicate
 
 
 def test_same_seed_same_table_other_seed_other_table():

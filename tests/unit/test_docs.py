@@ -13,7 +13,7 @@ The ODD document's tables are checked against the schema and the code:
   (:func:`wommsim.model.columns_of`), each with its declared kind; the mechanism table
   (header ``Mechanism | Stage | ...``) lists every mechanism of the schedule with its stage,
   stream and the state it writes; the summary table (header ``Outcome | ...``)
-  exactly :data:`wommsim.analysis.OUTCOMES`; the state table (header ``Variable | ...``)
+  exactly :data:`wommsim.reporting.analysis.OUTCOMES`; the state table (header ``Variable | ...``)
   exactly :data:`wommsim.state.STATE_VARS`.
 
 Formatting rule (stated in ODD.md too): a default or a share is its JSON encoding in
@@ -35,11 +35,11 @@ from typing import Any
 import pytest
 import yaml
 
-from wommsim.analysis import OUTCOMES
 from wommsim.compose import configs_dir
 from wommsim.config import LEVERS, Config, iter_params
 from wommsim.mechanisms import SCHEDULE
 from wommsim.model import METRICS, columns_of
+from wommsim.reporting.analysis import OUTCOMES
 from wommsim.state import STATE_VARS
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"

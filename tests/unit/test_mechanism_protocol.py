@@ -13,7 +13,7 @@ from wommsim.config import LEVERS
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES, SCHEDULE, Mechanism, Metric, Stage
 from wommsim.model import METRICS, WommModel
 from wommsim.rng import STREAM_NAMES
-from wommsim.runner import run_replicate
+from wommsim.runs.runner import run_replicate
 from wommsim.state import STATE_VARS
 
 

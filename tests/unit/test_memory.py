@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import small_config
-from wommsim import memory, runner
 from wommsim.config import ConfigError
 from wommsim.network import build_network
 from wommsim.rng import Streams
+from wommsim.runs import memory, parallel, results, runner
 from wommsim.state import STATE_VARS, StateVar
 
 MB = memory.MB
@@ -179,7 +179,7 @@ def test_refusal_names_the_key_that_drives_the_estimate(monkeypatch, overrides, 
     monkeypatch.setattr(memory, "available_bytes", lambda: (300 * MB, "a test's limit"))
     cfg = small_config("agents=off", *overrides, consumers=100)
     with pytest.raises(ConfigError) as info:
-        memory.check_memory([cfg], workers=runner.worker_count(cfg.jobs, cfg.replicates))
+        memory.check_memory([cfg], workers=parallel.worker_count(cfg.jobs, cfg.replicates))
     message = str(info.value)
     assert message.startswith(f"{key}: this run needs about"), message
     assert way_out in message and "force_memory=true" in message, message
@@ -216,7 +216,7 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
 def test_force_memory_runs_anyway_with_a_warning(monkeypatch, caplog):
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
     cfg = small_config("force_memory=true", consumers=500)
-    with caplog.at_level(logging.WARNING, logger="wommsim.memory"):
+    with caplog.at_level(logging.WARNING, logger="wommsim.runs.memory"):
         memory.check_memory([cfg], workers=1)
     assert "force_memory=true" in caplog.text
 
@@ -250,5 +250,5 @@ def test_command_line_refuses_a_market_that_cannot_fit(tmp_path):
     assert proc.returncode == 2
     assert "consumers=2000000000" in proc.stderr and "force_memory=true" in proc.stderr
     assert "Traceback" not in proc.stderr
-    for name in (*runner.RESULT_FILES, "manifest.json"):
+    for name in (*results.RESULT_FILES, "manifest.json"):
         assert not (out / name).exists(), name

@@ -545,7 +545,7 @@ def test_a_run_builds_each_generated_network_once(monkeypatch, tmp_path):
     # (at ten million consumers a build takes as long as a year of steps).
     import wommsim.model
     from tests.conftest import small_config
-    from wommsim.runner import run
+    from wommsim.runs.runner import run
 
     built = []
     real = wommsim.model.build_network

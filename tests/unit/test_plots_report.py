@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from wommsim import analysis, plots, report
 from wommsim.compose import compose
 from wommsim.config import ExperimentConfig
-from wommsim.runner import run_replicate
+from wommsim.reporting import analysis, plots, report
+from wommsim.runs.runner import run_replicate
 
 FIGURES = ["adoption", "new_adopters", "attribution", "sentiment", "cost_per_adopter",
            "final_adoption"]

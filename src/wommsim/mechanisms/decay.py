@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from wommsim.config import AdvertisingConfig, ConsumerConfig
-from wommsim.mechanisms import content
 from wommsim.mechanisms.base import Mechanism, Stage
+from wommsim.mechanisms.content import age as age_content
 from wommsim.state import ConsumerState
 
 
@@ -19,7 +19,7 @@ def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig) -> 
 
 def _step(model, rng: None, money: float) -> dict[str, float]:
     fade(model.state, model.config.advertising, model.config.consumer)
-    content.age(model.cascades, model.config.content)
+    age_content(model.cascades, model.config.content)
     return {}
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from wommsim.compose import compose_from_kwargs
 from wommsim.config import Config
-from wommsim.memory import check_memory
 from wommsim.model import WommModel
 from wommsim.network import SocialGraph
+from wommsim.runs.memory import check_memory
 from wommsim.ui import params
 from wommsim.ui.layout import DrawnNetwork, cached_graph, drawn_network
 

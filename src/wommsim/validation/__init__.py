@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wommsim.validation import bass, corners, stylised  # noqa: F401  (registers the cases)
+import wommsim.validation.bass
+import wommsim.validation.corners
+import wommsim.validation.stylised  # noqa: F401  (the three modules register the cases)
 from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
 
 __all__ = ["CASES", "CaseResult", "Finding", "run", "select"]
@@ -62,7 +64,7 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
     every case has run; the report is then written under a temporary name and renamed, so an
     interrupted run leaves the previous report and figures as they were.
     """
-    from wommsim.runner import git_commit
+    from wommsim.runs.results import git_commit
     from wommsim.validation import report
 
     names = select(cases)

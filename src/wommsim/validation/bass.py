@@ -16,16 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
-from wommsim.validation import theory
-from wommsim.validation.core import (
-    Context,
-    Finding,
-    case,
-    column,
-    md_table,
-    pct,
-    plain_log_ticks,
-)
+import wommsim.validation.theory as theory
+from wommsim.reporting.tables import markdown_table
+from wommsim.validation.core import Context, Finding, case, column, pct, plain_log_ticks
 from wommsim.validation.stats import bootstrap, moving_average, peak_location
 
 #: The Bass rule with nothing else acting: no spend, no seed adopters, no talk.
@@ -116,7 +109,7 @@ def bass_discrete(ctx: Context) -> Finding:
                      if passed else
                      f"The mean curve leaves the tolerance band at step {worst}: the model "
                      "does not reduce to the discrete Bass equation as §3.3.15 says."),
-        table=md_table(["step", "discrete Bass", "model mean ± s.e.", "gap (points)",
+        table=markdown_table(["step", "discrete Bass", "model mean ± s.e.", "gap (points)",
                         "tolerance (points)"], rows))
 
 
@@ -182,7 +175,7 @@ def bass_continuous(ctx: Context) -> Finding:
         measured=f"largest gap (points): {errs}",
         test="gap falls at every K; docking band (4 s.e. + 2/n) at every sub-step and K",
         passed=passed, figure=figure, explanation=explanation,
-        table=md_table(["K", "model gap (points)", "equation gap (points)",
+        table=markdown_table(["K", "model gap (points)", "equation gap (points)",
                         "K × equation gap", "docks with equation"], rows))
 
 
@@ -237,7 +230,7 @@ def bass_peak_time(ctx: Context) -> Finding:
                      if passed else
                      f"The peak with K = {k} is {gap:.3f} units from t*, more than the "
                      "discretisation shift plus 3 standard errors allow."),
-        table=md_table(["K", "model peak ± s.e. (units)", "discrete equation's peak",
+        table=markdown_table(["K", "model peak ± s.e. (units)", "discrete equation's peak",
                         "t* (continuous)"], rows))
 
 
@@ -303,5 +296,5 @@ def bass_ads_share(ctx: Context) -> Finding:
                      if passed else
                      "The credited share does not follow the discrete expectation at every "
                      "K, or does not approach the continuous value."),
-        table=md_table(["K", "model share ± s.e.", "discrete expectation",
+        table=markdown_table(["K", "model share ± s.e.", "discrete expectation",
                         "continuous (p/q) ln(1+q/p)", "matches discrete"], rows))

@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from wommsim.compose import compose
 from wommsim.config import Config, validate
-from wommsim.memory import check_memory
-from wommsim.runner import simulate, worker_count
+from wommsim.reporting import figures
+from wommsim.runs.memory import check_memory
+from wommsim.runs.parallel import worker_count
+from wommsim.runs.runner import simulate
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ CATEGORIES = {
     "network": "Network theory",
     "stylised": "Stylised facts (opinion rule, default configuration)",
 }
-DPI = 110
 
 
 @dataclass
@@ -144,17 +144,13 @@ class Context:
         return self.cache[key]
 
     def figure(self, ncols: int = 1, width: float = 6.0, height: float = 4.2):
-        """A figure with ``ncols`` axes side by side, drawn without pyplot."""
-        fig = Figure(figsize=(width * ncols, height), layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(1, ncols, squeeze=False)[0]
-        return fig, axes
+        """A figure with ``ncols`` axes side by side (:func:`wommsim.reporting.figures.figure`)."""
+        fig, axes = figures.figure((width * ncols, height), nrows=1, ncols=ncols, squeeze=False)
+        return fig, axes[0]
 
     def save(self, fig: Figure, name: str) -> str:
         """Write ``fig`` as ``NAME.png`` in the figure folder; its file name."""
-        path = self.figures / f"{name}.png"
-        fig.savefig(path, dpi=DPI)
-        return path.name
+        return figures.save(fig, self.figures / f"{name}.png").name
 
 
 def column(tables: list[pd.DataFrame], name: str) -> np.ndarray:
@@ -182,12 +178,6 @@ def plain_log_ticks(ax, xticks: Sequence[float]) -> None:
     ax.yaxis.set_major_formatter(plain)
     ax.yaxis.set_minor_formatter(plain)
 
-
-def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def pct(x: float, decimals: int = 2) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from wommsim.reporting.tables import markdown_table
 from wommsim.validation.bass import BASS, BASS_TEXT
-from wommsim.validation.core import Context, Finding, case, column, md_table, pct
+from wommsim.validation.core import Context, Finding, case, column, pct
 from wommsim.validation.stats import bonferroni_max_z, format_p, moving_average, paired_t
 
 ALPHA = 0.05
@@ -230,6 +231,6 @@ def network_bound(ctx: Context) -> Finding:
                      if passed else
                      f"{worst[0]} is significantly above the complete graph at step "
                      f"{worst[1]}: the bound of Fibich & Levin is violated."),
-        table=md_table(["network", "largest mean excess (points)",
+        table=markdown_table(["network", "largest mean excess (points)",
                         "largest mean deficit (points)", "step of largest deficit",
                         "smallest one-sided p"], rows))

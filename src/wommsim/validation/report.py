@@ -7,7 +7,8 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from wommsim.validation.core import CATEGORIES, CaseResult, md_table
+from wommsim.reporting.tables import markdown_table
+from wommsim.validation.core import CATEGORIES, CaseResult
 from wommsim.validation.stats import format_p
 
 REFERENCES = [
@@ -39,10 +40,6 @@ REFERENCES = [
     "traditional marketing: Findings from an internet social networking site. *Journal of "
     "Marketing*, 73(5), 90–102. https://doi.org/10.1509/jmkg.73.5.90",
 ]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render(results: Sequence[CaseResult], *, date: str, commit: str | None,
@@ -81,10 +78,10 @@ def render(results: Sequence[CaseResult], *, date: str, commit: str | None,
         "",
         "## Summary",
         "",
-        md_table(["case", "kind", "source", "expected", "measured", "test", "result"],
-                 [(f"[{r.name}](#{r.name.replace('_', '-')})", r.category, _cell(r.source),
-                   _cell(r.expected), _cell(r.measured),
-                   _cell(f"p = {format_p(r.p_value)}" if r.p_value is not None else "exact or "
+        markdown_table(["case", "kind", "source", "expected", "measured", "test", "result"],
+                 [(f"[{r.name}](#{r.name.replace('_', '-')})", r.category, (r.source),
+                   (r.expected), (r.measured),
+                   (f"p = {format_p(r.p_value)}" if r.p_value is not None else "exact or "
                          "tolerance band"), f"**{r.verdict}**") for r in results]),
         "",
         "## What failed validation and why",
@@ -126,6 +123,6 @@ def render(results: Sequence[CaseResult], *, date: str, commit: str | None,
 
 def write(path: Path, text: str) -> None:
     """Write the report atomically (temporary name, then rename)."""
-    from wommsim.runner import write_atomic
+    from wommsim.runs.results import write_atomic
 
     write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wommsim.analysis import replicate_outcomes
 from wommsim.config import LEVERS, PhaseConfig, validate
-from wommsim.validation.core import Context, Finding, case, column, md_table, pct
+from wommsim.reporting.analysis import replicate_outcomes
+from wommsim.reporting.tables import markdown_table
+from wommsim.validation.core import Context, Finding, case, column, pct
 from wommsim.validation.stats import bootstrap, bootstrap_p, format_p, paired_t, slope_test
 
 ALPHA = 0.05
@@ -105,7 +106,7 @@ def ad_blindness(ctx: Context) -> Finding:
                       "with the ad-blind share. " if passed else
                       "Adopters credited to ads did not fall significantly with the "
                       "ad-blind share. ") + total),
-        table=md_table(["ad-blind share", "adopters credited to ads (per run)",
+        table=markdown_table(["ad-blind share", "adopters credited to ads (per run)",
                         "final adoption"], rows))
 
 
@@ -185,7 +186,7 @@ def incentive_backfire(ctx: Context) -> Finding:
                  f"points with the disappointing product, {100 * good:+.2f} with the good one",
         test=result.text, passed=passed, p_value=result.p_value, alpha=ALPHA, figure=figure,
         explanation=explanation,
-        table=md_table(["quality", "incentives", "final adoption", "net sentiment",
+        table=markdown_table(["quality", "incentives", "final adoption", "net sentiment",
                         "detractors among buyers", "followers at end"], rows))
 
 
@@ -283,7 +284,7 @@ def carry_over(ctx: Context) -> Finding:
                       "working through content cascades and talk for weeks. " if passed else
                       "The conversation pulse's effect does not last longer than the "
                       "advertising pulse's. ") + calibrated),
-        table=md_table(["pulse", *(f"week +{i}" for i in range(window)), "mean lag"], rows))
+        table=markdown_table(["pulse", *(f"week +{i}" for i in range(window)), "mean lag"], rows))
 
 
 @case("weak_ties", "stylised", "Weak ties matter for spread",
@@ -355,7 +356,7 @@ def weak_ties(ctx: Context) -> Finding:
                       "the brand is still unknown. " if passed else
                       "The model shows no significant gain from weak ties under the default "
                       "strategy. ") + organic_note + speed_note + ("" if passed else size_note)),
-        table=md_table(["strategy", "ties to other communities", "ties within",
+        table=markdown_table(["strategy", "ties to other communities", "ties within",
                         "final adoption", "time to half (weeks)"], rows))
 
 
@@ -432,6 +433,6 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                      + " Mean quality is the same in every arm; with a spread, the best "
                      "buyers' opinions are also capped at 1 (§3.3.11), so a little of the "
                      "loss comes from less praise, not from the dissatisfied."),
-        table=md_table(["dissatisfied share", "quality spread", "adopters lost",
+        table=markdown_table(["dissatisfied share", "quality spread", "adopters lost",
                         "loss / share", "detractors among buyers at end"], rows))
 

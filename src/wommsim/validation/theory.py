@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wommsim.analysis import bass_cumulative, discrete_bass
+from wommsim.reporting.bass import bass_cumulative, discrete_bass
 
 __all__ = ["ads_share_continuous", "ads_share_discrete", "continuous_bass", "discrete_bass",
            "docking_tolerance", "peak_time"]

@@ -1,43 +1,32 @@
 """Figures of one experiment: adoption curves, attribution, sentiment, cost and spread.
 
 :func:`save_figures` writes PNGs from the per-step table, the per-replicate outcomes and the
-per-arm summary (see :mod:`wommsim.analysis`). Figures are drawn on the Agg canvas without
+per-arm summary (see :mod:`wommsim.reporting.analysis`). Figures are drawn on the Agg canvas without
 pyplot, so nothing is shown, no global backend is switched and no figure outlives its save.
 Each arm keeps one colour across all figures (the arm order of the per-step table).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy import stats
 
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
-
-DPI = 120
-WRAP = 28  # characters per line of an arm name in legends and tick labels
-
-
-def arm_colours(arms: Sequence[str]) -> dict[str, tuple]:
-    """One colour per arm, in arm order: tab10 up to 10 arms, tab20 up to 20, then turbo."""
-    n = len(arms)
-    if n <= 10:
-        cmap = [matplotlib.colormaps["tab10"](i) for i in range(n)]
-    elif n <= 20:  # the ten dark tab20 colours first, then their light twins
-        cmap = [matplotlib.colormaps["tab20"](i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
-    else:
-        cmap = [matplotlib.colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
-    return dict(zip(arms, cmap[:n], strict=True))
+from wommsim.reporting.figures import (
+    arm_colours,
+    category_x,
+    figure,
+    legend,
+    save,
+    wrap,
+)
 
 
 def mean_band(ts: pd.DataFrame, column: str, scale: float = 1.0) -> pd.DataFrame:
@@ -51,40 +40,23 @@ def mean_band(ts: pd.DataFrame, column: str, scale: float = 1.0) -> pd.DataFrame
     return g.assign(lo=g["mean"] - half, hi=g["mean"] + half)
 
 
-def _wrap(name: str) -> str:
-    return textwrap.fill(str(name), WRAP, break_long_words=True)
 
 
-def _figure(figsize: tuple[float, float] = (8, 5), **kwargs) -> tuple[Figure, object]:
-    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(**kwargs)
 
 
-def _legend(ax, title: str | None = None) -> None:
-    """The figure's legend outside the plots on the right, when it has several entries."""
-    handles, labels = ax.get_legend_handles_labels()
-    if len(handles) > 1:
-        ax.figure.legend(handles, labels, title=title, loc="outside right upper",
-                         fontsize="small", title_fontsize="small", frameon=False)
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` as PNG atomically (temporary name, then rename)."""
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+
+
+
 
 
 def _lines(ax, band: pd.DataFrame, arms, colours, clip=(-np.inf, np.inf), **style) -> None:
     """One mean line per arm, with its band where ``band`` has finite bounds."""
     for arm in arms:
         d = band.loc[arm]
-        ax.plot(d.index, d["mean"], color=colours[arm], label=_wrap(arm), **style)
+        ax.plot(d.index, d["mean"], color=colours[arm], label=wrap(arm), **style)
         if np.isfinite(d["lo"]).any():
             ax.fill_between(d.index, d["lo"].clip(*clip), d["hi"].clip(*clip),
                             color=colours[arm], alpha=0.15, linewidth=0)
@@ -93,7 +65,7 @@ def _lines(ax, band: pd.DataFrame, arms, colours, clip=(-np.inf, np.inf), **styl
 def _arm_axis(ax, arms) -> np.ndarray:
     """Horizontal-bar layout: one row per arm, first arm on top; returns the positions."""
     pos = np.arange(len(arms))
-    ax.set_yticks(pos, [_wrap(a) for a in arms], fontsize="small")
+    ax.set_yticks(pos, [wrap(a) for a in arms], fontsize="small")
     ax.set_ylim(len(arms) - 0.5, -0.5)
     return pos
 
@@ -105,17 +77,11 @@ def _bar_height(n: int) -> tuple[float, float]:
 
 def _legend_height(arms: Sequence[str], least: float = 5.0) -> tuple[float, float]:
     """Size of a line figure tall enough for its legend of (wrapped) arm names."""
-    lines = sum(_wrap(a).count("\n") + 1 for a in arms)
+    lines = sum(wrap(a).count("\n") + 1 for a in arms)
     return 8, max(least, 1.0 + 0.17 * lines + 0.1 * len(arms))
 
 
-def _category_x(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
-    """Numeric grid values as they are; other values as positions with tick labels."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all():
-        return numeric.to_numpy(dtype=float), None
-    cats = list(pd.unique(values.astype(str)))
-    return np.array([cats.index(v) for v in values.astype(str)], dtype=float), cats
+
 
 
 def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path) -> Path:
@@ -123,14 +89,14 @@ def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path) ->
     arm; with a second key, one column of panels per value of it."""
     key, *rest = grid_keys
     summary = summary.reset_index(drop=True)
-    xs, cats = _category_x(summary[key])
+    xs, cats = category_x(summary[key])
     shorts = [k.rsplit(".", 1)[-1] for k in grid_keys[:2]]
     pattern = "|".join(re.escape(s) for s in shorts)
     base = summary["arm"].astype(str).str.replace(rf"\s+(?:{pattern})=\S+", "", regex=True)
     bases = list(pd.unique(base))
     colours = arm_colours(bases)
     columns = list(pd.unique(summary[rest[0]])) if rest else [None]
-    fig, axes = _figure((max(8.0, 4.0 * len(columns) + 2), 8), nrows=2, ncols=len(columns),
+    fig, axes = figure((max(8.0, 4.0 * len(columns) + 2), 8), nrows=2, ncols=len(columns),
                         squeeze=False, sharex=True, sharey="row")
     panels = [("final_adoption", 100.0, "final adoption (% of consumers)"),
               ("cost_per_adopter", 1.0, "cost per adopter (money)")]
@@ -147,7 +113,7 @@ def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path) ->
                 hi = rows[f"{outcome}_hi"].to_numpy(dtype=float)[order] * scale
                 err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(0)
                 ax.errorbar(x[order], mean, yerr=err, color=colours[b], marker="o",
-                            capsize=3, label=_wrap(b))
+                            capsize=3, label=wrap(b))
             if cats:
                 ax.set_xticks(range(len(cats)), cats)
             ax.grid(alpha=0.3)
@@ -162,7 +128,7 @@ def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path) ->
         fig.legend(handles, labels, title="arm (grid values removed)", fontsize="small",
                    loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
     fig.suptitle(f"Final adoption and cost per adopter against {key} (95% intervals)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.DataFrame,
@@ -177,24 +143,24 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
               else f"{reps.min()} replicate{'' if reps.min() == 1 else 's'}")
     paths = []
 
-    fig, ax = _figure(_legend_height(arms))
+    fig, ax = figure(_legend_height(arms))
     _lines(ax, mean_band(timeseries, "adopted_fraction", 100.0), arms, colours, clip=(0, 100))
     ax.set(title=f"Adoption over time (mean and 95% band, {n_text})", xlabel="time (weeks)",
            ylabel="adopted (% of consumers)")
     ax.grid(alpha=0.3)
-    _legend(ax, title="arm")
-    paths.append(_save(fig, figdir / "adoption.png"))
+    legend(ax, title="arm")
+    paths.append(save(fig, figdir / "adoption.png"))
 
-    fig, ax = _figure(_legend_height(arms))
+    fig, ax = figure(_legend_height(arms))
     later = timeseries[timeseries["step"] > 0]  # step 0 is the initial state
     _lines(ax, mean_band(later, "new_adopters").assign(lo=np.nan, hi=np.nan), arms, colours)
     ax.set(title=f"New adopters per week (mean over {n_text})", xlabel="time (weeks)",
            ylabel="new adopters (consumers per week)")
     ax.grid(alpha=0.3)
-    _legend(ax, title="arm")
-    paths.append(_save(fig, figdir / "new_adopters.png"))
+    legend(ax, title="arm")
+    paths.append(save(fig, figdir / "new_adopters.png"))
 
-    fig, ax = _figure(_bar_height(len(arms)))
+    fig, ax = figure(_bar_height(len(arms)))
     cols = [f"new_adopters_{name}" for name in INFLUENCES]
     won = (later.groupby(["arm", "replicate"], sort=False)[cols].sum()
            .groupby("arm", sort=False).mean().reindex(arms))
@@ -211,10 +177,10 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
     ax.set(title=f"Adopters won during the run by triggering influence (mean, {n_text})",
            xlabel="adopters won (consumers per run)")
     ax.grid(axis="x", alpha=0.3)
-    _legend(ax, title="influence")
-    paths.append(_save(fig, figdir / "attribution.png"))
+    legend(ax, title="influence")
+    paths.append(save(fig, figdir / "attribution.png"))
 
-    fig, (top, bottom) = _figure(_legend_height(arms, 8.0), nrows=2, sharex=True)
+    fig, (top, bottom) = figure(_legend_height(arms, 8.0), nrows=2, sharex=True)
     _lines(top, mean_band(timeseries, "mean_opinion").assign(lo=np.nan, hi=np.nan), arms,
            colours)
     top.axhline(0, color="grey", linewidth=0.8)
@@ -229,13 +195,13 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
                ylabel="consumers")
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
-    _legend(top, title="arm")
+    legend(top, title="arm")
     bottom.legend(handles=[Line2D([], [], color="black", linestyle=s, label=lab)
                            for lab, s in (("advocates", "-"), ("detractors", "--"))],
                   loc="upper left", fontsize="small")
-    paths.append(_save(fig, figdir / "sentiment.png"))
+    paths.append(save(fig, figdir / "sentiment.png"))
 
-    fig, ax = _figure(_bar_height(len(arms)))
+    fig, ax = figure(_bar_height(len(arms)))
     s = summary.set_index("arm").reindex(arms)
     mean, lo, hi = (s[f"cost_per_adopter_{x}"].to_numpy(dtype=float) for x in ("mean", "lo", "hi"))
     pos = _arm_axis(ax, arms)
@@ -254,9 +220,9 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
     ax.set(title=f"Cost per adopter won (mean and 95% interval, {n_text})",
            xlabel="cost per adopter (money per consumer)")
     ax.grid(axis="x", alpha=0.3)
-    paths.append(_save(fig, figdir / "cost_per_adopter.png"))
+    paths.append(save(fig, figdir / "cost_per_adopter.png"))
 
-    fig, ax = _figure(_bar_height(len(arms)))
+    fig, ax = figure(_bar_height(len(arms)))
     pos = np.arange(len(arms))
     values = [outcomes.loc[outcomes["arm"] == a, "final_adoption"].to_numpy(float) * 100
               for a in arms]
@@ -270,7 +236,7 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
     ax.set(title=f"Final adoption across replicates ({n_text}; box: quartiles)",
            xlabel="final adoption (% of consumers)")
     ax.grid(axis="x", alpha=0.3)
-    paths.append(_save(fig, figdir / "final_adoption.png"))
+    paths.append(save(fig, figdir / "final_adoption.png"))
 
     if grid_keys:
         paths.append(_grid_figure(summary, list(grid_keys), figdir / "grid.png"))

@@ -118,11 +118,11 @@ def discard_results(outdir: Path) -> list[Path]:
     stay too (they say what was run). If the manifest still says ``completed: true`` the run
     failed before touching it (e.g. a full disk refused the new manifest, or it was stopped
     while building its networks), so the results are an earlier complete run's and stay,
-    with that run's ``.hydra/`` (:func:`wommsim.rundir.restore_hydra_files`). Returns what
+    with that run's ``.hydra/`` (:func:`wommsim.runs.rundir.restore_hydra_files`). Returns what
     was removed.
     """
-    from wommsim.rundir import restore_hydra_files
-    from wommsim.runner import RESULT_FILES, remove
+    from wommsim.runs.results import RESULT_FILES, remove
+    from wommsim.runs.rundir import restore_hydra_files
 
     if not outdir.is_dir():
         return []

@@ -7,13 +7,13 @@
   killed run leaves behind is simply taken over by the next run. The file is removed when
   the run ends.
 * **Ownership.** A run replaces only result files a wommsim run wrote: a folder with
-  result-like files (:data:`wommsim.runner.RESULT_FILES`, ``manifest.json``) but no manifest
+  result-like files (:data:`wommsim.runs.runner.RESULT_FILES`, ``manifest.json``) but no manifest
   written by wommsim holds someone else's files, and is refused (:class:`ForeignFiles`)
   unless ``overwrite=true``.
 
 From the command line the folder is claimed by :class:`RunDirCallback` before Hydra writes
 ``.hydra/`` or its log there, so a refused run leaves the folder as it was; from Python (and
-for each job of a sweep) :func:`claimed` does it around :func:`wommsim.runner.run`.
+for each job of a sweep) :func:`claimed` does it around :func:`wommsim.runs.runner.run`.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def claimed(outdir: Path, overwrite: bool = False) -> Iterator[None]:
 def remove_abandoned_partials(outdir: Path) -> None:
     """Remove the staging leftovers (``.NAME.partial-PID``) of runs that died in ``outdir``
     (e.g. sweep jobs a launcher killed), if no live run holds it; else leave it alone."""
-    from wommsim.runner import remove_stale_partials
+    from wommsim.runs.results import remove_stale_partials
 
     try:
         _held[outdir.absolute()] = _lock(outdir)
@@ -156,7 +156,7 @@ def remove_abandoned_partials(outdir: Path) -> None:
 def foreign_files(outdir: Path) -> list[str]:
     """The result-like files in ``outdir`` that no wommsim run wrote: all of them if its
     ``manifest.json`` is missing or not wommsim's, else none."""
-    from wommsim.runner import RESULT_FILES
+    from wommsim.runs.results import RESULT_FILES
 
     manifest = outdir / "manifest.json"
     try:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from wommsim.config import LEVERS, Config, ConfigError
+from wommsim.reporting.tables import markdown_table
+from wommsim.runs.results import write_atomic
 
 #: Outcomes reported in the tables: column stem, header, scale, decimals, unit in prose.
 MAIN: list[tuple[str, str, float, int, str]] = [
@@ -61,16 +63,6 @@ def _g(x: float, se: float | None = None) -> str:
     return f"{x:.3g}" + (f" ± {se:.2g}" if se is not None and math.isfinite(float(se)) else "")
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-
-
 def _arm_strategies(cfg: Config, arms: pd.DataFrame) -> dict[str, tuple[object, str]]:
     """Each arm's strategy (shares of the budget) and phases: from the resolved arms of the
     experiment, else from the strategy preset named in the summary; None if unknown."""
@@ -117,7 +109,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
     lines = ["## Configuration", "",
              "The base configuration (arms may override parts of it, see below); the full "
              "resolved configuration is in `.hydra/config.yaml` next to this report.", "",
-             *_table(["Setting", "Value"], rows), ""]
+             *markdown_table(["Setting", "Value"], rows).splitlines(), ""]
     strategies = _arm_strategies(cfg, arms)
     stop = list(arms.columns).index("replicates") if "replicates" in arms.columns else 1
     # Grid values only: strategy, shares and phases are shown from the resolved arms.
@@ -133,7 +125,8 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
         values = [v if not isinstance(v, float) or math.isfinite(v) else "n/a"
                   for v in (row[c] for c in desc)]
         rows.append([row["arm"], name, *values, *shares, phases])
-    lines += ["Arms and their split of the budget:", "", *_table(header, rows), ""]
+    lines += ["Arms and their split of the budget:", "",
+              *markdown_table(header, rows).splitlines(), ""]
     return lines
 
 
@@ -147,7 +140,7 @@ def _summary_table(arms: pd.DataFrame) -> list[str]:
     return ["## Summary", "",
             "Mean over replicates with its 95% interval in brackets (Student t); Bass p and q "
             "(per step, ± standard error) are fitted to each arm's mean adoption curve.", "",
-            *_table(header, rows), ""]
+            *markdown_table(header, rows).splitlines(), ""]
 
 
 def _significant(differences: pd.DataFrame) -> pd.DataFrame:
@@ -180,7 +173,7 @@ def _differences_table(differences: pd.DataFrame, arm_names: list[str]) -> list[
         f"Each arm minus the reference arm **{reference}**, replicate by replicate (the arms "
         "share seeds): mean difference and 95% interval. **Bold**: the interval excludes 0. "
         "Final adoption differences are in percentage points.", "",
-        *_table(header, rows), ""]
+        *markdown_table(header, rows).splitlines(), ""]
 
 
 def _reading(arms: pd.DataFrame, differences: pd.DataFrame) -> list[str]:
@@ -353,9 +346,4 @@ def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.Data
              *_differences_table(differences, list(arm_names)),
              *_figures(path, figures), *_reading(arms, differences)]
     text = "\n".join(lines).rstrip() + "\n"
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -1,0 +1,175 @@
+"""Run every arm for every replicate, in parallel, and write the results together.
+
+No Hydra in here: the entry point composes the config, this module runs it, so the runner
+can be called from Python and tests with a :class:`~wommsim.config.Config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from wommsim.config import LEVERS, Config, validate
+from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.model import WommModel
+from wommsim.network import read_edgelist
+from wommsim.reporting.analysis import paired_differences, replicate_outcomes, summarise
+from wommsim.runs import rundir
+from wommsim.runs.memory import check_memory
+from wommsim.runs.parallel import progress_bar, worker_count, worker_pool
+from wommsim.runs.results import (
+    RESULT_FILES,
+    reuse_results,
+    write_atomic,
+    write_manifest,
+    write_together,
+)
+
+log = logging.getLogger(__name__)
+
+
+def run_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
+    """Simulate one replicate; its per-step table with ``arm`` and ``replicate`` columns."""
+    model = WommModel(cfg, replicate=replicate)
+    for _ in range(cfg.steps):
+        model.step()
+    frame = model.timeseries()
+    frame.insert(0, "replicate", replicate)
+    frame.insert(0, "arm", cfg.arm_name)
+    return frame
+
+
+def run_task(task: tuple[Config, int]) -> pd.DataFrame:
+    """One ``(config, replicate)`` task (for process pools)."""
+    return run_replicate(*task)
+
+
+def simulate(tasks: list[tuple[Config, int]], jobs: int,
+             progress: Callable[[Iterator], Iterator] | None = None) -> list[pd.DataFrame]:
+    """Run ``(config, replicate)`` tasks, in parallel when ``jobs`` allows; results come
+    back in task order, so a parallel run gives exactly the tables of a serial one."""
+    workers = worker_count(jobs, len(tasks))
+    wrap = progress or (lambda it: it)
+    if workers == 1:
+        return list(wrap(map(run_task, tasks)))
+    with worker_pool(workers) as pool:
+        return list(wrap(pool.map(run_task, tasks)))
+
+
+def arm_table(arms: list[Arm]) -> pd.DataFrame:
+    """Descriptive columns per arm for the summary: strategy, shares, grid values."""
+    rows = []
+    for arm in arms:
+        row: dict[str, object] = {"arm": arm.name, "strategy": arm.config.strategy.name}
+        row.update({f"share_{lever}": getattr(arm.config.strategy, lever) for lever in LEVERS})
+        row["phases"] = "; ".join(f"{p.name} from step {p.start}" for p in arm.config.phases)
+        row.update(arm.params)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def preflight(arms: list[Arm]) -> list[int]:
+    """Refuse a run that will not fit in memory (:func:`wommsim.runs.memory.check_memory`), and
+    fail on a malformed edge list, before anything is written.
+
+    A generated network's feasibility is part of config validation, so only an edge list
+    (whose lines are checked by reading it) is read here; generated networks are built once,
+    by the replicates. Returns each arm's population: ``consumers``, or for an edge list the
+    file's."""
+    configs = [arm.config for arm in arms]
+    check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
+    read = {path: read_edgelist(path).n
+            for path in sorted({c.network.path for c in configs if c.network.kind == "edgelist"})}
+    return [read[c.network.path] if c.network.kind == "edgelist" else c.consumers
+            for c in configs]
+
+
+def as_run(cfg: Config, arms: list[Arm], populations: list[int]) -> Config:
+    """``cfg`` with ``consumers`` the population its network holds (for an edge list, the
+    file's, whatever ``consumers=`` says), for the report."""
+    for arm, n in zip(arms, populations, strict=True):
+        if (arm.config.network, arm.config.consumers) == (cfg.network, cfg.consumers):
+            return dataclasses.replace(cfg, consumers=n)
+    return cfg
+
+
+def run(cfg: Config, outdir: Path, *, resume: bool = False) -> pd.DataFrame:
+    """Validate, pre-flight the networks, simulate every arm x replicate, write results.
+
+    ``manifest.json`` says ``completed: false`` while the run is under way and ``true`` once
+    every result is in place; each result appears only whole (temporary name, then rename),
+    so an interrupted run never leaves a file that looks complete. With ``resume``, an
+    ``outdir`` that already holds the complete results of this configuration
+    (:func:`completed_results`) is kept as it is and its per-step table returned.
+    ``outdir`` is locked while the run writes there, and refused if another run holds it
+    or it holds result files no wommsim run wrote (:mod:`wommsim.runs.rundir`).
+    """
+    validate(cfg)
+    if resume and (reused := reuse_results(outdir, cfg)) is not None:
+        return reused
+    arms = resolve_arms(cfg)
+    populations = preflight(arms)
+    with rundir.claimed(outdir, cfg.overwrite):
+        return _run(cfg, arms, populations, outdir)
+
+
+def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> pd.DataFrame:
+    started = time.perf_counter()
+    write_manifest(outdir, cfg, arms, completed=False, wall_time=None,
+                   populations=populations)
+
+    tasks = [(arm.config, r) for arm in arms for r in range(cfg.replicates)]
+    label = cfg.experiment.name if cfg.experiment else cfg.arm_name
+    log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
+             worker_count(cfg.jobs, len(tasks)))
+    timeseries = pd.concat(simulate(tasks, cfg.jobs, progress_bar(len(tasks), label)),
+                           ignore_index=True)
+    write_results(outdir, as_run(cfg, arms, populations), arms, timeseries,
+                  time.perf_counter() - started)
+    write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
+                   populations=populations)
+    log.info("results written to %s", outdir)
+    return timeseries
+
+
+def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
+                  wall_time: float) -> None:
+    """Tables, figures and the report, all or none (:func:`write_together`): even a run
+    killed while writing (SIGKILL, power loss) leaves no result outside a folder marked
+    partial, and a failure or an interrupt leaves the folder as it was."""
+    write_together(outdir, RESULT_FILES,
+                   lambda stage: _write_result_files(stage, cfg, arms, timeseries, wall_time))
+
+
+def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
+                        wall_time: float) -> None:
+    """Tables, figures and the report into ``outdir``, each written atomically."""
+    from wommsim.reporting.plots import save_figures
+    from wommsim.reporting.report import write_report
+
+    outcomes = replicate_outcomes(timeseries, cfg.economics)
+    summary = summarise(timeseries, outcomes, arm_table(arms))
+    differences = paired_differences(outcomes, reference_arm(cfg, arms))
+    grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
+
+    write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
+    write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
+    write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
+    write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))
+
+    figures: list[Path] = []
+
+    def draw(tmp: Path) -> None:
+        tmp.mkdir()
+        figures.extend(outdir / "figures" / f.name
+                       for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys))
+
+    write_atomic(outdir / "figures", draw)
+    write_report(outdir / "report.md", cfg, [a.name for a in arms], summary, differences,
+                 figures, wall_time)  # written atomically by write_report itself
