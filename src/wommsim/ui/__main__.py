@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
+import importlib.util
 import ipaddress
 import json
 import os
@@ -105,14 +105,10 @@ def url(host: str, address: str, port: int) -> str:
 
 
 def missing_ui_packages() -> list[str]:
-    """The packages of the ``ui`` extra that cannot be imported (a core install has none)."""
-    missing = []
-    for name in ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify", "altair"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    return missing
+    """The packages of the ``ui`` extra that are not installed (a core install has none).
+    Nothing is imported: Solara must be configured before it is (:mod:`wommsim.ui.assets`)."""
+    return [name for name in ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify", "altair")
+            if importlib.util.find_spec(name) is None]
 
 
 def main(argv: list[str] | None = None) -> int:
