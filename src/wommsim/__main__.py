@@ -5,7 +5,9 @@ value, exit status 2, and no result files. An interrupt (SIGINT, SIGTERM) or a f
 (full disk, unwritable folder) ends with one line, exit status 130/143 or 1, and no result
 files (see :mod:`wommsim.faults`). In a sweep (``-m``) each job runs through
 :func:`wommsim.sweep.run_job`: a failed job is recorded and the others go on, and the sweep
-exits with status 1 after writing its aggregate; an interrupt stops the whole sweep.
+exits with status 1 after writing its aggregate; an interrupt stops the whole sweep, and so
+does a job its launcher lost (cancelled or killed under SLURM), after aggregating what
+finished (exit status 1).
 """
 
 from __future__ import annotations
@@ -89,6 +91,14 @@ def main() -> None:
             raise
         print(f"wommsim: error: {faults.describe_os_error(err)}", file=sys.stderr)
         sys.exit(faults.EXIT_OS_ERROR)
+    except Exception as err:
+        # A launcher ended the sweep early (a SLURM job cancelled, out of time or killed:
+        # submitit's UncompletedJobError): what finished is aggregated.
+        if not finish_interrupted_sweep() or full_errors:
+            raise
+        print(f"wommsim: error: the sweep stopped before its end: {type(err).__name__}: "
+              f"{' '.join(str(err).split())}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -185,15 +185,19 @@ def finish_sweep(sweep_dir: Path, started: float = 0.0, figures: bool = True) ->
     return len(result.jobs) - complete
 
 
-def finish_interrupted_sweep() -> None:
+def finish_interrupted_sweep() -> bool:
     """Aggregate a sweep that ended abnormally (a job's process died, a launcher error), so
-    what did finish is tabulated and the rest is listed in ``missing.csv``."""
+    what did finish is tabulated and the rest is listed in ``missing.csv``. True if a sweep
+    was under way in this process."""
     sweep_dir = _active.sweep_dir
-    if sweep_dir is None or not any(sweep_dir.rglob(".hydra")):
-        return  # no job began (e.g. Hydra refused an override): nothing to aggregate
+    if sweep_dir is None:
+        return False
+    if not any(sweep_dir.rglob(".hydra")):
+        return True  # no job began (e.g. Hydra refused an override): nothing to aggregate
     log.error("the sweep stopped before its end; aggregating what finished in %s", sweep_dir)
     try:
         finish_sweep(sweep_dir, _active.started, _active.figures)
     except Exception:
         log.exception("could not aggregate %s; run python -m wommsim.aggregate %s",
                       sweep_dir, sweep_dir)
+    return True

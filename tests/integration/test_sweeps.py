@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -228,6 +229,44 @@ def test_a_sweep_through_slurm_gives_the_same_aggregate_as_the_basic_launcher(sl
     for num in (0, 1):
         log = (tmp_path / "slurm" / str(num) / "__main__.log").read_text()
         assert f"on {cpus} processes" in log
+
+
+@pytest.mark.slow  # a sweep through SLURM
+def test_a_cancelled_slurm_job_is_listed_as_missing_and_the_sweep_fails(slurm_cpus, tmp_path):
+    # One job at a time: job 1 waits in the queue behind job 0, and is cancelled there, as a
+    # user (or the cluster: time limit, memory, node failure) may end any job.
+    name = f"wommsim-test-{tmp_path.name}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=slurm",
+         f"hydra.launcher.name={name}", "hydra.launcher.array_parallelism=1",
+         "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=10", "+debug=tiny",
+         "consumer.ad_blind_fraction=0.5,0.9", NO_FIGURES, f"hydra.sweep.dir={tmp_path / 's'}"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not subprocess.run(["squeue", "--noheader", f"--name={name}",
+                                  "--states=RUNNING", "--format=%i"], capture_output=True,
+                                 text=True, check=True, timeout=60).stdout.strip():
+            assert time.monotonic() < deadline and proc.poll() is None, "job 0 never ran"
+            time.sleep(0.2)
+        # Job 0 runs, so the one pending is job 1 (a whole array cancelled before any of it
+        # ran leaves no per-job state in sacct, and submitit would wait for ever).
+        subprocess.run(["scancel", f"--name={name}", "--state=PENDING"], check=True,
+                       timeout=60)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            subprocess.run(["scancel", f"--name={name}"], check=False, timeout=60)
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in out + err
+    assert "wommsim: error: the sweep stopped before its end" in err
+    assert "CANCELLED" in err
+    out_dir = tmp_path / "s" / "aggregate"
+    assert pd.read_csv(out_dir / "runs.csv")["job"].tolist() == [0]
+    missing = pd.read_csv(out_dir / "missing.csv")
+    assert missing[["job", "consumer.ad_blind_fraction", "status"]].apply(
+        tuple, axis=1).tolist() == [(1, 0.9, "not started")]
 
 
 def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_path):
