@@ -96,7 +96,7 @@ def main() -> None:
         # submitit's UncompletedJobError): what finished is aggregated.
         if not finish_interrupted_sweep() or full_errors:
             raise
-        print(f"wommsim: error: the sweep stopped before its end: {type(err).__name__}: "
+        print(f"wommsim: error: the sweep stopped: {type(err).__name__}: "
               f"{' '.join(str(err).split())}", file=sys.stderr)
         sys.exit(1)
 
