@@ -235,7 +235,7 @@ def test_a_sweep_through_slurm_gives_the_same_aggregate_as_the_basic_launcher(sl
 def test_a_cancelled_slurm_job_is_listed_as_missing_and_the_sweep_fails(slurm_cpus, tmp_path):
     # One job at a time: job 1 waits in the queue behind job 0, and is cancelled there, as a
     # user (or the cluster: time limit, memory, node failure) may end any job.
-    name = f"wommsim-test-{tmp_path.name}"
+    name = f"wommsim-test-{os.getpid()}"  # this test's jobs only
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=slurm",
          f"hydra.launcher.name={name}", "hydra.launcher.array_parallelism=1",
@@ -245,19 +245,20 @@ def test_a_cancelled_slurm_job_is_listed_as_missing_and_the_sweep_fails(slurm_cp
     try:
         deadline = time.monotonic() + 120
         while not (running := subprocess.run(
-                ["squeue", "--noheader", f"--name={name}", "--states=RUNNING", "--format=%i"],
+                ["squeue", "--me", "--noheader", f"--name={name}", "--states=RUNNING",
+                 "--format=%i"],
                 capture_output=True, text=True, check=True, timeout=60).stdout.strip()):
             assert time.monotonic() < deadline and proc.poll() is None, "job 0 never ran"
             time.sleep(0.2)
         # Job 0 runs, so the one pending is job 1 (a whole array cancelled before any of it
         # ran leaves no per-job state in sacct, and submitit would wait for ever).
-        subprocess.run(["scancel", f"--name={name}", "--state=PENDING"], check=True,
+        subprocess.run(["scancel", "--me", f"--name={name}", "--state=PENDING"], check=True,
                        timeout=60)
         out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
-            subprocess.run(["scancel", f"--name={name}"], check=False, timeout=60)
+            subprocess.run(["scancel", "--me", f"--name={name}"], check=False, timeout=60)
     assert proc.returncode == 1, err[-3000:]
     assert "Traceback" not in out + err
     # One line names the lost SLURM job (array task 1: "<array id>_1").
