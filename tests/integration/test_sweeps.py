@@ -1,5 +1,6 @@
 """Sweeps as a user runs them: ``python -m wommsim -m ...`` with the joblib and submitit_local
-launchers, the aggregate, failed jobs, resuming, and ``python -m wommsim.aggregate``."""
+launchers and through a real SLURM cluster, the aggregate, failed jobs, resuming, and
+``python -m wommsim.aggregate``."""
 
 from __future__ import annotations
 
@@ -243,6 +244,102 @@ def test_submitit_local_gives_the_same_aggregate_as_joblib(joblib_sweep, tmp_pat
                                   pd.read_csv(theirs / "runs.csv"))
     pd.testing.assert_frame_equal(pd.read_parquet(ours / "timeseries.parquet"),
                                   pd.read_parquet(theirs / "timeseries.parquet"))
+
+
+def slurm_unavailable() -> tuple[str | None, int]:
+    """(why no SLURM cluster takes jobs from here, or None; the CPUs of an idle node of its
+    default partition)."""
+    hint = "scripts/start-slurm starts a one-node cluster on this machine"
+    if shutil.which("sinfo") is None:
+        return f"no SLURM cluster here (sinfo not found); {hint}", 0
+    proc = subprocess.run(["sinfo", "--noheader", "--Node", "--states=idle,mixed",
+                           "--format=%c %P"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    if proc.returncode != 0:
+        return f"sinfo failed: {proc.stderr.strip() or proc.returncode}; {hint}", 0
+    cpus = [int(line.split()[0]) for line in proc.stdout.splitlines()
+            if line.split()[1].endswith("*")]  # nodes of the default partition
+    if not cpus:
+        return f"no idle node in SLURM's default partition (sinfo); {hint}", 0
+    return None, max(cpus)
+
+
+@pytest.fixture
+def slurm_cpus() -> int:
+    """The CPUs of an idle SLURM node. Without a cluster the test is skipped, or fails where
+    WOMMSIM_REQUIRE_SLURM=1 (.ci/run, which starts one with scripts/start-slurm)."""
+    reason, cpus = slurm_unavailable()
+    if reason and os.environ.get("WOMMSIM_REQUIRE_SLURM") == "1":
+        pytest.fail(f"{reason} (WOMMSIM_REQUIRE_SLURM=1 requires a cluster)")
+    if reason:
+        pytest.skip(reason)
+    return cpus
+
+
+@pytest.mark.slow  # two sweeps, the second waiting on SLURM's scheduler and submitit's polling
+def test_a_sweep_through_slurm_gives_the_same_aggregate_as_the_basic_launcher(slurm_cpus,
+                                                                               tmp_path):
+    tiny = ("+debug=tiny", "consumer.ad_blind_fraction=0.5,0.9", NO_FIGURES)
+    basic = sweep(*tiny, f"hydra.sweep.dir={tmp_path / 'basic'}", cwd=tmp_path)
+    assert basic.returncode == 0, basic.stderr[-3000:]
+    cpus = min(2, slurm_cpus)
+    proc = sweep("hydra/launcher=slurm", f"hydra.launcher.cpus_per_task={cpus}",
+                 "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=10", *tiny, "jobs=0",
+                 f"hydra.sweep.dir={tmp_path / 'slurm'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ours, theirs = tmp_path / "slurm" / "aggregate", tmp_path / "basic" / "aggregate"
+    for table in ("runs.csv", "outcomes.csv", "missing.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(ours / table), pd.read_csv(theirs / table))
+    pd.testing.assert_frame_equal(pd.read_parquet(ours / "timeseries.parquet"),
+                                  pd.read_parquet(theirs / "timeseries.parquet"))
+    # The jobs were one sbatch job array, and each ran its replicates on the CPUs SLURM gave
+    # it (jobs=0 reads SLURM_CPUS_PER_TASK).
+    scripts = list((tmp_path / "slurm" / ".submitit").glob("*/*_submission.sh"))
+    assert len(scripts) == 1, scripts
+    assert "#SBATCH --array=0-1" in scripts[0].read_text()
+    for num in (0, 1):
+        log = (tmp_path / "slurm" / str(num) / "__main__.log").read_text()
+        assert f"on {cpus} processes" in log
+
+
+@pytest.mark.slow  # a sweep through SLURM
+def test_a_cancelled_slurm_job_is_listed_as_missing_and_the_sweep_fails(slurm_cpus, tmp_path):
+    # One job at a time: job 1 waits in the queue behind job 0, and is cancelled there, as a
+    # user (or the cluster: time limit, memory, node failure) may end any job.
+    name = f"wommsim-test-{os.getpid()}"  # this test's jobs only
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wommsim", "-m", "hydra/launcher=slurm",
+         f"hydra.launcher.name={name}", "hydra.launcher.array_parallelism=1",
+         "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=10", "+debug=tiny",
+         "consumer.ad_blind_fraction=0.5,0.9", NO_FIGURES, f"hydra.sweep.dir={tmp_path / 's'}"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (running := subprocess.run(
+                ["squeue", "--me", "--noheader", f"--name={name}", "--states=RUNNING",
+                 "--format=%i"],
+                capture_output=True, text=True, check=True, timeout=60).stdout.strip()):
+            assert time.monotonic() < deadline and proc.poll() is None, "job 0 never ran"
+            time.sleep(0.2)
+        # Job 0 runs, so the one pending is job 1 (a whole array cancelled before any of it
+        # ran leaves no per-job state in sacct, and submitit would wait for ever).
+        subprocess.run(["scancel", "--me", f"--name={name}", "--state=PENDING"], check=True,
+                       timeout=60)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            subprocess.run(["scancel", "--me", f"--name={name}"], check=False, timeout=60)
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in out + err
+    # One line names the lost SLURM job (array task 1: "<array id>_1").
+    assert err.count("wommsim: error: the sweep stopped: ") == 1
+    assert f"{running.split('_')[0]}_1 " in err
+    out_dir = tmp_path / "s" / "aggregate"
+    assert pd.read_csv(out_dir / "runs.csv")["job"].tolist() == [0]
+    missing = pd.read_csv(out_dir / "missing.csv")
+    assert missing[["job", "consumer.ad_blind_fraction", "status"]].apply(
+        tuple, axis=1).tolist() == [(1, 0.9, "not started")]
 
 
 def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_path):
