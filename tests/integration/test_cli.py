@@ -14,15 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.unit.test_contract import CONTRACT_COLUMNS
+from tests.helpers import CONTRACT_COLUMNS
+from tests.helpers.processes import ROOT, alive, children, wommsim
 
-ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ("timeseries.parquet", "timeseries.csv", "summary.csv", "manifest.json")
 
 
-def wommsim(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300):
-    return subprocess.run([sys.executable, "-m", "wommsim", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_one_arm_run_writes_every_result(tmp_path):
@@ -115,9 +112,9 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
         deadline = time.monotonic() + 60
         while not workers and time.monotonic() < deadline:
             time.sleep(0.2)
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
         time.sleep(2.0)  # the workers are simulating
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -127,38 +124,15 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
         assert not (out / name).exists(), name
     # The worker processes die with the run instead of computing on as orphans.
     deadline = time.monotonic() + 20
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert workers and not any(_alive(pid) for pid in workers)
+    assert workers and not any(alive(pid) for pid in workers)
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process under ``pid`` (children of all its threads, theirs, ...)."""
-    found = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            kids = [int(p) for p in children.read_text().split()]
-        except OSError:
-            continue
-        for kid in kids:
-            found += [kid, *_descendants(kid)]
-    return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_non_editable_install_finds_its_configs(tmp_path):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from tests.conftest import small_config, unfrozen_copy
+from tests.helpers import small_config, unfrozen_copy
 from wommsim.compose import compose, configs_dir
 from wommsim.config import ArmPhase, ConfigError
 from wommsim.experiment import resolve_arms
@@ -80,7 +80,7 @@ def test_bad_arm_override_names_the_arm_and_key():
 
 
 def test_phases_switch_strategy_at_their_step():
-    from tests.conftest import run_model
+    from tests.helpers import run_model
 
     cfg = unfrozen_copy(compose(["+experiment=ads_vs_wom", "+debug=tiny"]))
     cfg.experiment.arms[0].phases = [ArmPhase(start=5, strategy="conversation_led")]

@@ -17,15 +17,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.integration.test_cli import _alive as alive
-from tests.integration.test_cli import _descendants as descendants
-from tests.integration.test_cli import wommsim
-from tests.integration.test_faults import (
+from tests.helpers.processes import (
     WAIT_S,
+    alive,
     assert_one_line_message,
     cmdline,
+    descendants,
     run_blocked,
     wait_for,
+    wommsim,
 )
 from wommsim.aggregate import main as aggregate_main
 from wommsim.sweep import job_processes, sweep_name
@@ -147,7 +147,7 @@ def test_rerunning_the_sweep_skips_complete_jobs_and_redoes_the_rest(joblib_swee
 def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
     # The configuration names the edge list by path; its content is part of the hash that
     # resume compares, so a changed file is a changed configuration (not "skipped").
-    from tests.conftest import small_config
+    from tests.helpers import small_config
     from wommsim.runs.results import completed_results, config_hash
     from wommsim.runs.runner import run
 
@@ -177,7 +177,7 @@ def test_config_hash_without_input_files_is_what_it_always_was():
     import dataclasses
     import hashlib
 
-    from tests.conftest import small_config
+    from tests.helpers import small_config
     from wommsim.runs.results import config_hash
 
     cfg = small_config(consumers=300)
@@ -189,7 +189,7 @@ def test_config_hash_without_input_files_is_what_it_always_was():
 
 
 def test_resume_recomputes_results_that_were_damaged_after_they_were_written(tmp_path):
-    from tests.conftest import small_config
+    from tests.helpers import small_config
     from wommsim.runs.results import completed_results
     from wommsim.runs.runner import run
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import unfrozen_copy
+from tests.helpers import unfrozen_copy
 from wommsim.compose import compose
 from wommsim.config import ArmPhase, Config, ConfigError, iter_params
 from wommsim.experiment import resolve_arms

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 from wommsim.mechanisms import INFLUENCES
 from wommsim.model import WommModel
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.ui.serving import free_port, offline_env, ui_server
+from tests.helpers.ui import free_port, offline_env, ui_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.serving import free_port, offline_env, ui_server
+from tests.helpers.ui import free_port, offline_env, ui_server
 from wommsim.config import iter_params
 from wommsim.ui import assets, params
 from wommsim.ui.__main__ import DEFAULT_HOST, main, parse_args

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.conftest import run_model, small_config
+from tests.helpers import run_model, small_config
 from wommsim.validation.theory import ads_share_discrete, docking_tolerance
 from wommsim.validation.theory import discrete_bass as bass_curve
 

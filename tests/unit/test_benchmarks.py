@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 N, STEPS, REPLICATES = 2000, 8, 12

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import run_model, small_config
+from tests.helpers import run_model, small_config
 from wommsim.calibrate import calibrate, main, read_observed
 from wommsim.config import ConfigError
 from wommsim.paramspace import compose_model, parse_ranges

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tests.conftest import run_model, small_config
+from tests.helpers import CONTRACT_COLUMNS, run_model, small_config
 from wommsim.config import DecisionConfig
 from wommsim.mechanisms import INFLUENCES
 from wommsim.mechanisms.decision import bass_hazard, opinion_probability
@@ -17,12 +17,6 @@ from wommsim.model import METRICS
 
 STRATEGIES = ("none", "ad_heavy", "conversation_led", "incentive_push", "balanced")
 RULES = ("opinion", "bass")
-CONTRACT_COLUMNS = (
-    "arm", "replicate", "step", "adopted_fraction", "new_adopters", "new_adopters_ads",
-    "new_adopters_wom", "aware_fraction", "mean_opinion", "advocates", "detractors",
-    "followers", "positive_wom", "negative_wom", "ad_impressions", "content_reach", "reviews",
-    "review_score", "spend", "cumulative_spend", "online_sales", "offline_sales",
-)
 
 
 @pytest.fixture(scope="module", params=[(s, r) for s in STRATEGIES for r in RULES],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tests.conftest import run_model, small_config
+from tests.helpers import run_model, small_config
 from wommsim.model import WommModel
 from wommsim.runs.runner import run_replicate
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 from wommsim.config import LEVERS
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES, SCHEDULE, Mechanism, Metric, Stage
 from wommsim.model import METRICS, WommModel

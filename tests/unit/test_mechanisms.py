@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tests.conftest import run_model, small_config
+from tests.helpers import run_model, small_config
 from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
 from wommsim.mechanisms.advertising import ADS
 from wommsim.mechanisms.common import bernoulli_positions, edge_sources, neighbours_of, sample_edges

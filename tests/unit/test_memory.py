@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 from wommsim.config import ConfigError
 from wommsim.network import build_network
 from wommsim.rng import Streams

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 from wommsim.model import WommModel
 
 

@@ -544,7 +544,7 @@ def test_a_run_builds_each_generated_network_once(monkeypatch, tmp_path):
     # The config check refuses impossible networks, so nothing is built twice to check it
     # (at ten million consumers a build takes as long as a year of steps).
     import wommsim.model
-    from tests.conftest import small_config
+    from tests.helpers import small_config
     from wommsim.runs.runner import run
 
     built = []

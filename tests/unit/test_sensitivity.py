@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import small_config
+from tests.helpers import small_config
 from wommsim.config import ConfigError, iter_params
 from wommsim.paramspace import parse_ranges
 from wommsim.sensitivity import DEFAULT_PARAMS, analyse, default_ranges, main

@@ -1,8 +1,9 @@
-"""Shared helpers: small configs composed from the packaged defaults."""
+"""Helpers shared by the tests (import them from here, never from a test file or conftest):
+small configs composed from the packaged defaults, running a model, the contract columns.
+:mod:`tests.helpers.processes` runs commands as a user does and watches their processes;
+:mod:`tests.helpers.ui` starts the browser UI's server."""
 
 from __future__ import annotations
-
-import pytest
 
 from wommsim.compose import compose
 from wommsim.config import Config
@@ -42,6 +43,9 @@ def run_model(cfg: Config, replicate: int = 0, steps: int | None = None):
     return model
 
 
-@pytest.fixture
-def tiny():
-    return small_config
+CONTRACT_COLUMNS = (
+    "arm", "replicate", "step", "adopted_fraction", "new_adopters", "new_adopters_ads",
+    "new_adopters_wom", "aware_fraction", "mean_opinion", "advocates", "detractors",
+    "followers", "positive_wom", "negative_wom", "ad_impressions", "content_reach", "reviews",
+    "review_score", "spend", "cumulative_spend", "online_sales", "offline_sales",
+)
