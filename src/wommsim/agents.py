@@ -49,6 +49,6 @@ def place_consumers(model: WommModel, layout=None) -> Network:
     mapping of node to (x, y) precomputed by the caller.
     """
     space = Network(to_networkx(model.graph), random=model.random, layout=layout)
-    cells = [space._cells[i] for i in range(model.n)]
+    cells = [space[i] for i in range(model.n)]
     Consumer.create_agents(model, model.n, np.arange(model.n), cells)
     return space

@@ -382,7 +382,8 @@ class Config(Frozen):
     replicates: int = param(10, 1, 1_000_000, unit="runs", doc="independent replicates")
     consumers: int = param(10_000, 1, 2_000_000_000, unit="consumers", doc="population size")
     agents: str = param("auto", choices=AGENT_MODES,
-                        doc="create Mesa agent objects: on, off, or auto (small markets only)")
+                        doc="Mesa agent objects: on, off, or auto (built when first read, small "
+                            "markets only)")
     arm: str = param("", doc="label of this arm in results (default: the strategy name)")
     jobs: int = param(0, 0, 4096, unit="processes",
                       doc="replicates run in parallel processes; 0 = one per core (one "

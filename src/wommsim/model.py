@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,8 +56,8 @@ METRICS: tuple[str, ...] = tuple(metric.name for metric in columns_of(SCHEDULE))
 
 
 def wants_agents(mode: str, consumers: int, edges: int) -> bool:
-    """Whether a market of ``consumers`` and ``edges`` (undirected) gets Mesa agent objects
-    under ``agents=mode`` (``auto``: up to the ``AUTO_AGENTS_MAX_*`` sizes)."""
+    """Whether a market of ``consumers`` and ``edges`` (undirected) may have Mesa agent
+    objects under ``agents=mode`` (``auto``: up to the ``AUTO_AGENTS_MAX_*`` sizes)."""
     if mode == "auto":
         return consumers <= AUTO_AGENTS_MAX_CONSUMERS and edges <= AUTO_AGENTS_MAX_EDGES
     return mode == "on"
@@ -142,11 +143,14 @@ class WommModel(mesa.Model):
         # from each step's buyers' edges (exact integer counts, far cheaper than a product).
         self.adopted_neighbours = self.graph.adjacency @ self.state.adopted.astype(np.float64)
 
-        self.space = None
-        if self._wants_agents():
-            from wommsim.agents import place_consumers
-
-            self.space = place_consumers(self)
+        # Mesa agents: with agents=on now, with agents=auto the first time something reads
+        # them (``agents`` or ``space``); a headless run never does, and building 10,000
+        # agents took two thirds of the default experiment's time.
+        self._space = None
+        self._warned_no_agents = False
+        self._agents_pending = wants_agents(cfg.agents, self.n, self.graph.n_edges)
+        if cfg.agents == "on":
+            self._place_agents()
 
         self.metrics: dict[str, float] = {}
         self._record(step_metrics={})
@@ -219,8 +223,33 @@ class WommModel(mesa.Model):
             self._hubs = np.argsort(-self.degree, kind="stable")
         return self._hubs
 
-    def _wants_agents(self) -> bool:
-        return wants_agents(self.config.agents, self.n, self.graph.n_edges)
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Mesa's set of :class:`~wommsim.agents.Consumer` agents, built when first read
+        (``agents=auto``, markets up to :data:`AUTO_AGENTS_MAX_CONSUMERS`) or at start
+        (``agents=on``); empty, with a warning, where the market gets none."""
+        if self._agents_pending:
+            self._place_agents()
+        elif self._space is None and not self._warned_no_agents:
+            self._warned_no_agents = True
+            warnings.warn(f"no Mesa agents: agents={self.config.agents} with {self.n:,} "
+                          f"consumers (agents=auto builds them up to "
+                          f"{AUTO_AGENTS_MAX_CONSUMERS:,}; agents=on builds them always); "
+                          "model.state holds every consumer's values", stacklevel=2)
+        return super().agents
+
+    @property
+    def space(self):
+        """Mesa's network space with one agent per node (built with the agents), or None."""
+        if self._agents_pending:
+            self._place_agents()
+        return self._space
+
+    def _place_agents(self) -> None:
+        from wommsim.agents import place_consumers
+
+        self._agents_pending = False
+        self._space = place_consumers(self)
 
     def _record(self, step_metrics: dict[str, float]) -> None:
         unknown = set(step_metrics) - set(self.columns)

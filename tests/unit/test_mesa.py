@@ -49,3 +49,21 @@ def test_mesa_batch_run_drives_the_model_with_nested_parameters():
     for _ in range(6):
         model.step()
     assert final.loc[(0.0, 1), "adopted_fraction"] == model.metrics["adopted_fraction"]
+
+
+def test_agents_are_built_only_when_read():
+    import warnings
+
+    model = WommModel(small_config("agents=auto", consumers=300, steps=3))
+    model.step()
+    assert len(model._all_agents) == 0  # nothing read them: none built (Mesa's own set)
+    agents = list(model.agents)  # the first read builds them, one per consumer
+    assert len(agents) == model.n and model.space is not None
+    assert agents[5].opinion == model.state.opinion[agents[5].index]
+    model.step()  # the run goes on with them
+    off = WommModel(small_config("agents=off", consumers=300, steps=3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(off.agents) == 0 and off.space is None
+        len(off.agents)
+    assert len(caught) == 1 and "no Mesa agents: agents=off" in str(caught[0].message)

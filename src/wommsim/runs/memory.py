@@ -143,9 +143,7 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
     held = (graph + n * (state_bytes_per_consumer() + MODEL_BYTES_PER_CONSUMER)
             + STEP_BYTES_PER_ENTRY * entries)
     peak = max(build + 16 * n, held)
-    from wommsim.model import wants_agents
-
-    if wants_agents(cfg.agents, n, entries // 2):
+    if cfg.agents == "on":  # with auto, a run builds none (they are built when first read)
         peak += AGENT_BYTES_PER_CONSUMER * n + AGENT_BYTES_PER_ENTRY * entries
     return n, entries, int(peak)
 
