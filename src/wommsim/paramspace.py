@@ -222,6 +222,7 @@ def check_tool_overrides(overrides: Sequence[str], list_keys: Sequence[str],
 
 
 _created: list[Path] = []  # folders the running tool's RunDirCallback created, innermost first
+_run_dir: list[Path] = []  # the run folder it claims (for the message when it cannot)
 
 
 class ToolRunDirCallback(RunDirCallback):
@@ -230,8 +231,10 @@ class ToolRunDirCallback(RunDirCallback):
     an interrupt) removes them again (:func:`run_tool`)."""
 
     def on_run_start(self, config: Any, **kwargs: Any) -> None:
-        outdir = Path(str(config.hydra.run.dir)).absolute()
-        _created[:] = [p for p in (outdir, *outdir.parents) if not p.exists()]
+        outdir = Path(str(config.hydra.run.dir))
+        _run_dir[:] = [outdir]
+        _created[:] = [p for p in (outdir.absolute(), *outdir.absolute().parents)
+                       if not p.exists()]
         super().on_run_start(config, **kwargs)
 
 
@@ -249,7 +252,10 @@ def _register_help() -> None:
     from omegaconf import OmegaConf
 
     def text(module: str) -> str:
-        doc = importlib.import_module(module).__doc__ or ""
+        found = importlib.import_module(module)
+        if hasattr(found, "__path__"):  # a package: python -m runs its __main__
+            found = importlib.import_module(f"{module}.__main__")
+        doc = found.__doc__ or ""
         return (f"{doc.strip()}\n\n== Presets (config groups, as for python -m wommsim) ==\n"
                 f"$APP_CONFIG_GROUPS\n== Every key and its value ==\npython -m {module} "
                 "--cfg job [overrides]\n\n== Hydra's own options ==\npython -m "
@@ -314,7 +320,7 @@ def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     except rundir.Refused as refused:  # the run folder is in use, not ours, or unwritable
         if isinstance(refused.error, OSError):
-            return faults.report(tool, refused.error, "nothing was computed")
+            return faults.report(tool, refused.error, faults.nothing_written(_run_dir[0]))
         print(f"{tool}: error: {refused.error}", file=sys.stderr)
         return 2
     except ConfigError as err:
@@ -333,6 +339,7 @@ def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
             with contextlib.suppress(OSError):
                 folder.rmdir()
         _created.clear()
+        _run_dir.clear()
         GlobalHydra.instance().clear()  # the next call (a test) starts afresh
         sys.argv = saved_argv
         if saved_env is None:

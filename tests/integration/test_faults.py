@@ -369,14 +369,14 @@ def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
     from wommsim import calibrate, sensitivity
 
     def never(*args, **kwargs):
-        raise AssertionError("computed before checking out=")
+        raise AssertionError("computed before checking the run folder")
 
     monkeypatch.setattr(calibrate, "calibrate", never)
     monkeypatch.setattr(sensitivity, "analyse", never)
     for out, reason in unwritable(tmp_path):
         for main, args in ((calibrate.main, TINY_CALIBRATION),
                            (sensitivity.main, ("consumers=200", "steps=4"))):
-            assert main([*args, f"out={out}"]) == faults.EXIT_OS_ERROR
+            assert main([*args, f"hydra.run.dir={out}"]) == faults.EXIT_OS_ERROR
             err = capsys.readouterr().err
             assert_one_line_message(err, "cannot write", reason,
                                     f"no results were written to {out}",
@@ -388,6 +388,7 @@ def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
 def test_validate_refuses_an_unwritable_out_before_any_case_runs(tmp_path, monkeypatch,
                                                                  capsys):
     from wommsim import validate
+    from wommsim.validation.__main__ import main as validation
     from wommsim.validation.core import CASES, CaseSpec
 
     def never(ctx):
@@ -395,10 +396,12 @@ def test_validate_refuses_an_unwritable_out_before_any_case_runs(tmp_path, monke
 
     monkeypatch.setitem(CASES, "fake", CaseSpec("fake", "corner", "t", "s", never))
     for out, reason in unwritable(tmp_path):
-        assert validate.main(["--case", "fake", "--out", str(out)]) == faults.EXIT_OS_ERROR
-        err = capsys.readouterr().err
-        assert_one_line_message(err, "cannot write", reason, str(out),
-                                tool="wommsim.validate")
+        for main, args in ((validation, ["cases=fake", f"out={out}"]),
+                           (validate.main, ["--case", "fake", "--out", str(out)])):  # the shim
+            assert main(args) == faults.EXIT_OS_ERROR
+            err = capsys.readouterr().err
+            assert_one_line_message(err, "cannot write", reason, str(out),
+                                    tool="wommsim.validation")
 
 
 def run_blocked(tmp_path: Path, module: str, method: str, fragment: str, *args: str,
@@ -419,7 +422,8 @@ def test_ctrl_c_while_calibrate_writes_leaves_out_as_it_was(tmp_path):
     out.mkdir()
     (out / "fit.json").write_text('{"an": "earlier fit"}\n')
     proc, stderr = run_blocked(tmp_path, "wommsim.calibrate", "to_csv",
-                               ".evaluations.csv.partial-", *TINY_CALIBRATION, f"out={out}")
+                               ".evaluations.csv.partial-", *TINY_CALIBRATION,
+                               f"hydra.run.dir={out}")
     assert proc.returncode == 130
     assert_one_line_message(stderr, "interrupted by SIGINT",
                             f"no results were written to {out}", tool="wommsim.calibrate")
