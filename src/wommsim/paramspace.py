@@ -189,7 +189,23 @@ def model_config(dictcfg: Any, tool_keys: Sequence[str], overrides: Sequence[str
         data.pop(key, None)
     given = override_keys(overrides)
     data.update({k: v for k, v in defaults.items() if k not in given})
-    return to_config(OmegaConf.create(data), list(overrides))
+    cfg = to_config(OmegaConf.create(data), list(overrides))
+    jobs = sweep_jobs(cfg.jobs)
+    return cfg if jobs == cfg.jobs else validate(dataclasses.replace(cfg, jobs=jobs))
+
+
+def sweep_jobs(jobs: int) -> int:
+    """``jobs`` for a tool's run: inside a job of a parallel sweep, ``jobs=0`` means what it
+    means for a run's job there (:func:`wommsim.sweep.job_processes`)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from wommsim.sweep import job_processes
+
+    if jobs or not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return jobs
+    processes = job_processes(str(HydraConfig.get().launcher._target_), os.environ)
+    return jobs if processes is None else processes
 
 
 def as_list(value: Any) -> list[str]:
@@ -240,10 +256,16 @@ class ToolRunDirCallback(RunDirCallback):
 
 class ToolSweepCallback(Callback):
     """A tool's sweep (``-m``) writes one result folder per job and no run aggregate (the
-    ``sweep`` callback of ``configs/config.yaml`` is for runs)."""
+    ``sweep`` callback of ``configs/config.yaml`` is for runs); the jobs of a local
+    parallel launcher die with the sweep (:func:`wommsim.sweep.die_with_sweep`)."""
 
     def __init__(self, **settings: Any) -> None:
         pass
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from wommsim.sweep import SWEEP_PID
+
+        os.environ[SWEEP_PID] = str(os.getpid())  # inherited by the launcher's workers
 
 
 def _register_help() -> None:
@@ -276,10 +298,17 @@ def tool_job(tool: str, body: Callable[[Any, Path, list[str]], int], dictcfg: An
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    from hydra.types import RunMode
+
+    from wommsim.sweep import die_with_sweep
+
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        die_with_sweep(str(hydra_cfg.launcher._target_), os.environ)
     try:
-        status = body(dictcfg, outdir, list(hydra_cfg.overrides.task))
+        with faults.interruptible():  # also in a launcher's worker process (joblib)
+            status = body(dictcfg, outdir, list(hydra_cfg.overrides.task))
     except ConfigError as err:
         print(f"{tool}: error: {err}", file=sys.stderr)
         status = 2

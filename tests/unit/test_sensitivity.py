@@ -67,8 +67,11 @@ def test_help_shows_the_tools_own_help(capsys):
 
 
 def test_a_sweep_runs_one_analysis_per_job_into_its_multirun_folder(tmp_path):
+    # On joblib's workers: jobs=0 there means one process per job, as for a run's sweep
+    # (a process pool inside a loky worker would fail).
     sweep = tmp_path / "sweep"
-    assert main(["-m", *TINY, "params=wom.talk_prob:0.01:0.1", "samples=2",
+    assert main(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY,
+                 "params=wom.talk_prob:0.01:0.1", "samples=2", "jobs=0",
                  "strategy=ad_heavy,balanced", f"hydra.sweep.dir={sweep}"]) == 0
     strategies = [json.loads((sweep / job / "sensitivity.json").read_text())["config"]
                   ["strategy"]["name"] for job in ("0", "1")]

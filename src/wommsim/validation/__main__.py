@@ -37,7 +37,7 @@ from hydra.types import RunMode
 from wommsim import faults
 from wommsim.compose import configs_dir
 from wommsim.config import ConfigError
-from wommsim.paramspace import as_list, override_keys, run_tool, tool_job
+from wommsim.paramspace import as_list, override_keys, run_tool, sweep_jobs, tool_job
 from wommsim.validation import CASES, REPORT, command_line, run, select
 
 TOOL = "wommsim.validation"
@@ -77,8 +77,8 @@ def _validate(own: Any, outdir: Path, overrides: list[str]) -> int:
         raise ConfigError(f"jobs={own.jobs}: must be 0 (one per core) or more")
     if not 0 <= own.seed < 2**32:
         raise ConfigError(f"seed={own.seed}: must be between 0 and 2**32 - 1")
-    results = run(outdir, cases=cases, quick=own.quick, seed=own.seed, jobs=own.jobs,
-                  command=command_line(overrides))
+    results = run(outdir, cases=cases, quick=own.quick, seed=own.seed,
+                  jobs=sweep_jobs(own.jobs), command=command_line(overrides))
     width = max(len(r.name) for r in results)
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")
