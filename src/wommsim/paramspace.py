@@ -218,11 +218,14 @@ def as_list(value: Any) -> list[str]:
 
 
 def check_tool_overrides(overrides: Sequence[str], list_keys: Sequence[str],
-                         multirun: bool, takes_out: bool = False) -> None:
+                         multirun: bool, takes_out: bool = False,
+                         bool_keys: Sequence[str] = ()) -> None:
     """Refuse, in one line, what Hydra would refuse less clearly: a comma list for a key
     that takes a list, outside a sweep (``fit=a,b`` is a sweep over two values; a list is
     ``fit=[a,b]``), and ``out=`` for a tool that does not take it (calibration and
-    sensitivity write into Hydra's run folder, ``hydra.run.dir=DIR``)."""
+    sensitivity write into Hydra's run folder, ``hydra.run.dir=DIR``); and, as for the
+    model's (:func:`wommsim.compose.check_overrides`), anything but ``true`` or ``false``
+    for a boolean tool key (OmegaConf would read ``quick=3`` as true)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     for text, parsed in zip(overrides, OverridesParser.create().parse_overrides(
@@ -232,6 +235,9 @@ def check_tool_overrides(overrides: Sequence[str], list_keys: Sequence[str],
             value = text.partition("=")[2]
             raise ConfigError(f"{key}={value}: a comma separates the values of a sweep (-m); "
                               f"give a list in brackets: '{key}=[{value}]'")
+        if key in bool_keys and not parsed.is_sweep_override() \
+                and not isinstance(parsed.value(), bool):
+            raise ConfigError(f"{text}: must be true or false")
         if key == "out" and not takes_out:
             raise ConfigError(f"{text}: the results go to the run folder; choose it with "
                               f"hydra.run.dir={text.partition('=')[2] or 'DIR'}")
@@ -319,7 +325,8 @@ def tool_job(tool: str, body: Callable[[Any, Path, list[str]], int], dictcfg: An
 
 
 def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
-             list_keys: Sequence[str] = (), takes_out: bool = False) -> int:
+             list_keys: Sequence[str] = (), takes_out: bool = False,
+             bool_keys: Sequence[str] = ()) -> int:
     """Run the Hydra app ``app`` of ``python -m TOOL`` on the arguments ``argv`` (default
     ``sys.argv[1:]``) and return its exit status. Every handled error is one line: bad
     input (an unknown key, a wrong type, a bad value) exit status 2, a run folder that
@@ -342,7 +349,7 @@ def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
         overrides = command_overrides(args)
         check_parsable(overrides)
         check_tool_overrides(overrides, list_keys, "-m" in args or "--multirun" in args,
-                             takes_out)
+                             takes_out, bool_keys)
         app()
         return 0
     except SystemExit as stop:

@@ -121,6 +121,8 @@ def test_an_interrupted_run_leaves_the_previous_report(tmp_path, monkeypatch):
     ("wommsim.validation", ["case=q_zero"], "Key 'case' not in 'ValidationConfig'"),
     ("wommsim.validation", ["cases=q_zero,p_zero"], "'cases=[q_zero,p_zero]'"),
     ("wommsim.validation", ["seed=-1"], "seed=-1"),
+    ("wommsim.validation", ["quick=3"], "quick=3: must be true or false"),
+    ("wommsim.validation", ["list=yes"], "list=yes: must be true or false"),
     ("wommsim.validate", ["--jobs", "-1"], "jobs=-1"),
 ])
 def test_bad_arguments_exit_2_in_one_line_naming_the_value(tmp_path, command, args, fragment):

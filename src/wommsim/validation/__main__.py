@@ -96,7 +96,8 @@ def _app(dictcfg: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line (``argv``: its arguments); returns the exit status."""
-    return run_tool(_app, TOOL, argv, list_keys=("cases",), takes_out=True)
+    return run_tool(_app, TOOL, argv, list_keys=("cases",), takes_out=True,
+                    bool_keys=("quick", "list"))
 
 
 if __name__ == "__main__":
