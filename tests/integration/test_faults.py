@@ -431,6 +431,19 @@ def test_ctrl_c_while_calibrate_writes_leaves_out_as_it_was(tmp_path):
     assert (out / "fit.json").read_text() == '{"an": "earlier fit"}\n'
 
 
+def test_sigterm_while_sensitivity_writes_removes_the_folder_it_made(tmp_path):
+    out = tmp_path / "new" / "out"
+    proc, stderr = run_blocked(tmp_path, "wommsim.sensitivity", "to_csv",
+                               ".indices.csv.partial-", "consumers=200", "steps=4",
+                               "replicates=1", "agents=off", "jobs=1", "samples=2",
+                               "params=wom.talk_prob:0.01:0.1", f"hydra.run.dir={out}",
+                               sig=signal.SIGTERM)
+    assert proc.returncode == 143
+    assert_one_line_message(stderr, "interrupted by SIGTERM",
+                            f"no results were written to {out}", tool="wommsim.sensitivity")
+    assert not (tmp_path / "new").exists()  # made by the run, left empty: removed
+
+
 # -- run folders: runs started together, a folder in use, someone else's files ---------------
 
 TINY = ("+debug=tiny",)
