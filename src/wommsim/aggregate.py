@@ -354,13 +354,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "runs.csv, outcomes.csv, timeseries.parquet, missing.csv, figures/.")
     parser.add_argument("sweep_dir", metavar="DIR", type=Path, help="the sweep directory")
     parser.add_argument("--no-figures", action="store_true", help="tables only")
+    parser.add_argument("settings", nargs="*", metavar="figures=false",
+                        help="figures=false is --no-figures, with the name the sweep's "
+                             "callback uses (hydra.callbacks.sweep.figures)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    figures = not args.no_figures
+    for setting in args.settings:
+        key, _, value = setting.partition("=")
+        if key != "figures" or value not in ("true", "false"):
+            print(f"wommsim.aggregate: error: {setting!r}: expected figures=true or "
+                  "figures=false", file=sys.stderr)
+            return 2
+        figures = figures and value == "true"
     if not args.sweep_dir.is_dir():
         print(f"wommsim.aggregate: error: {args.sweep_dir}: no such directory", file=sys.stderr)
         return 2
     try:
-        result = aggregate(args.sweep_dir, figures=not args.no_figures)
+        result = aggregate(args.sweep_dir, figures=figures)
     except ConfigError as err:
         print(f"wommsim.aggregate: error: {err}", file=sys.stderr)
         return 2

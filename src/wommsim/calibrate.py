@@ -1,16 +1,21 @@
 """``python -m wommsim.calibrate``: fit model parameters to an observed adoption curve.
 
     python -m wommsim.calibrate data=experiments/calibration/bass_example.csv \\
-        fit=decision.p:0.001:0.1,decision.q:0.05:1 \\
+        'fit=[decision.p:0.001:0.1,decision.q:0.05:1]' \\
         decision=bass network=complete strategy=none consumer.initial_adopted_fraction=0 \\
         wom.enabled=false consumers=2000 replicates=10
 
-The data are a CSV with a header and the columns ``step`` (integer, 0 to
+A Hydra app (primary config ``configs/calibrate.yaml``): overrides, presets, ``-m``
+(one calibration per job), ``--cfg job`` and ``hydra.run.dir=DIR`` work as for
+``python -m wommsim``. The data are a CSV with a header and the columns ``step`` (integer, 0 to
 :data:`MAX_DATA_STEP` = 10,000, each once) and ``adopted_fraction`` (share of consumers in
 [0, 1]); other columns are ignored, blank lines
 and lines starting with ``#`` skipped. ``fit=`` lists the parameters to fit as
-``key:lo:hi``. Every other ``key=value`` is an override of the model config, as for
-``python -m wommsim``; ``steps`` defaults to the last observed step.
+``key:lo:hi`` in brackets, ``fit=[a:0:1,b:0:1]`` (one parameter needs none; without ``-m``,
+``fit=a:0:1,b:0:1`` is refused: with it, it is a sweep of two one-parameter fits).
+``scan`` (default 32) and ``budget`` (default 200) are explained below. Every other
+``key=value`` is an override of the model config, as for ``python -m wommsim``; ``steps``
+defaults to the last observed step.
 
 **Objective.** The root mean squared error between the observed fraction and the model's
 mean adopted fraction over ``replicates`` replicates, at the observed steps. Every
@@ -31,16 +36,18 @@ all within a total of ``budget`` evaluations. Nelder–Mead needs no gradients, 
 step-function objective does not have, and costs a few dozen evaluations for two or three
 parameters; the scan starts it in the right basin. Repeated points are not run again.
 
-Results go to ``out=DIR`` (default ``outputs/calibrate/DATE/TIME``): ``fit.csv`` (observed
+Results go to the run folder (``hydra.run.dir=DIR``, default
+``outputs/calibrate/DATE/TIME.MICROSECONDS-PID``; in a sweep one numbered folder per job
+under ``multirun/calibrate/``): ``fit.csv`` (observed
 and simulated adoption by step, with the simulated 95% interval over replicates),
 ``evaluations.csv`` (every evaluation: its values and RMSE), ``fit.png`` (observed vs
 simulated; the RMSE of each evaluation) and, last, ``fit.json`` (the fitted values, RMSE,
 evaluations, optimiser settings and the configuration). They are written together (a
-staging folder, then renamed into place), so an interrupted run leaves ``out=`` as it was.
-Bad input (the CSV, ``fit=``, any override) ends with a message naming the file and line or
-the key and value, and exit status 2; an ``out=`` that cannot be written is refused before
-the search (exit status 1), and Ctrl+C or SIGTERM stops it (exit status 130 or 143), each
-with one line.
+staging folder, then renamed into place), so an interrupted run leaves the folder as it
+was (and removes it if it made it). Bad input (the CSV, ``fit=``, any override or unknown
+key) ends with a message naming the file and line or the key and value, and exit status 2;
+a folder that cannot be written is refused before the search (exit status 1), and Ctrl+C
+or SIGTERM stops it (exit status 130 or 143), each with one line.
 """
 
 from __future__ import annotations
@@ -56,22 +63,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hydra
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from wommsim.config import Config, ConfigError, check_input_file
+from wommsim.compose import configs_dir
+from wommsim.config import Config, ConfigError, check_input_file, register
 from wommsim.paramspace import (
     ParamRange,
     Simulator,
     at_point,
-    cli_args,
-    compose_model,
+    model_config,
     number,
-    output_dir,
     parse_ranges,
     provenance,
-    split_args,
+    run_tool,
+    tool_job,
+    tool_schema,
     write_json,
 )
 from wommsim.reporting.analysis import mean_ci
@@ -81,7 +90,7 @@ from wommsim.runs.results import write_atomic, write_together
 log = logging.getLogger(__name__)
 
 TOOL = "wommsim.calibrate"
-TOOL_KEYS = ("data", "fit", "out", "scan", "budget")
+TOOL_KEYS = ("data", "fit", "scan", "budget")
 #: Optimiser defaults: Sobol scan points, total evaluations, Nelder–Mead simplex size at which
 #: to stop and initial simplex side (both in the unit box).
 SCAN, BUDGET, XATOL, SIMPLEX = 32, 200, 1e-3, 0.1
@@ -371,38 +380,42 @@ def _write_fit_files(fit: Fit, outdir: Path, data: Path, argv: Sequence[str],
     })
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; returns the exit status (2 for bad input)."""
-    argv = cli_args(argv, __doc__)
-    if argv is None:
-        return 0
-    outdir = None
-    try:
-        own, overrides = split_args(argv, TOOL_KEYS, TOOL)
-        for key in ("data", "fit"):
-            if not own.get(key):
-                raise ConfigError(f"{key}= is required; e.g. {TOOL} data=curve.csv "
-                                  "fit=decision.p:0.001:0.1,decision.q:0.05:1 decision=bass")
-        observed = read_observed(own["data"])
-        base = compose_model({"steps": str(int(observed["step"].iloc[-1]))}, overrides)
-        ranges = parse_ranges(own["fit"], base, "fit")
-        scan = number(own, "scan", SCAN)
-        budget = number(own, "budget", BUDGET, lo=2)
-        outdir = output_dir(own.get("out"), "calibrate")
-        faults.check_writable(outdir)  # before the search, not after it
-        started = time.perf_counter()
-        fit = calibrate(base, ranges, observed, scan=scan, budget=budget)
-        write_fit(fit, outdir, Path(own["data"]), argv, time.perf_counter() - started)
-    except ConfigError as err:
-        print(f"{TOOL}: error: {err}", file=sys.stderr)
-        return 2
-    except faults.FAULTS as err:
-        return faults.report(TOOL, err, faults.nothing_written(outdir))
+register()
+tool_schema("calibrate", [("data", str | None, None), ("fit", Any, None), ("scan", int, SCAN),
+                          ("budget", int, BUDGET)])
+
+
+def _calibrate(own: Any, outdir: Path, overrides: list[str]) -> int:
+    """The tool's job: ``own`` is the composed config (model and tool keys)."""
+    for key in ("data", "fit"):
+        if not own.get(key):
+            raise ConfigError(f"{key}= is required; e.g. {TOOL} data=curve.csv "
+                              "'fit=[decision.p:0.001:0.1,decision.q:0.05:1]' decision=bass")
+    observed = read_observed(own["data"])
+    base = model_config(own, TOOL_KEYS, overrides, steps=int(observed["step"].iloc[-1]))
+    ranges = parse_ranges(own["fit"], base, "fit")
+    scan = number(own, "scan", SCAN)
+    budget = number(own, "budget", BUDGET, lo=2)
+    faults.check_writable(outdir)  # before the search, not after it
+    started = time.perf_counter()
+    fit = calibrate(base, ranges, observed, scan=scan, budget=budget)
+    write_fit(fit, outdir, Path(own["data"]), overrides, time.perf_counter() - started)
     print(f"fitted: {', '.join(f'{k}={v:.5g}' for k, v in fit.values.items())}")
     print(f"RMSE: {fit.rmse:.5f} (adopted share), {len(fit.evaluations)} evaluations "
           f"x {base.replicates} replicates, {time.perf_counter() - started:.1f} s")
     print(f"results: {outdir}")
     return 0
+
+
+@hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="calibrate")
+def _app(dictcfg: Any) -> None:
+    tool_job(TOOL, _calibrate, dictcfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (``argv``: its arguments); returns the exit status (2 for bad
+    input)."""
+    return run_tool(_app, TOOL, argv, list_keys=("fit",))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """Parameter ranges, points and batched model runs, shared by :mod:`wommsim.calibrate` and
 :mod:`wommsim.sensitivity`.
 
-Both tools take Hydra-style ``key=value`` arguments: their own keys (``data=``, ``fit=``,
-``out=``, ...) and, for everything else, overrides of the model config exactly as
-``python -m wommsim`` takes them. A parameter range is written ``dotted.key:lo:hi``; it must
-name a real-valued parameter of the schema (:mod:`wommsim.config`) and stay inside the
-schema's range for it. Points are set on a :class:`~wommsim.config.Config` with
-:func:`dataclasses.replace` and validated, so a point is refused exactly as
-the command line would refuse it.
+Both tools are Hydra apps (:func:`run_tool`, :func:`tool_job`) with their own primary
+configs (``configs/calibrate.yaml``, ``configs/sensitivity.yaml``): the model's keys at top
+level exactly as ``python -m wommsim`` takes them (presets included), plus the tool's own
+keys (``data=``, ``fit=[...]``, ...; :func:`tool_schema`), which are not part of the model's
+config or its hash (:func:`model_config`). The results go to Hydra's run folder (the
+validation suite, :mod:`wommsim.validation`, runs the same way). A parameter range is
+written ``dotted.key:lo:hi``; it must name a real-valued parameter of the schema
+(:mod:`wommsim.config`) and stay inside the schema's range for it. Points are set on a
+:class:`~wommsim.config.Config` with :func:`dataclasses.replace` and validated, so a point
+is refused exactly as the command line would refuse it.
 
 Every point runs replicates ``0 .. R-1`` on the same seeds (``SeedSequence([seed, r])``):
 common random numbers, so two points differ by their parameters, not by their luck.
@@ -15,13 +18,17 @@ common random numbers, so two points differ by their parameters, not by their lu
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
-import datetime as dt
 import difflib
+import importlib
 import json
 import logging
 import math
+import os
 import sys
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -31,13 +38,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hydra.experimental.callback import Callback
 
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, replace_key, validate
+from wommsim.runs import faults, rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import worker_count, worker_pool
 from wommsim.runs.results import config_hash, git_commit, input_digests, write_atomic
+from wommsim.runs.rundir import RunDirCallback
 from wommsim.runs.runner import run_task
 
 log = logging.getLogger(__name__)
@@ -94,10 +104,12 @@ def check_range(key: str, lo: float, hi: float, cfg: Config, where: str) -> Para
     return ParamRange(key, float(lo), float(hi))
 
 
-def parse_ranges(spec: str, cfg: Config, where: str) -> list[ParamRange]:
-    """Parse ``key:lo:hi,key:lo:hi,...`` into checked ranges (see :func:`check_range`)."""
+def parse_ranges(spec: str | Sequence[str], cfg: Config, where: str) -> list[ParamRange]:
+    """Parse ``key:lo:hi`` items (a list, or one string of comma-separated items) into
+    checked ranges (see :func:`check_range`)."""
     ranges: list[ParamRange] = []
-    for item in (part.strip() for part in spec.split(",")):
+    items = spec.split(",") if isinstance(spec, str) else as_list(spec)
+    for item in (part.strip() for part in items):
         fields = item.split(":")
         if len(fields) != 3 or not fields[0]:
             raise ConfigError(f"{where}: {item!r}: expected key:lo:hi, e.g. decision.p:0.001:0.1")
@@ -128,39 +140,247 @@ def at_point(cfg: Config, ranges: Sequence[ParamRange], values: Sequence[float])
         raise ConfigError(f"{where}: {err}") from err
 
 
-# -- the command line -----------------------------------------------------------------------
+# -- the command line (Hydra) ---------------------------------------------------------------
 
-def cli_args(argv: Sequence[str] | None, doc: str) -> list[str] | None:
-    """The command line's arguments (``sys.argv[1:]`` by default), with INFO logging set up
-    for progress; ``None`` after printing ``doc`` for ``-h``/``--help``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in args):
-        print(doc)
-        return None
+def tool_schema(name: str, keys: Sequence[tuple[str, Any, Any]]) -> type:
+    """The schema of a tool's primary config (``configs/<name>.yaml``): the model's
+    :class:`~wommsim.config.Config` plus the tool's own ``keys`` (name, type, default),
+    registered with Hydra's ConfigStore as ``<name>_schema``.
+
+    The model's fields default to ``MISSING`` here, which a merge never writes over a value:
+    placed after ``config`` in the defaults list, the schema keeps the model config composed
+    so far (presets such as ``decision=bass`` included), adds the tool's keys, and still
+    refuses unknown keys and wrong types."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import MISSING
+
+    hints = typing.get_type_hints(Config)
+    model = [(f.name, hints[f.name], dataclasses.field(default=MISSING))
+             for f in dataclasses.fields(Config)]
+    tool = [(key, kind, dataclasses.field(default_factory=lambda d=default: copy.copy(d)))
+            for key, kind, default in keys]
+    schema = dataclasses.make_dataclass(f"{name.title()}Config", [*model, *tool],
+                                        bases=(Config,))
+    ConfigStore.instance().store(name=f"{name}_schema", node=schema)
+    return schema
+
+
+def override_keys(overrides: Sequence[str]) -> set[str]:
+    """The keys set by command-line ``overrides`` (``key=value``, ``+key=``, ``~key``)."""
+    return {text.partition("=")[0].lstrip("+~") for text in overrides}
+
+
+def model_config(dictcfg: Any, tool_keys: Sequence[str], overrides: Sequence[str],
+                 **defaults: Any) -> Config:
+    """The model's :class:`~wommsim.config.Config` from a tool's composed config: without
+    the tool's keys (they change neither the model nor its hash), with ``defaults`` for the
+    keys the user did not set in ``overrides``."""
+    from omegaconf import OmegaConf
+
+    from wommsim.compose import to_config
+
+    data = OmegaConf.to_container(dictcfg, resolve=True)
+    for key in ("hydra", *tool_keys):
+        data.pop(key, None)
+    given = override_keys(overrides)
+    data.update({k: v for k, v in defaults.items() if k not in given})
+    cfg = to_config(OmegaConf.create(data), list(overrides))
+    jobs = sweep_jobs(cfg.jobs)
+    return cfg if jobs == cfg.jobs else validate(dataclasses.replace(cfg, jobs=jobs))
+
+
+def sweep_jobs(jobs: int) -> int:
+    """``jobs`` for a tool's run: inside a job of a parallel sweep, ``jobs=0`` means what it
+    means for a run's job there (:func:`wommsim.sweep.job_processes`)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from wommsim.sweep import job_processes
+
+    if jobs or not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return jobs
+    processes = job_processes(str(HydraConfig.get().launcher._target_), os.environ)
+    return jobs if processes is None else processes
+
+
+def as_list(value: Any) -> list[str]:
+    """A tool key that takes a list (``fit=[a,b]``) or a single value (``fit=a``)."""
+    if value is None:
+        return []
+    if isinstance(value, Sequence) and not isinstance(value, str):  # a ListConfig too
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def check_tool_overrides(overrides: Sequence[str], list_keys: Sequence[str],
+                         multirun: bool, takes_out: bool = False,
+                         bool_keys: Sequence[str] = ()) -> None:
+    """Refuse, in one line, what Hydra would refuse less clearly: a comma list for a key
+    that takes a list, outside a sweep (``fit=a,b`` is a sweep over two values; a list is
+    ``fit=[a,b]``), and ``out=`` for a tool that does not take it (calibration and
+    sensitivity write into Hydra's run folder, ``hydra.run.dir=DIR``); and, as for the
+    model's (:func:`wommsim.compose.check_overrides`), anything but ``true`` or ``false``
+    for a boolean tool key (OmegaConf would read ``quick=3`` as true)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for text, parsed in zip(overrides, OverridesParser.create().parse_overrides(
+            list(overrides)), strict=True):
+        key = parsed.key_or_group
+        if key in list_keys and parsed.is_sweep_override() and not multirun:
+            value = text.partition("=")[2]
+            raise ConfigError(f"{key}={value}: a comma separates the values of a sweep (-m); "
+                              f"give a list in brackets: '{key}=[{value}]'")
+        if key in bool_keys and not parsed.is_sweep_override() \
+                and not isinstance(parsed.value(), bool):
+            raise ConfigError(f"{text}: must be true or false")
+        if key == "out" and not takes_out:
+            raise ConfigError(f"{text}: the results go to the run folder; choose it with "
+                              f"hydra.run.dir={text.partition('=')[2] or 'DIR'}")
+
+
+_created: list[Path] = []  # folders the running tool's RunDirCallback created, innermost first
+_run_dir: list[Path] = []  # the run folder it claims (for the message when it cannot)
+
+
+class ToolRunDirCallback(RunDirCallback):
+    """The run folder's :class:`~wommsim.runs.rundir.RunDirCallback` for a tool, which also
+    remembers the folders it creates, so that a tool that writes nothing there (bad input,
+    an interrupt) removes them again (:func:`run_tool`)."""
+
+    def on_run_start(self, config: Any, **kwargs: Any) -> None:
+        outdir = Path(str(config.hydra.run.dir))
+        _run_dir[:] = [outdir]
+        _created[:] = [p for p in (outdir.absolute(), *outdir.absolute().parents)
+                       if not p.exists()]
+        super().on_run_start(config, **kwargs)
+
+
+class ToolSweepCallback(Callback):
+    """A tool's sweep (``-m``) writes one result folder per job and no run aggregate (the
+    ``sweep`` callback of ``configs/config.yaml`` is for runs); the jobs of a local
+    parallel launcher die with the sweep (:func:`wommsim.sweep.die_with_sweep`)."""
+
+    def __init__(self, **settings: Any) -> None:
+        pass
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from wommsim.sweep import SWEEP_PID
+
+        os.environ[SWEEP_PID] = str(os.getpid())  # inherited by the launcher's workers
+
+
+def _register_help() -> None:
+    """``${wommsim.help:MODULE}``: a tool's ``--help`` text (``hydra.help.template``), its
+    module's docstring followed by the presets and a pointer to every key."""
+    from omegaconf import OmegaConf
+
+    def text(module: str) -> str:
+        found = importlib.import_module(module)
+        if hasattr(found, "__path__"):  # a package: python -m runs its __main__
+            found = importlib.import_module(f"{module}.__main__")
+        doc = found.__doc__ or ""
+        return (f"{doc.strip()}\n\n== Presets (config groups, as for python -m wommsim) ==\n"
+                f"$APP_CONFIG_GROUPS\n== Every key and its value ==\npython -m {module} "
+                "--cfg job [overrides]\n\n== Hydra's own options ==\npython -m "
+                f"{module} --hydra-help\n")
+
+    if not OmegaConf.has_resolver("wommsim.help"):
+        OmegaConf.register_new_resolver("wommsim.help", text)
+
+
+def tool_job(tool: str, body: Callable[[Any, Path, list[str]], int], dictcfg: Any,
+             kept: Callable[[Path], str] = faults.nothing_written) -> None:
+    """One run of a tool inside its Hydra app: ``body(dictcfg, outdir, overrides)`` with
+    progress logged to stderr; bad input (:class:`ConfigError`) and the faults of
+    :mod:`wommsim.runs.faults` end in one line (a fault's ends with ``kept(outdir)``, what is
+    left), with their exit status (raised as SystemExit)."""
+    from hydra.core.hydra_config import HydraConfig
+
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    return args
+    from hydra.types import RunMode
+
+    from wommsim.sweep import die_with_sweep
+
+    hydra_cfg = HydraConfig.get()
+    outdir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        die_with_sweep(str(hydra_cfg.launcher._target_), os.environ)
+    try:
+        with faults.interruptible():  # also in a launcher's worker process (joblib)
+            status = body(dictcfg, outdir, list(hydra_cfg.overrides.task))
+    except ConfigError as err:
+        print(f"{tool}: error: {err}", file=sys.stderr)
+        status = 2
+    except faults.FAULTS as err:
+        status = faults.report(tool, err, kept(outdir))
+    if status:
+        raise SystemExit(status)
 
 
-def split_args(argv: Sequence[str], tool_keys: Sequence[str], tool: str
-               ) -> tuple[dict[str, str], list[str]]:
-    """Split ``key=value`` arguments into the tool's own (``tool_keys``) and model overrides.
+def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
+             list_keys: Sequence[str] = (), takes_out: bool = False,
+             bool_keys: Sequence[str] = ()) -> int:
+    """Run the Hydra app ``app`` of ``python -m TOOL`` on the arguments ``argv`` (default
+    ``sys.argv[1:]``) and return its exit status. Every handled error is one line: bad
+    input (an unknown key, a wrong type, a bad value) exit status 2, a run folder that
+    cannot be written 1; a run folder this run created and left empty is removed."""
+    import yaml
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
-    The tool's keys are not model parameters, so the two sets cannot collide."""
-    own: dict[str, str] = {}
-    model: list[str] = []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep:
-            raise ConfigError(f"{tool}: {arg!r}: expected key=value (see python -m {tool} "
-                              "--help)")
-        if key in tool_keys:
-            own[key] = value
+    from wommsim.compose import check_parsable, describe_error
+    from wommsim.sweep import command_overrides
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    saved_argv, saved_env = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    # Hydra prints its own errors with a traceback unless HYDRA_FULL_ERROR=1 lets them
+    # through to the one-line handling here (as python -m wommsim does).
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    sys.argv = [saved_argv[0], *args]
+    try:
+        overrides = command_overrides(args)
+        check_parsable(overrides)
+        check_tool_overrides(overrides, list_keys, "-m" in args or "--multirun" in args,
+                             takes_out, bool_keys)
+        app()
+        return 0
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    except rundir.Refused as refused:  # the run folder is in use, not ours, or unwritable
+        if isinstance(refused.error, OSError):
+            return faults.report(tool, refused.error, faults.nothing_written(_run_dir[0]))
+        print(f"{tool}: error: {refused.error}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(f"{tool}: error: {err}", file=sys.stderr)
+        return 2
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
+        if saved_env == "1":
+            raise
+        print(f"{tool}: error: {describe_error(err)}", file=sys.stderr)
+        return 2
+    except faults.FAULTS as err:  # before the tool's job started
+        return faults.report(tool, err)
+    finally:
+        rundir.release_all()
+        for folder in _created:  # innermost first; only if this run left them empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        _created.clear()
+        _run_dir.clear()
+        GlobalHydra.instance().clear()  # the next call (a test) starts afresh
+        sys.argv = saved_argv
+        if saved_env is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
-            model.append(arg)
-    return own, model
+            os.environ["HYDRA_FULL_ERROR"] = saved_env
 
+
+_register_help()
+rundir.register_resolver()  # ${wommsim.pid:} in the tools' run folders
 
 def compose_model(defaults: dict[str, str], overrides: Sequence[str]) -> Config:
     """Compose the model config from the tool's ``defaults`` then the user's ``overrides``;
@@ -184,14 +404,6 @@ def number(own: dict[str, str], key: str, default: float, kind: type = int,
     if value < lo:
         raise ConfigError(f"{key}={text!r}: must be at least {lo:g}")
     return value
-
-
-def output_dir(out: str | None, tool: str) -> Path:
-    """``out`` if given, else ``outputs/<tool>/DATE/TIME`` (like Hydra's run directory)."""
-    if out:
-        return Path(out)
-    now = dt.datetime.now()
-    return Path("outputs") / tool / now.strftime("%Y-%m-%d") / now.strftime("%H-%M-%S")
 
 
 def provenance(cfg: Config, argv: Sequence[str], inputs: Sequence[str] = ()

@@ -2,17 +2,22 @@
 
     python -m wommsim.sensitivity                           # Morris, the default parameters
     python -m wommsim.sensitivity method=sobol samples=256  # Sobol' first-order and total
-    python -m wommsim.sensitivity params=wom.talk_prob:0.01:0.1,brand.quality:-0.5:0.8 \\
+    python -m wommsim.sensitivity 'params=[wom.talk_prob:0.01:0.1,brand.quality:-0.5:0.8]' \\
         strategy=ad_heavy consumers=5000
 
-Tool arguments: ``method`` (``morris``, the default, or ``sobol``), ``samples`` (Morris:
-trajectories, default 30; Sobol': base sample size N, a power of 2, default 64),
-``levels`` (Morris grid levels, default 4), ``params`` (``key:lo:hi,...``, default
-:data:`DEFAULT_PARAMS`), ``outputs`` (outcome names from
-:data:`wommsim.reporting.analysis.OUTCOMES`, default ``final_adoption,cost_per_adopter``) and
-``out`` (default ``outputs/sensitivity/DATE/TIME``). Every other ``key=value`` overrides the
-model config as for ``python -m wommsim``; the tool's own model defaults are
-:data:`MODEL_DEFAULTS` (2,000 consumers, 52 weeks, 2 replicates per point).
+A Hydra app (primary config ``configs/sensitivity.yaml``): overrides, presets, ``-m`` (one
+analysis per job), ``--cfg job`` and ``hydra.run.dir=DIR`` work as for ``python -m
+wommsim``. Tool keys: ``method`` (``morris``, the default, or ``sobol``), ``samples``
+(Morris: trajectories, default 30; Sobol': base sample size N, a power of 2, default 64),
+``levels`` (Morris grid levels, default 4), ``params`` (a list ``[key:lo:hi,...]``, default
+:data:`DEFAULT_PARAMS`) and ``outputs`` (a list of outcome names from
+:data:`wommsim.reporting.analysis.OUTCOMES`, default ``[final_adoption,cost_per_adopter]``); a list
+of one item needs no brackets, and a comma list without brackets is refused (with ``-m`` it
+is a sweep). Every other ``key=value`` overrides the model config as for ``python -m
+wommsim``; the tool's own model defaults (``configs/sensitivity.yaml``) are 2,000
+consumers, 52 weeks and 2 replicates per point. The results go to the run folder
+(``hydra.run.dir=DIR``, default ``outputs/sensitivity/DATE/TIME.MICROSECONDS-PID``; in a
+sweep one numbered folder per job under ``multirun/sensitivity/``).
 
 **Design.** SALib (Herman & Usher 2017) draws the points in the parameter box:
 Morris (1991) trajectories with Campolongo et al. (2007) optimised starts
@@ -31,8 +36,9 @@ its 95% bootstrap interval half-width ``mu_star_conf``, the signed mean ``mu`` a
 ``samples.csv`` holds every point with its outputs, ``indices.png`` the bar figure, and
 ``sensitivity.json`` (written last) the design and the configuration; all four are written
 together (a staging folder, then renamed into place), so an interrupted run (Ctrl+C: exit
-status 130, one line) leaves ``out=`` as it was, and an ``out=`` that cannot be written is
-refused in one line (exit status 1) before any run.
+status 130, SIGTERM 143, one line) leaves the folder as it was (and removes it if it made
+it), and a folder that cannot be written is refused in one line (exit status 1) before any
+run. Bad input (an unknown key, a bad value or range) is one line naming it, exit status 2.
 """
 
 from __future__ import annotations
@@ -45,22 +51,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hydra
 import numpy as np
 import pandas as pd
 
-from wommsim.config import Config, ConfigError
+from wommsim.compose import configs_dir
+from wommsim.config import Config, ConfigError, register
 from wommsim.paramspace import (
     ParamRange,
     Simulator,
+    as_list,
     at_point,
     check_range,
-    cli_args,
-    compose_model,
+    model_config,
     number,
-    output_dir,
     parse_ranges,
     provenance,
-    split_args,
+    run_tool,
+    tool_job,
+    tool_schema,
     write_json,
 )
 from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
@@ -71,13 +80,11 @@ from wommsim.runs.results import write_atomic, write_together
 log = logging.getLogger(__name__)
 
 TOOL = "wommsim.sensitivity"
-TOOL_KEYS = ("method", "samples", "levels", "params", "outputs", "out")
+TOOL_KEYS = ("method", "samples", "levels", "params", "outputs")
 METHODS = ("morris", "sobol")
 #: Samples by method: Morris trajectories; Sobol' base size N (a power of 2).
 DEFAULT_SAMPLES = {"morris": 30, "sobol": 64}
 DEFAULT_OUTPUTS = ("final_adoption", "cost_per_adopter")
-#: The tool's model defaults (any can be overridden on the command line).
-MODEL_DEFAULTS = {"consumers": "2000", "steps": "52", "replicates": "2"}
 #: The main parameters and their ranges: each a plausible span around the default
 #: (configs/config.yaml gives the sources), inside the schema's range.
 DEFAULT_PARAMS: tuple[tuple[str, float, float], ...] = (
@@ -112,9 +119,11 @@ def default_ranges(cfg: Config) -> list[ParamRange]:
     return [check_range(k, lo, hi, cfg, "params") for k, lo, hi in DEFAULT_PARAMS]
 
 
-def parse_outputs(spec: str) -> list[str]:
-    """Outcome names, each from :data:`wommsim.reporting.analysis.OUTCOMES`."""
-    names = [s.strip() for s in spec.split(",") if s.strip()]
+def parse_outputs(spec: str | Sequence[str]) -> list[str]:
+    """Outcome names (a list, or one comma-separated string), each from
+    :data:`wommsim.reporting.analysis.OUTCOMES`."""
+    items = spec.split(",") if isinstance(spec, str) else as_list(spec)
+    names = [s.strip() for s in items if s.strip()]
     unknown = [n for n in names if n not in OUTCOMES]
     if unknown or not names:
         raise ConfigError(f"outputs={spec!r}: unknown output {', '.join(unknown) or '(none)'} "
@@ -291,38 +300,43 @@ def summary_lines(result: Analysis) -> list[str]:
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; returns the exit status (2 for bad input)."""
-    argv = cli_args(argv, __doc__)
-    if argv is None:
-        return 0
-    outdir = None
-    try:
-        own, overrides = split_args(argv, TOOL_KEYS, TOOL)
-        base = compose_model(MODEL_DEFAULTS, overrides)
-        method = own.get("method", "morris")
-        if method not in METHODS:
-            raise ConfigError(f"method={method!r}: must be one of {', '.join(METHODS)}")
-        ranges = (parse_ranges(own["params"], base, "params") if own.get("params")
-                  else default_ranges(base))
-        outputs = parse_outputs(own.get("outputs", ",".join(DEFAULT_OUTPUTS)))
-        samples = number(own, "samples", DEFAULT_SAMPLES[method])
-        levels = number(own, "levels", 4, lo=2)
-        outdir = output_dir(own.get("out"), "sensitivity")
-        faults.check_writable(outdir)  # before the runs, not after them
-        started = time.perf_counter()
-        result = analyse(base, ranges, outputs, method, samples, levels)
-        write_analysis(result, outdir, argv, time.perf_counter() - started)
-    except ConfigError as err:
-        print(f"{TOOL}: error: {err}", file=sys.stderr)
-        return 2
-    except faults.FAULTS as err:
-        return faults.report(TOOL, err, faults.nothing_written(outdir))
+register()
+tool_schema("sensitivity", [("method", str, "morris"), ("samples", int | None, None),
+                            ("levels", int, 4), ("params", Any, None),
+                            ("outputs", Any, list(DEFAULT_OUTPUTS))])
+
+
+def _sensitivity(own: Any, outdir: Path, overrides: list[str]) -> int:
+    """The tool's job: ``own`` is the composed config (model and tool keys)."""
+    base = model_config(own, TOOL_KEYS, overrides)
+    method = own["method"]
+    if method not in METHODS:
+        raise ConfigError(f"method={method!r}: must be one of {', '.join(METHODS)}")
+    ranges = (parse_ranges(own["params"], base, "params") if own.get("params")
+              else default_ranges(base))
+    outputs = parse_outputs(own["outputs"])
+    samples = number(own, "samples", DEFAULT_SAMPLES[method])
+    levels = number(own, "levels", 4, lo=2)
+    faults.check_writable(outdir)  # before the runs, not after them
+    started = time.perf_counter()
+    result = analyse(base, ranges, outputs, method, samples, levels)
+    write_analysis(result, outdir, overrides, time.perf_counter() - started)
     for line in summary_lines(result):
         print(line)
     print(f"{result.design['points']} points x {base.replicates} replicates in "
           f"{time.perf_counter() - started:.1f} s; results: {outdir}")
     return 0
+
+
+@hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="sensitivity")
+def _app(dictcfg: Any) -> None:
+    tool_job(TOOL, _sensitivity, dictcfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (``argv``: its arguments); returns the exit status (2 for bad
+    input)."""
+    return run_tool(_app, TOOL, argv, list_keys=("params", "outputs"))
 
 
 if __name__ == "__main__":

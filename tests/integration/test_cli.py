@@ -176,6 +176,7 @@ def test_the_core_install_has_no_web_server():
     proc = subprocess.run(
         [sys.executable, "-c", f"import sys; {blocked}; import wommsim.__main__, "
          "wommsim.runs.runner, wommsim.sweep, wommsim.aggregate, wommsim.calibrate, "
-         "wommsim.sensitivity, wommsim.validate, wommsim.validation"],
+         "wommsim.sensitivity, wommsim.validate, wommsim.validation, "
+         "wommsim.validation.__main__"],
         capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -314,14 +314,14 @@ def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
     from wommsim import calibrate, sensitivity
 
     def never(*args, **kwargs):
-        raise AssertionError("computed before checking out=")
+        raise AssertionError("computed before checking the run folder")
 
     monkeypatch.setattr(calibrate, "calibrate", never)
     monkeypatch.setattr(sensitivity, "analyse", never)
     for out, reason in unwritable(tmp_path):
         for main, args in ((calibrate.main, TINY_CALIBRATION),
                            (sensitivity.main, ("consumers=200", "steps=4"))):
-            assert main([*args, f"out={out}"]) == faults.EXIT_OS_ERROR
+            assert main([*args, f"hydra.run.dir={out}"]) == faults.EXIT_OS_ERROR
             err = capsys.readouterr().err
             assert_one_line_message(err, "cannot write", reason,
                                     f"no results were written to {out}",
@@ -333,6 +333,7 @@ def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
 def test_validate_refuses_an_unwritable_out_before_any_case_runs(tmp_path, monkeypatch,
                                                                  capsys):
     from wommsim import validate
+    from wommsim.validation.__main__ import main as validation
     from wommsim.validation.core import CASES, CaseSpec
 
     def never(ctx):
@@ -340,10 +341,12 @@ def test_validate_refuses_an_unwritable_out_before_any_case_runs(tmp_path, monke
 
     monkeypatch.setitem(CASES, "fake", CaseSpec("fake", "corner", "t", "s", never))
     for out, reason in unwritable(tmp_path):
-        assert validate.main(["--case", "fake", "--out", str(out)]) == faults.EXIT_OS_ERROR
-        err = capsys.readouterr().err
-        assert_one_line_message(err, "cannot write", reason, str(out),
-                                tool="wommsim.validate")
+        for main, args in ((validation, ["cases=fake", f"out={out}"]),
+                           (validate.main, ["--case", "fake", "--out", str(out)])):  # the shim
+            assert main(args) == faults.EXIT_OS_ERROR
+            err = capsys.readouterr().err
+            assert_one_line_message(err, "cannot write", reason, str(out),
+                                    tool="wommsim.validation")
 
 
 
@@ -353,12 +356,26 @@ def test_ctrl_c_while_calibrate_writes_leaves_out_as_it_was(tmp_path):
     out.mkdir()
     (out / "fit.json").write_text('{"an": "earlier fit"}\n')
     proc, stderr = run_blocked(tmp_path, "wommsim.calibrate", "to_csv",
-                               ".evaluations.csv.partial-", *TINY_CALIBRATION, f"out={out}")
+                               ".evaluations.csv.partial-", *TINY_CALIBRATION,
+                               f"hydra.run.dir={out}")
     assert proc.returncode == 130
     assert_one_line_message(stderr, "interrupted by SIGINT",
                             f"no results were written to {out}", tool="wommsim.calibrate")
     assert sorted(p.name for p in out.iterdir()) == ["fit.json"]  # fit.csv was staged only
     assert (out / "fit.json").read_text() == '{"an": "earlier fit"}\n'
+
+
+def test_sigterm_while_sensitivity_writes_removes_the_folder_it_made(tmp_path):
+    out = tmp_path / "new" / "out"
+    proc, stderr = run_blocked(tmp_path, "wommsim.sensitivity", "to_csv",
+                               ".indices.csv.partial-", "consumers=200", "steps=4",
+                               "replicates=1", "agents=off", "jobs=1", "samples=2",
+                               "params=wom.talk_prob:0.01:0.1", f"hydra.run.dir={out}",
+                               sig=signal.SIGTERM)
+    assert proc.returncode == 143
+    assert_one_line_message(stderr, "interrupted by SIGTERM",
+                            f"no results were written to {out}", tool="wommsim.sensitivity")
+    assert not (tmp_path / "new").exists()  # made by the run, left empty: removed
 
 
 # -- run folders: runs started together, a folder in use, someone else's files ---------------

@@ -590,3 +590,28 @@ def test_a_killed_worker_ends_the_sweep_with_the_aggregate_of_what_finished(tmp_
     assert missing["reason"].iloc[0].startswith("lost: a worker process was killed by "
                                                 "signal 9 (SIGKILL)")
     assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [0]
+
+
+def test_aggregate_takes_figures_false_as_no_figures(tmp_path, monkeypatch, capsys):
+    # One name per concept: figures=false is the sweep callback's key (--no-figures stays).
+    from wommsim import aggregate
+
+    seen = []
+
+    class Result:
+        missing = ()
+
+        def describe(self):
+            return []
+
+    monkeypatch.setattr(aggregate, "aggregate",
+                        lambda sweep_dir, figures: seen.append(figures) or Result())
+    for args, figures in (([], True), (["figures=false"], False), (["figures=true"], True),
+                          (["--no-figures"], False)):
+        assert aggregate_main([str(tmp_path), *args]) == 0
+        assert seen.pop() is figures, args
+    assert aggregate_main([str(tmp_path), "figures=maybe"]) == 2
+    err = capsys.readouterr().err
+    assert err == "wommsim.aggregate: error: 'figures=maybe': expected figures=true or " \
+                  "figures=false\n"
+    assert not seen

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tests.helpers import run_model, small_config
-from wommsim.calibrate import calibrate, main, read_observed
+from wommsim.calibrate import TOOL_KEYS, calibrate, main, read_observed
 from wommsim.config import ConfigError
-from wommsim.paramspace import compose_model, parse_ranges
+from wommsim.paramspace import compose_model, model_config, parse_ranges
 from wommsim.reporting.bass import discrete_bass
 from wommsim.runs.results import config_hash
 
@@ -140,35 +141,54 @@ def test_bad_fit_spec_is_refused(spec, fragments):
     (["fit=decision.p:0.001:0.1"], "data= is required"),
     (["data={csv}"], "fit= is required"),
     (["data={csv}", "fit=decision.x:0:1"], "decision.x"),
+    (["data={csv}", "fit=[decision.p:0.001:0.1,decision.x:0:1]"], "decision.x"),
     (["data={csv}", "fit=decision.p:0.001:0.1", "steps=5"], "the data go to step 30"),
     (["data={csv}", "fit=decision.p:0.001:0.1", "consumer.ad_blind_fraction=2"],
      "consumer.ad_blind_fraction=2"),
-    (["data={csv}", "fit=decision.p:0.001:0.1", "budget=zero"], "budget='zero'"),
+    (["data={csv}", "fit=decision.p:0.001:0.1", "budget=zero"], "override budget=zero"),
     (["data={csv}", "fit=decision.p:0.001:0.1", "scan=20", "budget=10"], "exceed the scan"),
-    (["data={csv}", "fit=decision.p:0.001:0.1", "decision"], "expected key=value"),
+    (["data={csv}", "fit=decision.p:0.001:0.1", "decision"], "decision"),
+    (["data={csv}", "fit=decision.p:0.001:0.1", "scna=4"], "Key 'scna' not in"),
+    (["data={csv}", "fit=decision.p:0.001:0.1,decision.q:0.05:1"],
+     "'fit=[decision.p:0.001:0.1,decision.q:0.05:1]'"),
+    (["data={csv}", "fit=decision.p:0.001:0.1", "out=somewhere"], "hydra.run.dir=somewhere"),
 ])
-def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, fragment):
+def test_cli_bad_input_exits_2_in_one_line_and_writes_nothing(tmp_path, capsys, args,
+                                                              fragment):
     out = tmp_path / "out"
-    argv = [a.format(csv=EXAMPLE) for a in args] + [f"out={out}"]
+    argv = [a.format(csv=EXAMPLE) for a in args] + [f"hydra.run.dir={out}"]
     assert main(argv) == 2
-    assert fragment in capsys.readouterr().err
-    assert not out.exists()
+    err = capsys.readouterr().err
+    assert fragment in err, err
+    assert err.startswith("wommsim.calibrate: error: ") and err.count("\n") == 1, err
+    assert not out.exists()  # the run folder it made is removed again
 
 
-def test_cli_writes_every_result(tmp_path, capsys):
+def tiny_curve(tmp_path: Path) -> Path:
     data = tmp_path / "curve.csv"
     pd.DataFrame({"step": range(9), "adopted_fraction": discrete_bass(P, Q, 8)}).to_csv(
         data, index=False)
+    return data
+
+
+def test_cli_writes_every_result(tmp_path, capsys):
+    data = tiny_curve(tmp_path)
     out = tmp_path / "out"
     assert main([f"data={data}", "fit=decision.q:0.05:1", *BASS, "consumers=300",
-                 "replicates=2", "scan=4", "budget=10", f"out={out}"]) == 0
+                 "replicates=2", "scan=4", "budget=10", f"hydra.run.dir={out}"]) == 0
     assert "fitted: decision.q=" in capsys.readouterr().out
-    for name in ("fit.json", "fit.csv", "evaluations.csv", "fit.png"):
-        assert (out / name).is_file(), name
-    assert not list(out.glob(".*partial*"))
+    # The run folder holds the results only (no .hydra/, no log, no lock left).
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["fit.json", "fit.csv", "evaluations.csv", "fit.png"])
     result = json.loads((out / "fit.json").read_text())
     assert set(result["fitted"]) == {"decision.q"} and result["bounds"]["decision.q"] == [0.05, 1]
     assert 0 < result["evaluations"] <= 10 and result["config"]["steps"] == 8
+    # The model override and the presets reached the model; the tool's keys did not.
+    assert result["config"]["consumers"] == 300
+    assert result["config"]["decision"]["rule"] == "bass"
+    assert result["config"]["network"]["kind"] == "complete"
+    assert result["config"]["strategy"]["name"] == "none"
+    assert not {"data", "fit", "scan", "budget"} & set(result["config"])
     # The data's content is part of the fit's configuration identity.
     assert result["input_files"] == {str(data): hashlib.sha256(data.read_bytes()).hexdigest()}
     assert result["config_hash"] == config_hash(
@@ -181,15 +201,76 @@ def test_cli_writes_every_result(tmp_path, capsys):
     np.testing.assert_allclose(curve["observed"], discrete_bass(P, Q, 8))
 
 
+def test_the_tool_keys_leave_the_model_config_and_its_hash_alone():
+    from hydra import compose, initialize_config_dir
+
+    from wommsim.compose import configs_dir
+
+    with initialize_config_dir(str(configs_dir()), version_base="1.3"):
+        own = compose("calibrate", ["data=x.csv", "fit=[decision.p:0.001:0.1]", "scan=3",
+                                    "budget=9", "decision=bass", "consumers=300"])
+    base = model_config(own, TOOL_KEYS, ["decision=bass", "consumers=300"])
+    plain = compose_model({}, ["decision=bass", "consumers=300"])
+    assert base == plain and config_hash(base) == config_hash(plain)
+
+
+def test_a_sweep_runs_one_calibration_per_job_into_its_multirun_folder(tmp_path, capsys):
+    data = tiny_curve(tmp_path)
+    sweep = tmp_path / "sweep"
+    assert main(["-m", f"data={data}", "fit=decision.q:0.05:1,decision.p:0.001:0.1", *BASS,
+                 "consumers=200", "replicates=1", "scan=2", "budget=4",
+                 f"hydra.sweep.dir={sweep}"]) == 0
+    fitted = [set(json.loads((sweep / job / "fit.json").read_text())["fitted"])
+              for job in ("0", "1")]
+    assert fitted == [{"decision.q"}, {"decision.p"}]
+    assert not (sweep / "aggregate").exists()  # a run sweep's aggregate is for runs only
+
+
+def test_cfg_job_prints_the_model_and_tool_keys(capsys):
+    assert main(["--cfg", "job", "decision=bass", "network=complete", "consumers=123",
+                 "fit=[decision.p:0.001:0.1,decision.q:0.05:1]"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["decision"]["rule"] == "bass" and printed["network"]["kind"] == "complete"
+    assert printed["consumers"] == 123 and printed["steps"] == 52
+    assert printed["fit"] == ["decision.p:0.001:0.1", "decision.q:0.05:1"]
+    assert printed["scan"] == 32 and printed["budget"] == 200 and printed["data"] is None
+
+
+def test_help_shows_the_tools_own_help(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "fit model parameters to an observed adoption curve" in text
+    assert "fit=[decision.p:0.001:0.1,decision.q:0.05:1]" in text
+    assert "decision: bass, opinion" in text  # the presets
+
+
 def test_module_entry_point_reports_bad_csv_with_exit_2(tmp_path):
     data = tmp_path / "curve.csv"
     data.write_text("step,adopted_fraction\n0,0\n1,x\n2,0.2\n")
     proc = subprocess.run([sys.executable, "-m", "wommsim.calibrate", f"data={data}",
-                           "fit=decision.p:0.001:0.1", f"out={tmp_path / 'out'}"],
+                           "fit=decision.p:0.001:0.1", f"hydra.run.dir={tmp_path / 'out'}"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 2
     assert f"{data}, line 3: adopted_fraction='x': not a number" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["fit=decision.p:0.001:0.1", "+foo=1"], "Key 'foo' not in 'Config'"),
+    (["foo=1"], "Key 'foo' not in 'CalibrateConfig'"),
+    (["fit=decision.p:0.001:0.1,decision.q:0.05:1"],
+     "give a list in brackets: 'fit=[decision.p:0.001:0.1,decision.q:0.05:1]'"),
+])
+def test_module_entry_point_unknown_key_and_old_list_syntax_are_one_line(tmp_path, args,
+                                                                        fragment):
+    proc = subprocess.run([sys.executable, "-m", "wommsim.calibrate", f"data={EXAMPLE}", *args,
+                           f"hydra.run.dir={tmp_path / 'out'}"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("wommsim.calibrate: error: ") and \
+        proc.stderr.count("\n") == 1, proc.stderr
+    assert fragment in proc.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -190,7 +190,8 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
     # a run that will not fit.
     from pathlib import Path
 
-    from wommsim import calibrate, sensitivity, validate
+    from wommsim import calibrate, sensitivity
+    from wommsim.validation import __main__ as validation
 
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
     data = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / \
@@ -198,12 +199,13 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
     tiny = ["consumers=200", "replicates=1", "agents=off", "jobs=1"]
     commands = {
         "calibrate": lambda out: calibrate.main([f"data={data}", "fit=decision.p:0.001:0.1",
-                                                 *tiny, "scan=2", "budget=4", f"out={out}"]),
+                                                 *tiny, "scan=2", "budget=4",
+                                                 f"hydra.run.dir={out}"]),
         "sensitivity": lambda out: sensitivity.main([*tiny, "steps=4", "samples=2",
                                                      "params=wom.talk_prob:0.01:0.1",
-                                                     f"out={out}"]),
-        "validate": lambda out: validate.main(["--quick", "--case", "bass_discrete",
-                                               "--jobs", "1", "--out", str(out)]),
+                                                     f"hydra.run.dir={out}"]),
+        "validation": lambda out: validation.main(["quick=true", "cases=bass_discrete",
+                                                   "jobs=1", f"out={out}"]),
     }
     for name, command in commands.items():
         out = tmp_path / name

@@ -7,18 +7,19 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tests.helpers import small_config
 from wommsim.config import ConfigError, iter_params
 from wommsim.paramspace import parse_ranges
-from wommsim.sensitivity import DEFAULT_PARAMS, analyse, default_ranges, main
+from wommsim.sensitivity import DEFAULT_PARAMS, TOOL_KEYS, analyse, default_ranges, main
 
 TINY = ("consumers=200", "steps=8", "replicates=1", "agents=off")
-PARAMS = "params=consumer.threshold_mean:0.2:0.8,economics.price:10:100,wom.talk_prob:0.01:0.1"
+PARAMS = "params=[consumer.threshold_mean:0.2:0.8,economics.price:10:100,wom.talk_prob:0.01:0.1]"
 
 
 def run_cli(out, *args) -> int:
-    return main([*TINY, PARAMS, f"out={out}", *args])
+    return main([*TINY, PARAMS, f"hydra.run.dir={out}", *args])
 
 
 def test_tiny_morris_run_gives_every_index_figure_and_is_deterministic(tmp_path):
@@ -26,8 +27,9 @@ def test_tiny_morris_run_gives_every_index_figure_and_is_deterministic(tmp_path)
     assert run_cli(tmp_path / "a", "samples=3", "jobs=1") == 0
     assert run_cli(tmp_path / "b", "samples=3", "jobs=2") == 0
     a, b = tmp_path / "a", tmp_path / "b"
-    for name in ("indices.csv", "samples.csv", "indices.png", "sensitivity.json"):
-        assert (a / name).is_file(), name
+    # The run folder holds the results only (no .hydra/, no log, no lock left).
+    assert sorted(p.name for p in a.iterdir()) == sorted(
+        ["indices.csv", "samples.csv", "indices.png", "sensitivity.json"])
     assert (a / "indices.png").stat().st_size > 10_000
     assert not list(a.glob(".*partial*"))
     indices = pd.read_csv(a / "indices.csv")
@@ -42,6 +44,38 @@ def test_tiny_morris_run_gives_every_index_figure_and_is_deterministic(tmp_path)
     assert samples["trajectory"].tolist() == [t for t in range(3) for _ in range(4)]
     design = json.loads((a / "sensitivity.json").read_text())
     assert design["points"] == 12 and design["parameters"]["wom.talk_prob"] == [0.01, 0.1]
+    # The model overrides reached the model; the tool's keys did not.
+    assert design["config"]["consumers"] == 200 and design["config"]["steps"] == 8
+    assert not set(TOOL_KEYS) & set(design["config"])
+
+
+def test_the_tools_model_defaults_and_a_preset_reach_the_model(capsys):
+    assert main(["--cfg", "job", "strategy=ad_heavy", "network=complete", "method=sobol",
+                 "outputs=[final_adoption,revenue]"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert (printed["consumers"], printed["steps"], printed["replicates"]) == (2000, 52, 2)
+    assert printed["strategy"]["name"] == "ad_heavy" and printed["network"]["kind"] == "complete"
+    assert printed["method"] == "sobol" and printed["outputs"] == ["final_adoption", "revenue"]
+    assert printed["params"] is None and printed["levels"] == 4
+
+
+def test_help_shows_the_tools_own_help(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "global sensitivity of outcomes to the main parameters" in text
+    assert "strategy: ad_heavy, balanced" in text  # the presets
+
+
+def test_a_sweep_runs_one_analysis_per_job_into_its_multirun_folder(tmp_path):
+    # On joblib's workers: jobs=0 there means one process per job, as for a run's sweep
+    # (a process pool inside a loky worker would fail).
+    sweep = tmp_path / "sweep"
+    assert main(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY,
+                 "params=wom.talk_prob:0.01:0.1", "samples=2", "jobs=0",
+                 "strategy=ad_heavy,balanced", f"hydra.sweep.dir={sweep}"]) == 0
+    strategies = [json.loads((sweep / job / "sensitivity.json").read_text())["config"]
+                  ["strategy"]["name"] for job in ("0", "1")]
+    assert strategies == ["ad_heavy", "balanced"]
 
 
 def test_common_random_numbers_give_an_inert_parameter_zero_effect():
@@ -82,6 +116,12 @@ def test_default_parameters_span_their_defaults_inside_the_schema():
 
 @pytest.mark.parametrize("args,fragment", [
     (["params=wom.talk:0.01:0.1"], "wom.talk: no such parameter"),
+    (["params=[wom.talk_prob:0.01:0.1,wom.talk:0.01:0.1]"], "wom.talk: no such parameter"),
+    (["params=wom.talk_prob:0.01:0.1,wom.trust:0.5:1"], "'params=[wom.talk_prob:0.01:0.1,"),
+    (["outputs=final_adoption,revenue"], "'outputs=[final_adoption,revenue]'"),
+    (["metod=sobol"], "Key 'metod' not in 'SensitivityConfig'"),
+    (["samples=many"], "override samples=many"),
+    (["out=elsewhere"], "hydra.run.dir=elsewhere"),
     (["params=wom.talk_prob:0.2:0.1"], "lower bound"),
     (["params=wom.talk_prob:0.1:2"], "outside the parameter's range [0, 1]"),
     (["params=steps:1:10"], "not a real-valued"),
@@ -93,10 +133,12 @@ def test_default_parameters_span_their_defaults_inside_the_schema():
     (["consumers=-5"], "consumers=-5"),
     (["params=brand.quality:-0.5:0.5", "brand.quality_spread=9"], "brand.quality_spread=9"),
 ])
-def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, fragment):
+def test_bad_input_exits_2_in_one_line_and_writes_nothing(tmp_path, capsys, args, fragment):
     out = tmp_path / "out"
-    assert main([*TINY, f"out={out}", *args]) == 2
-    assert fragment in capsys.readouterr().err
+    assert main([*TINY, f"hydra.run.dir={out}", *args]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err, err
+    assert err.startswith("wommsim.sensitivity: error: ") and err.count("\n") == 1, err
     assert not out.exists()
 
 

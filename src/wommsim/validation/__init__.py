@@ -1,10 +1,10 @@
 """Validation of the model against what is known (Rand & Rust 2011): docking with analytic
 Bass results, corner cases, a network-theory bound and stylised facts.
 
-``python -m wommsim.validate`` runs every case and writes ``docs/VALIDATION.md`` with its
-figures; :func:`run` does the same from Python. Each case is a function registered in
-:data:`CASES` that returns a :class:`Finding`; :class:`CaseResult` adds its name, category,
-title, source and run time.
+``python -m wommsim.validation`` (:mod:`wommsim.validation.__main__`) runs every case and
+writes ``docs/VALIDATION.md`` with its figures; :func:`run` does the same from Python. Each
+case is a function registered in :data:`CASES` that returns a :class:`Finding`;
+:class:`CaseResult` adds its name, category, title, source and run time.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
         text = report.render(
             results, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             commit=git_commit(), changes=source_changes(),
-            command=command or "python -m wommsim.validate", seed=seed, quick=quick,
+            command=command or "python -m wommsim.validation", seed=seed, quick=quick,
             wall_time=time.perf_counter() - started, figure_dir=FIGURES)
         if final_figures.exists():
             shutil.rmtree(final_figures)
@@ -96,5 +96,4 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
 
 def command_line(argv: Sequence[str]) -> str:
     """How this run was invoked, for the report."""
-    return " ".join(["python -m wommsim.validate", *argv]) if argv else \
-        "python -m wommsim.validate"
+    return " ".join(["python -m wommsim.validation", *argv])
