@@ -4,10 +4,10 @@ Bad input ends with one clear message on stderr naming the key (or file and line
 value, exit status 2, and no result files. An interrupt (SIGINT, SIGTERM) or a failed write
 (full disk, unwritable folder) or a worker process that dies ends with one line, exit
 status 130/143 or 1, and no result files (see :mod:`wommsim.runs.faults`). In a sweep (``-m``)
-each job runs through :func:`wommsim.sweep.run_job`: a failed job is recorded and the others
+each job runs through :func:`wommsim.sweeps.sweep.run_job`: a failed job is recorded and the others
 go on, and the sweep exits with status 1 after writing its aggregate; an interrupt stops the
 whole sweep, and so does a launcher's worker process that dies (its jobs are listed as lost,
-:func:`wommsim.sweep.finish_broken_sweep`).
+:func:`wommsim.sweeps.sweep.finish_broken_sweep`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 from wommsim.compose import check_parsable, configs_dir, describe_error, to_config
 from wommsim.config import ConfigError, register
 from wommsim.runs import faults, rundir
-from wommsim.sweep import (
+from wommsim.sweeps.sweep import (
     command_overrides,
     finish_broken_sweep,
     finish_interrupted_sweep,

@@ -311,7 +311,7 @@ def unwritable(tmp_path: Path) -> list[tuple[Path, str]]:
 
 def test_calibrate_and_sensitivity_refuse_an_unwritable_out_before_computing(
         tmp_path, monkeypatch, capsys):
-    from wommsim import calibrate, sensitivity
+    from wommsim.studies import calibrate, sensitivity
 
     def never(*args, **kwargs):
         raise AssertionError("computed before checking the run folder")

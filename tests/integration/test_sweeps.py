@@ -27,8 +27,8 @@ from tests.helpers.processes import (
     wait_for,
     wommsim,
 )
-from wommsim.aggregate import main as aggregate_main
-from wommsim.sweep import job_processes, sweep_name
+from wommsim.sweeps.aggregate import main as aggregate_main
+from wommsim.sweeps.sweep import job_processes, sweep_name
 
 # Two arms (ads_vs_wom has three; two keep it small), two swept parameters, four jobs.
 SMALL = ("+experiment=ads_vs_wom", "consumers=200", "steps=6", "replicates=2",
@@ -343,7 +343,7 @@ def test_a_cancelled_slurm_job_is_listed_as_missing_and_the_sweep_fails(slurm_cp
 
 
 def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_path):
-    from wommsim.aggregate import aggregate
+    from wommsim.sweeps.aggregate import aggregate
 
     source, _ = joblib_sweep
     sweep_dir = tmp_path / "sweep"
@@ -398,7 +398,7 @@ def test_aggregate_lists_jobs_whose_results_or_records_are_damaged(joblib_sweep,
 
 
 def test_a_manifest_without_checksums_cannot_vouch_for_its_results(joblib_sweep, tmp_path):
-    from wommsim.aggregate import aggregate
+    from wommsim.sweeps.aggregate import aggregate
 
     source, _ = joblib_sweep
     sweep_dir = tmp_path / "sweep"
@@ -424,7 +424,7 @@ def test_aggregate_refuses_a_damaged_multirun_yaml_in_one_line(joblib_sweep, tmp
 
 
 def test_aggregate_removes_what_killed_aggregates_left(joblib_sweep, tmp_path):
-    from wommsim.aggregate import aggregate
+    from wommsim.sweeps.aggregate import aggregate
 
     source, _ = joblib_sweep
     sweep_dir = tmp_path / "sweep"
@@ -594,7 +594,7 @@ def test_a_killed_worker_ends_the_sweep_with_the_aggregate_of_what_finished(tmp_
 
 def test_aggregate_takes_figures_false_as_no_figures(tmp_path, monkeypatch, capsys):
     # One name per concept: figures=false is the sweep callback's key (--no-figures stays).
-    from wommsim import aggregate
+    from wommsim.sweeps import aggregate
 
     seen = []
 

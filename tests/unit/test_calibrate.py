@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from tests.helpers import run_model, small_config
-from wommsim.calibrate import TOOL_KEYS, calibrate, main, read_observed
 from wommsim.config import ConfigError
-from wommsim.paramspace import compose_model, model_config, parse_ranges
 from wommsim.reporting.bass import discrete_bass
 from wommsim.runs.results import config_hash
+from wommsim.studies.calibrate import TOOL_KEYS, calibrate, main, read_observed
+from wommsim.studies.paramspace import compose_model, model_config, parse_ranges
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "experiments" / "calibration" / "bass_example.csv"

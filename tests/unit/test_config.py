@@ -144,7 +144,7 @@ def test_an_open_lower_bound_refuses_the_bound_itself_and_takes_anything_above(k
 
 
 def test_a_fitted_range_may_not_start_at_an_open_bound():
-    from wommsim.paramspace import check_range
+    from wommsim.studies.paramspace import check_range
 
     cfg = compose([])
     with pytest.raises(ConfigError, match=r"outside the parameter's range \(0, 10\]"):
@@ -163,8 +163,8 @@ def _special_files(tmp_path):
 
 
 def test_input_files_that_are_not_regular_files_say_what_they_are(tmp_path):
-    from wommsim.calibrate import read_observed
     from wommsim.network import read_edgelist
+    from wommsim.studies.calibrate import read_observed
 
     for path, what in _special_files(tmp_path):
         for refuse in (lambda p: compose(["network=edgelist", f"network.path={p}"]),

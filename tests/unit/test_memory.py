@@ -190,7 +190,7 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
     # a run that will not fit.
     from pathlib import Path
 
-    from wommsim import calibrate, sensitivity
+    from wommsim.studies import calibrate, sensitivity
     from wommsim.validation import __main__ as validation
 
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))

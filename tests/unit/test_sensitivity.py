@@ -11,8 +11,8 @@ import yaml
 
 from tests.helpers import small_config
 from wommsim.config import ConfigError, iter_params
-from wommsim.paramspace import parse_ranges
-from wommsim.sensitivity import DEFAULT_PARAMS, TOOL_KEYS, analyse, default_ranges, main
+from wommsim.studies.paramspace import parse_ranges
+from wommsim.studies.sensitivity import DEFAULT_PARAMS, TOOL_KEYS, analyse, default_ranges, main
 
 TINY = ("consumers=200", "steps=8", "replicates=1", "agents=off")
 PARAMS = "params=[consumer.threshold_mean:0.2:0.8,economics.price:10:100,wom.talk_prob:0.01:0.1]"

@@ -36,8 +36,8 @@ from hydra.types import RunMode
 
 from wommsim.compose import configs_dir
 from wommsim.config import ConfigError
-from wommsim.paramspace import as_list, override_keys, run_tool, sweep_jobs, tool_job
 from wommsim.runs import faults
+from wommsim.studies.paramspace import as_list, override_keys, run_tool, sweep_jobs, tool_job
 from wommsim.validation import CASES, REPORT, command_line, run, select
 
 TOOL = "wommsim.validation"

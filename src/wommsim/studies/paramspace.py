@@ -1,5 +1,5 @@
-"""Parameter ranges, points and batched model runs, shared by :mod:`wommsim.calibrate` and
-:mod:`wommsim.sensitivity`.
+"""Parameter ranges, points and batched model runs, shared by :mod:`wommsim.studies.calibrate` and
+:mod:`wommsim.studies.sensitivity`.
 
 Both tools are Hydra apps (:func:`run_tool`, :func:`tool_job`) with their own primary
 configs (``configs/calibrate.yaml``, ``configs/sensitivity.yaml``): the model's keys at top
@@ -191,11 +191,11 @@ def model_config(dictcfg: Any, tool_keys: Sequence[str], overrides: Sequence[str
 
 def sweep_jobs(jobs: int) -> int:
     """``jobs`` for a tool's run: inside a job of a parallel sweep, ``jobs=0`` means what it
-    means for a run's job there (:func:`wommsim.sweep.job_processes`)."""
+    means for a run's job there (:func:`wommsim.sweeps.sweep.job_processes`)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from wommsim.sweep import job_processes
+    from wommsim.sweeps.sweep import job_processes
 
     if jobs or not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
         return jobs
@@ -258,13 +258,13 @@ class ToolRunDirCallback(RunDirCallback):
 class ToolSweepCallback(Callback):
     """A tool's sweep (``-m``) writes one result folder per job and no run aggregate (the
     ``sweep`` callback of ``configs/config.yaml`` is for runs); the jobs of a local
-    parallel launcher die with the sweep (:func:`wommsim.sweep.die_with_sweep`)."""
+    parallel launcher die with the sweep (:func:`wommsim.sweeps.sweep.die_with_sweep`)."""
 
     def __init__(self, **settings: Any) -> None:
         pass
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        from wommsim.sweep import SWEEP_PID
+        from wommsim.sweeps.sweep import SWEEP_PID
 
         os.environ[SWEEP_PID] = str(os.getpid())  # inherited by the launcher's workers
 
@@ -301,7 +301,7 @@ def tool_job(tool: str, body: Callable[[Any, Path, list[str]], int], dictcfg: An
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     from hydra.types import RunMode
 
-    from wommsim.sweep import die_with_sweep
+    from wommsim.sweeps.sweep import die_with_sweep
 
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
@@ -332,7 +332,7 @@ def run_tool(app: Callable[[], Any], tool: str, argv: Sequence[str] | None,
     from omegaconf.errors import OmegaConfBaseException
 
     from wommsim.compose import check_parsable, describe_error
-    from wommsim.sweep import command_overrides
+    from wommsim.sweeps.sweep import command_overrides
 
     args = list(sys.argv[1:] if argv is None else argv)
     saved_argv, saved_env = sys.argv, os.environ.get("HYDRA_FULL_ERROR")

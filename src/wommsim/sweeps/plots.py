@@ -1,4 +1,5 @@
-"""Figures of a whole sweep, from the aggregate's ``runs.csv`` (see :mod:`wommsim.aggregate`).
+"""Figures of a whole sweep, from the aggregate's ``runs.csv``
+(see :mod:`wommsim.sweeps.aggregate`).
 
 - ``outcomes_vs_<parameter>.png`` for every swept parameter: every outcome (one row of
   panels each) against the parameter, as the mean with its 95% interval over replicates

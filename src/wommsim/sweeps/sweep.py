@@ -13,7 +13,7 @@ the ``cores`` preset), or as a SLURM job array (``hydra/launcher=slurm``, or
   configuration is skipped (:func:`wommsim.runs.runner.completed_results`); a job that fails is
   logged and recorded in its ``error.txt`` instead of stopping the other jobs;
 - :class:`SweepCallback`: when the sweep ends, ``<sweep dir>/aggregate/``
-  (:mod:`wommsim.aggregate`), and exit status 1 if any job failed or is missing;
+  (:mod:`wommsim.sweeps.aggregate`), and exit status 1 if any job failed or is missing;
 - when a worker process dies mid-sweep, :func:`finish_broken_sweep` lists the jobs it lost
   and aggregates what finished; when the sweep's own process dies, the jobs of a local
   launcher die with it (:func:`die_with_sweep`).
@@ -205,7 +205,7 @@ def finish_sweep(sweep_dir: Path, started: float = 0.0, figures: bool = True) ->
     """Aggregate ``sweep_dir``, log what was computed, reused and missing; the number of
     jobs without complete results. Jobs finished before ``started`` (POSIX time) were
     reused from an earlier run."""
-    from wommsim.aggregate import aggregate
+    from wommsim.sweeps.aggregate import aggregate
 
     _active.sweep_dir = None
     result = aggregate(sweep_dir, figures=figures)
@@ -280,7 +280,7 @@ def launcher_failure(err: Exception) -> str:
 def unfinished_jobs(sweep_dir: Path, started: float) -> list[Path]:
     """Directories of jobs that began at or after ``started`` (POSIX time: Hydra wrote
     their ``.hydra/config.yaml`` then) and have neither complete results nor an error."""
-    from wommsim.aggregate import find_jobs
+    from wommsim.sweeps.aggregate import find_jobs
 
     return [job.dir for job in find_jobs(sweep_dir)
             if job.status == "incomplete" and job.dir is not None
