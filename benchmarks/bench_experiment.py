@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_experiment.py [--experiment ads_vs_wom] [override ...]
 
 Reports the wall-clock seconds (interpreter start-up, composing, every replicate of every
-arm on all cores (``jobs=0``), analysis, figures and the report) and the peak resident memory
+arm on all cores (``workers=0``), analysis, figures and the report) and the peak resident memory
 of its largest process (``ru_maxrss`` from ``os.wait4``).
 """
 

@@ -78,7 +78,7 @@ def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]
                f"{huge['ms_per_step_mean']:.0f} ms/step") if huge else ""),
         entry("python -m wommsim +experiment=ads_vs_wom at its defaults", 60.0,
               experiment["seconds"] if experiment and not experiment["overrides"] else None,
-              "s", "on all cores (jobs=0)"),
+              "s", "on all cores (workers=0)"),
     ]
 
 

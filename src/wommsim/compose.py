@@ -45,13 +45,22 @@ def check_overrides(overrides: list[str]) -> None:
                 raise ConfigError(f"{key}={value!r}: must be true or false")
 
 
+#: Keys renamed since a release: old name -> new name (told in one line, not "not in struct").
+RENAMED_KEYS = {"jobs": "workers"}  # a sweep's jobs are Hydra's; these are worker processes
+
+
 def check_parsable(overrides: list[str]) -> None:
     """Refuse an override Hydra's parser would fail on with a traceback rather than a
-    message: an integer longer than Python reads (``sys.get_int_max_str_digits()``)."""
+    message (an integer longer than Python reads, ``sys.get_int_max_str_digits()``), and a
+    key that was renamed (:data:`RENAMED_KEYS`)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
     for text in overrides:
+        key = text.partition("=")[0].lstrip("+~")
+        if key in RENAMED_KEYS:
+            raise ConfigError(f"{key}=: this key is now called {RENAMED_KEYS[key]} "
+                              f"({RENAMED_KEYS[key]}={text.partition('=')[2]})")
         try:
             parser.parse_override(text)
         except ValueError as err:

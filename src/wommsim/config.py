@@ -76,7 +76,7 @@ UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
 MAX_UNITS_PER_STEP = 2**53
 #: Keys that set how a run goes, not what it computes: left out of the configuration hash
 #: (``wommsim.runs.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
-RUN_ONLY_KEYS = ("jobs", "overwrite")
+RUN_ONLY_KEYS = ("workers", "overwrite")
 
 
 @dataclass
@@ -385,7 +385,7 @@ class Config(Frozen):
                         doc="Mesa agent objects: on, off, or auto (built when first read, small "
                             "markets only)")
     arm: str = param("", doc="label of this arm in results (default: the strategy name)")
-    jobs: int = param(0, 0, 4096, unit="processes",
+    workers: int = param(0, 0, 4096, unit="processes",
                       doc="replicates run in parallel processes; 0 = one per core (one "
                           "per job inside a parallel sweep)")
     force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "

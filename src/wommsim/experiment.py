@@ -44,7 +44,7 @@ RUN_KEYS = {
     "seed": "every arm runs on the run's seeds (replicate r of every arm sees the same "
             "network and consumers)",
     "replicates": "every arm runs the run's replicates",
-    "jobs": "the run's processes serve every arm",
+    "workers": "the run's processes serve every arm",
     "force_memory": "the memory check covers the whole run",
     "arm": "an arm is labelled by its name",
     "experiment": "an arm is not an experiment",

@@ -8,7 +8,7 @@ it calls with the same settings:
                                                      # ... 'cases=[bass_discrete,q_zero]' out=/tmp/v
     python -m wommsim.validate --list                # ... list=true
 
-``--seed N`` and ``--jobs N`` become ``seed=N`` and ``jobs=N``. Exit status and guarantees
+``--seed N`` and ``--jobs N`` become ``seed=N`` and ``workers=N``. Exit status and guarantees
 are those of ``python -m wommsim.validation``.
 """
 
@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
 
 def hydra_args(args: argparse.Namespace) -> list[str]:
     """The ``python -m wommsim.validation`` arguments for parsed ``args``."""
-    new = [f"{key}={value}" for key, value in (("seed", args.seed), ("jobs", args.jobs))
+    new = [f"{key}={value}" for key, value in (("seed", args.seed), ("workers", args.jobs))
            if value is not None]
     if args.out is not None:
         new.append(f"out='{args.out}'" if "'" not in str(args.out) else f'out="{args.out}"')

@@ -62,6 +62,7 @@ def malformed_edgelist(tmp_path: Path) -> str:
     (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],  # 1e20 impressions a step
      ["brand.budget", "advertising.cost_per_impression"]),
     (["+foo=1"], ["Key 'foo' not in 'Config'"]),  # Hydra's own "Error executing job" line too
+    (["jobs=2"], ["jobs=: this key is now called workers (workers=2)"]),  # renamed
 ])
 def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments):
     out = tmp_path / "run"
@@ -105,7 +106,7 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "consumers=20000", "agents=off", "replicates=200",
-         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+         "workers=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:

@@ -58,8 +58,8 @@ def test_arms_are_paired_on_seeds_and_differ_only_in_their_settings():
 def test_parallel_and_serial_runs_give_identical_tables():
     cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny", "replicates=3"])
     tasks = [(a.config, r) for a in resolve_arms(cfg) for r in range(cfg.replicates)]
-    serial = pd.concat(simulate(tasks, jobs=1), ignore_index=True)
-    parallel = pd.concat(simulate(tasks, jobs=2), ignore_index=True)
+    serial = pd.concat(simulate(tasks, workers=1), ignore_index=True)
+    parallel = pd.concat(simulate(tasks, workers=2), ignore_index=True)
     pd.testing.assert_frame_equal(serial, parallel)
 
 
@@ -95,7 +95,7 @@ def test_cli_runs_the_main_experiment_and_writes_every_result(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "wommsim", "+experiment=ads_vs_wom", "consumers=400", "steps=12",
-         "replicates=3", "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
+         "replicates=3", "workers=2", f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True,
         text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr
     for name in RESULTS:

@@ -78,7 +78,7 @@ def test_signal_while_simulating(tmp_path, sig):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
-         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+         "workers=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True,
         preexec_fn=default_signals)
     log = out / "__main__.log"
@@ -110,7 +110,7 @@ BLOCK_SUMMARY_CSV = blocking_patch("to_csv", ".summary.csv.partial-")
 #: The CLI blocked while writing ``summary.csv``.
 BLOCKING_WRITER = blocking_writer("wommsim", "to_csv", ".summary.csv.partial-")
 
-SMALL_RUN = ("consumers=300", "steps=5", "replicates=2", "jobs=1")
+SMALL_RUN = ("consumers=300", "steps=5", "replicates=2", "workers=1")
 
 
 def run_blocked_in_writing(tmp_path: Path, out: Path, sig: signal.Signals):
@@ -191,7 +191,7 @@ def test_disk_full_while_writing_leaves_the_run_incomplete(tmp_path, monkeypatch
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
     out = tmp_path / "run"
-    cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
+    cfg = small_config("replicates=2", "workers=1", consumers=200, steps=4)
     with pytest.raises(OSError) as info:
         runner.run(cfg, out)
     assert info.value.errno == errno.ENOSPC
@@ -265,7 +265,7 @@ def test_a_killed_worker_fails_the_run_in_one_line(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "wommsim", "consumers=5000", "agents=off", "replicates=60",
-         "jobs=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+         "workers=2", f"hydra.run.dir={out}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     log = out / "__main__.log"
 
@@ -297,7 +297,7 @@ CALIBRATION_DATA = Path(__file__).resolve().parents[2] / "experiments" / "calibr
     "bass_example.csv"
 TINY_CALIBRATION = (f"data={CALIBRATION_DATA}", "fit=decision.q:0.05:1", "decision=bass",
                     "network=complete", "strategy=none", "consumer.initial_adopted_fraction=0",
-                    "wom.enabled=false", "agents=off", "jobs=1", "consumers=200",
+                    "wom.enabled=false", "agents=off", "workers=1", "consumers=200",
                     "replicates=1", "scan=2", "budget=4")
 
 
@@ -369,7 +369,7 @@ def test_sigterm_while_sensitivity_writes_removes_the_folder_it_made(tmp_path):
     out = tmp_path / "new" / "out"
     proc, stderr = run_blocked(tmp_path, "wommsim.sensitivity", "to_csv",
                                ".indices.csv.partial-", "consumers=200", "steps=4",
-                               "replicates=1", "agents=off", "jobs=1", "samples=2",
+                               "replicates=1", "agents=off", "workers=1", "samples=2",
                                "params=wom.talk_prob:0.01:0.1", f"hydra.run.dir={out}",
                                sig=signal.SIGTERM)
     assert proc.returncode == 143
@@ -516,14 +516,14 @@ def test_a_folder_with_someone_elses_results_is_refused(tmp_path):
 def test_the_runner_refuses_someone_elses_results_before_writing(tmp_path):
     files = someone_elses_results(tmp_path)
     with pytest.raises(rundir.ForeignFiles, match="overwrite=true"):
-        runner.run(small_config("replicates=1", "jobs=1", consumers=200, steps=3), tmp_path)
+        runner.run(small_config("replicates=1", "workers=1", consumers=200, steps=3), tmp_path)
     assert contents(tmp_path) == files
 
 
 def test_overwrite_and_jobs_leave_the_config_hash_alone():
     plain = small_config(consumers=200, steps=3)
     assert results.config_hash(plain) == results.config_hash(
-        small_config("overwrite=true", "jobs=3", consumers=200, steps=3))
+        small_config("overwrite=true", "workers=3", consumers=200, steps=3))
 
 
 # -- a signal while a parallel sweep's jobs write ------------------------------------------

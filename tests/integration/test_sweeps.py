@@ -79,7 +79,7 @@ def test_joblib_sweep_writes_every_job_and_the_aggregate(joblib_sweep):
         config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())
         assert (config["consumer"]["ad_blind_fraction"], config["brand"]["budget"]) == (
             blind, budget)
-        # Inside a parallel sweep each job runs its replicates in one process (jobs=0).
+        # Inside a parallel sweep each job runs its replicates in one process (workers=0).
         assert "on 1 processes" in (job / "__main__.log").read_text()
 
     out = sweep_dir / "aggregate"
@@ -154,7 +154,7 @@ def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
     edges = tmp_path / "edges.txt"
     edges.write_text("".join(f"u{i} u{(i * 7 + 3) % 40}\n" for i in range(40)))
     cfg = small_config("network=edgelist", f"network.path={edges}", "replicates=1",
-                       "jobs=1", steps=2)
+                       "workers=1", steps=2)
     out = tmp_path / "job"
     first = run(cfg, out)
     assert completed_results(out, cfg) is not None
@@ -172,8 +172,8 @@ def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
 
 def test_config_hash_without_input_files_is_what_it_always_was():
     # Results already on disk stay valid: the hash of a configuration that reads no file
-    # is the SHA-256 of its settings without jobs (and overwrite, a key added since), as
-    # before input files were hashed.
+    # is the SHA-256 of its settings without workers (jobs then) and overwrite (added
+    # since), as before input files were hashed.
     import dataclasses
     import hashlib
 
@@ -182,7 +182,7 @@ def test_config_hash_without_input_files_is_what_it_always_was():
 
     cfg = small_config(consumers=300)
     settings = dataclasses.asdict(cfg)
-    settings.pop("jobs")
+    settings.pop("workers")  # called jobs then
     settings.pop("overwrite")
     text = json.dumps(settings, sort_keys=True, default=str)
     assert config_hash(cfg) == hashlib.sha256(text.encode()).hexdigest()
@@ -193,7 +193,7 @@ def test_resume_recomputes_results_that_were_damaged_after_they_were_written(tmp
     from wommsim.runs.results import completed_results
     from wommsim.runs.runner import run
 
-    cfg = small_config("replicates=2", "jobs=1", consumers=200, steps=4)
+    cfg = small_config("replicates=2", "workers=1", consumers=200, steps=4)
     out = tmp_path / "job"
     first = run(cfg, out)
     assert completed_results(out, cfg) is not None
@@ -284,7 +284,7 @@ def test_a_sweep_through_slurm_gives_the_same_aggregate_as_the_basic_launcher(sl
     assert basic.returncode == 0, basic.stderr[-3000:]
     cpus = min(2, slurm_cpus)
     proc = sweep("hydra/launcher=slurm", f"hydra.launcher.cpus_per_task={cpus}",
-                 "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=10", *tiny, "jobs=0",
+                 "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=10", *tiny, "workers=0",
                  f"hydra.sweep.dir={tmp_path / 'slurm'}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ours, theirs = tmp_path / "slurm" / "aggregate", tmp_path / "basic" / "aggregate"
@@ -293,7 +293,7 @@ def test_a_sweep_through_slurm_gives_the_same_aggregate_as_the_basic_launcher(sl
     pd.testing.assert_frame_equal(pd.read_parquet(ours / "timeseries.parquet"),
                                   pd.read_parquet(theirs / "timeseries.parquet"))
     # The jobs were one sbatch job array, and each ran its replicates on the CPUs SLURM gave
-    # it (jobs=0 reads SLURM_CPUS_PER_TASK).
+    # it (workers=0 reads SLURM_CPUS_PER_TASK).
     scripts = list((tmp_path / "slurm" / ".submitit").glob("*/*_submission.sh"))
     assert len(scripts) == 1, scripts
     assert "#SBATCH --array=0-1" in scripts[0].read_text()
@@ -469,7 +469,7 @@ def test_the_sweep_directory_depends_on_what_is_computed_only():
     base = sweep_name(["+experiment=ads_vs_wom", "consumer.ad_blind_fraction=0.5,0.9"])
     assert base.startswith("ads_vs_wom/ad_blind_fraction-")
     # The launcher and the number of processes do not change the results: same directory.
-    assert sweep_name(["hydra/launcher=joblib", "+experiment=ads_vs_wom", "jobs=2",
+    assert sweep_name(["hydra/launcher=joblib", "+experiment=ads_vs_wom", "workers=2",
                        "consumer.ad_blind_fraction=0.5,0.9",
                        "hydra.launcher.n_jobs=2"]) == base
     assert sweep_name(["+experiment=ads_vs_wom", "consumer.ad_blind_fraction=0.5,0.96"]) != base

@@ -18,7 +18,7 @@ from wommsim.validation.core import CaseSpec, Finding
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("validation")
-    return out, run(out, quick=True, jobs=1, command="pytest quick run")
+    return out, run(out, quick=True, workers=1, command="pytest quick run")
 
 
 def test_every_case_runs_and_is_well_formed(quick_run):
@@ -56,11 +56,11 @@ def test_report_lists_every_case_with_its_numbers(quick_run):
 
 def test_same_seed_same_numbers(tmp_path):
     cases = ["q_zero", "carry_over"]
-    first = run(tmp_path / "a", cases=cases, quick=True, jobs=1)
-    second = run(tmp_path / "b", cases=cases, quick=True, jobs=1)
+    first = run(tmp_path / "a", cases=cases, quick=True, workers=1)
+    second = run(tmp_path / "b", cases=cases, quick=True, workers=1)
     assert [r.measured for r in first] == [r.measured for r in second]
     assert [r.p_value for r in first] == [r.p_value for r in second]
-    other = run(tmp_path / "c", cases=cases, quick=True, jobs=1, seed=7)
+    other = run(tmp_path / "c", cases=cases, quick=True, workers=1, seed=7)
     assert [r.measured for r in other] != [r.measured for r in first]
 
 
@@ -77,12 +77,12 @@ def _fake_case(monkeypatch, passed: bool) -> None:
 def test_exit_status_says_whether_validation_passed(tmp_path, monkeypatch, capsys, passed,
                                                     status):
     _fake_case(monkeypatch, passed)
-    assert main(["cases=fake", f"out={tmp_path}", "jobs=1"]) == status
+    assert main(["cases=fake", f"out={tmp_path}", "workers=1"]) == status
     text = (tmp_path / REPORT).read_text()
     assert f"measured {passed}" in text
     assert ("Every case passed." in text) == passed
     assert "1 cases pass" in capsys.readouterr().out or "0 of 1 cases pass" in text
-    assert f"python -m wommsim.validation cases=fake out={tmp_path} jobs=1" in text
+    assert f"python -m wommsim.validation cases=fake out={tmp_path} workers=1" in text
     # Nothing of Hydra's in the report's folder, and no lock left.
     assert sorted(p.name for p in tmp_path.iterdir()) == [REPORT, "validation"]
 
@@ -93,7 +93,7 @@ def test_the_old_command_is_a_shim_with_the_same_settings(tmp_path, monkeypatch,
                           "--seed", "7"]) == 0
     text = (tmp_path / REPORT).read_text()
     assert "measured True" in text and "base seed 7" in text
-    assert f"python -m wommsim.validation seed=7 jobs=1 out='{tmp_path}' cases=[fake]" in text
+    assert f"python -m wommsim.validation seed=7 workers=1 out='{tmp_path}' cases=[fake]" in text
     assert validate.hydra_args(validate.parser().parse_args(["--quick", "--list"])) == [
         "quick=true", "list=true"]
 
@@ -123,7 +123,7 @@ def test_an_interrupted_run_leaves_the_previous_report(tmp_path, monkeypatch):
     ("wommsim.validation", ["seed=-1"], "seed=-1"),
     ("wommsim.validation", ["quick=3"], "quick=3: must be true or false"),
     ("wommsim.validation", ["list=yes"], "list=yes: must be true or false"),
-    ("wommsim.validate", ["--jobs", "-1"], "jobs=-1"),
+    ("wommsim.validate", ["--jobs", "-1"], "workers=-1"),
 ])
 def test_bad_arguments_exit_2_in_one_line_naming_the_value(tmp_path, command, args, fragment):
     out = tmp_path / "out"
@@ -162,7 +162,7 @@ def test_list_names_every_case(tmp_path, monkeypatch, capsys):
 def test_cfg_job_and_help(capsys):
     assert main(["--cfg", "job", "cases=[q_zero,p_zero]", "quick=true"]) == 0
     printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed == {"cases": ["q_zero", "p_zero"], "quick": True, "seed": 42, "jobs": 0,
+    assert printed == {"cases": ["q_zero", "p_zero"], "quick": True, "seed": 42, "workers": 0,
                        "list": False, "out": "docs"}
     assert main(["--help"]) == 0
     text = capsys.readouterr().out

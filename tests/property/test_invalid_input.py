@@ -151,7 +151,7 @@ def malformed_experiment(draw) -> tuple[Config, list[str]]:
                      "after the last step"]
     if defect in ("grid_run_key", "override_run_key"):
         # keys the runner takes from the run, not the arm (the paired seeds too)
-        key = draw(st.sampled_from(["seed", "replicates", "jobs", "force_memory", "arm"]))
+        key = draw(st.sampled_from(["seed", "replicates", "workers", "force_memory", "arm"]))
         if defect == "grid_run_key":
             exp.grid = {key: [1, 3]}
             return cfg, [f"experiment.grid.{key}", "cannot vary per arm"]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "experiments" / "calibration" / "bass_example.csv"
 P, Q = 0.02, 0.3  # the example's coefficients (experiments/calibration/make_bass_example.py)
 BASS = ("decision=bass", "network=complete", "strategy=none",
-        "consumer.initial_adopted_fraction=0", "wom.enabled=false", "agents=off", "jobs=1")
+        "consumer.initial_adopted_fraction=0", "wom.enabled=false", "agents=off", "workers=1")
 
 
 def test_the_shipped_example_is_the_discrete_bass_curve():
@@ -68,7 +68,7 @@ def test_calibration_is_deterministic_and_parallel_equals_serial():
     observed = pd.DataFrame({"step": range(11), "adopted_fraction": discrete_bass(P, Q, 10)})
     fits = []
     for jobs in (1, 2):
-        base = small_config(*BASS, "replicates=2", f"jobs={jobs}", consumers=300, steps=10)
+        base = small_config(*BASS, "replicates=2", f"workers={jobs}", consumers=300, steps=10)
         ranges = parse_ranges("decision.p:0.001:0.1,decision.q:0.05:1", base, "fit")
         fits.append(calibrate(base, ranges, observed, scan=4, budget=12))
     pd.testing.assert_frame_equal(fits[0].evaluations, fits[1].evaluations)

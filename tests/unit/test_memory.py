@@ -157,11 +157,11 @@ def test_available_memory_from_meminfo_and_cgroups(tmp_path):
 
 def test_refusal_names_the_estimate_the_available_memory_and_the_override(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: (300 * MB, "a test's limit"))
-    cfg = small_config("agents=off", "jobs=2", consumers=1_000_000)
+    cfg = small_config("agents=off", "workers=2", consumers=1_000_000)
     with pytest.raises(ConfigError) as info:
         memory.check_memory([cfg], workers=2)
     message = str(info.value)
-    for fragment in ("consumers=1000000", "300 MB", "a test's limit", "jobs=2", "jobs=1",
+    for fragment in ("consumers=1000000", "300 MB", "a test's limit", "workers=2", "workers=1",
                      "force_memory=true", "barabasi_albert"):
         assert fragment in message, message
     need = memory.estimate([cfg], workers=2)
@@ -171,7 +171,7 @@ def test_refusal_names_the_estimate_the_available_memory_and_the_override(monkey
 
 @pytest.mark.parametrize("overrides,key,way_out", [
     (("steps=100000", "replicates=50"), "steps=100000, replicates=50", "fewer steps or replicates"),
-    (("jobs=400", "replicates=400"), "jobs=400", "fewer jobs"),
+    (("workers=400", "replicates=400"), "workers=400", "fewer workers"),
 ])
 def test_refusal_names_the_key_that_drives_the_estimate(monkeypatch, overrides, key, way_out):
     # A tiny market whose results table (steps x replicates) or interpreters (jobs) set the
@@ -179,7 +179,7 @@ def test_refusal_names_the_key_that_drives_the_estimate(monkeypatch, overrides, 
     monkeypatch.setattr(memory, "available_bytes", lambda: (300 * MB, "a test's limit"))
     cfg = small_config("agents=off", *overrides, consumers=100)
     with pytest.raises(ConfigError) as info:
-        memory.check_memory([cfg], workers=parallel.worker_count(cfg.jobs, cfg.replicates))
+        memory.check_memory([cfg], workers=parallel.worker_count(cfg.workers, cfg.replicates))
     message = str(info.value)
     assert message.startswith(f"{key}: this run needs about"), message
     assert way_out in message and "force_memory=true" in message, message
@@ -196,7 +196,7 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
     monkeypatch.setattr(memory, "available_bytes", lambda: (1 * MB, "a test's limit"))
     data = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / \
         "bass_example.csv"
-    tiny = ["consumers=200", "replicates=1", "agents=off", "jobs=1"]
+    tiny = ["consumers=200", "replicates=1", "agents=off", "workers=1"]
     commands = {
         "calibrate": lambda out: calibrate.main([f"data={data}", "fit=decision.p:0.001:0.1",
                                                  *tiny, "scan=2", "budget=4",
@@ -205,7 +205,7 @@ def test_calibrate_sensitivity_and_validation_check_memory(monkeypatch, tmp_path
                                                      "params=wom.talk_prob:0.01:0.1",
                                                      f"hydra.run.dir={out}"]),
         "validation": lambda out: validation.main(["quick=true", "cases=bass_discrete",
-                                                   "jobs=1", f"out={out}"]),
+                                                   "workers=1", f"out={out}"]),
     }
     for name, command in commands.items():
         out = tmp_path / name

@@ -551,7 +551,7 @@ def test_a_run_builds_each_generated_network_once(monkeypatch, tmp_path):
     real = wommsim.model.build_network
     monkeypatch.setattr(wommsim.model, "build_network",
                         lambda *args: built.append(args[1]) or real(*args))
-    run(small_config("jobs=1", "replicates=2", consumers=300, steps=2), tmp_path / "run")
+    run(small_config("workers=1", "replicates=2", consumers=300, steps=2), tmp_path / "run")
     assert built == [300, 300]  # one per replicate
 
 

@@ -24,8 +24,8 @@ def run_cli(out, *args) -> int:
 
 def test_tiny_morris_run_gives_every_index_figure_and_is_deterministic(tmp_path):
     # Serial and on two processes: the same numbers (runs come back in task order).
-    assert run_cli(tmp_path / "a", "samples=3", "jobs=1") == 0
-    assert run_cli(tmp_path / "b", "samples=3", "jobs=2") == 0
+    assert run_cli(tmp_path / "a", "samples=3", "workers=1") == 0
+    assert run_cli(tmp_path / "b", "samples=3", "workers=2") == 0
     a, b = tmp_path / "a", tmp_path / "b"
     # The run folder holds the results only (no .hydra/, no log, no lock left).
     assert sorted(p.name for p in a.iterdir()) == sorted(
@@ -67,11 +67,11 @@ def test_help_shows_the_tools_own_help(capsys):
 
 
 def test_a_sweep_runs_one_analysis_per_job_into_its_multirun_folder(tmp_path):
-    # On joblib's workers: jobs=0 there means one process per job, as for a run's sweep
+    # On joblib's workers: workers=0 there means one process per job, as for a run's sweep
     # (a process pool inside a loky worker would fail).
     sweep = tmp_path / "sweep"
     assert main(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY,
-                 "params=wom.talk_prob:0.01:0.1", "samples=2", "jobs=0",
+                 "params=wom.talk_prob:0.01:0.1", "samples=2", "workers=0",
                  "strategy=ad_heavy,balanced", f"hydra.sweep.dir={sweep}"]) == 0
     strategies = [json.loads((sweep / job / "sensitivity.json").read_text())["config"]
                   ["strategy"]["name"] for job in ("0", "1")]
@@ -81,7 +81,7 @@ def test_a_sweep_runs_one_analysis_per_job_into_its_multirun_folder(tmp_path):
 def test_common_random_numbers_give_an_inert_parameter_zero_effect():
     # The price changes revenue but no decision: with the same seeds at every point its
     # elementary effects on adoption are exactly zero, and on revenue they are not.
-    base = small_config("replicates=2", "agents=off", "jobs=1", consumers=300, steps=10)
+    base = small_config("replicates=2", "agents=off", "workers=1", consumers=300, steps=10)
     ranges = parse_ranges("economics.price:10:100,consumer.threshold_mean:0.2:0.8", base,
                           "params")
     result = analyse(base, ranges, ["final_adoption", "revenue"], "morris", samples=4)
@@ -94,7 +94,7 @@ def test_common_random_numbers_give_an_inert_parameter_zero_effect():
 
 
 def test_sobol_run_gives_first_order_and_total_indices():
-    base = small_config("replicates=1", "agents=off", "jobs=1", consumers=200, steps=6)
+    base = small_config("replicates=1", "agents=off", "workers=1", consumers=200, steps=6)
     ranges = parse_ranges("consumer.threshold_mean:0.2:0.8,wom.talk_prob:0.01:0.1", base,
                           "params")
     result = analyse(base, ranges, ["final_adoption"], "sobol", samples=8)

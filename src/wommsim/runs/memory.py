@@ -14,7 +14,7 @@ undirected edges) costs, per process holding it:
 
 The market's peak is the larger of building and holding, plus agents. Every process also
 holds the interpreter with its imports (:data:`INTERPRETER_BYTES`). Replicates run on
-``worker_count(jobs, tasks)`` processes at once, each holding one market, beside the main
+``worker_count(workers, tasks)`` processes at once, each holding one market, beside the main
 process. The coefficients were measured with ``ru_maxrss`` on Linux, Python 3.12, NumPy 2
 (``benchmarks/bench_memory.py`` prints estimate against measurement); each is rounded up.
 
@@ -261,7 +261,7 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
                     source)
         return need
     first = configs[0]
-    holders = (f"{need.processes} parallel processes (jobs={first.jobs}) each hold"
+    holders = (f"{need.processes} parallel processes (workers={first.workers}) each hold"
                if need.processes > 1 else "one process holds")
     market = need.largest or first
     markets = (f"{holders} a market of {need.consumers:,} consumers on a "
@@ -280,15 +280,15 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
         key = f"steps={steps}, replicates={first.replicates}"
         detail, fewer = f"{table}; {markets}, plus {python}", "fewer steps or replicates"
     elif driver == "interpreters":
-        key = f"jobs={first.jobs}"
+        key = f"workers={first.workers}"
         detail = f"{need.processes + (need.processes > 1)} processes hold {python}; {markets}"
-        fewer = "fewer jobs"
+        fewer = "fewer workers"
     else:
         key = (f"network.path={market.network.path!r}" if market.network.kind == "edgelist"
                else f"consumers={need.consumers}")
         detail = f"{markets}, plus {python}"
         fewer = ("a smaller network" if market.network.kind == "edgelist" else
-                 "fewer consumers") + (" or jobs=1" if need.processes > 1 else "")
+                 "fewer consumers") + (" or workers=1" if need.processes > 1 else "")
     raise ConfigError(
         f"{key}: this run needs about {_size(need.total)} of memory but only {_size(have)} "
         f"is available ({source}): {detail}. Use {fewer}, or set force_memory=true to run "

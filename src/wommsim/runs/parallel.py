@@ -24,9 +24,9 @@ from wommsim.runs.faults import WorkerLost, lost_worker
 log = logging.getLogger(__name__)
 
 
-def worker_count(jobs: int, tasks: int) -> int:
-    """Processes to use: ``jobs`` (0 = one per core), never more than there are tasks."""
-    return max(1, min(jobs or os.cpu_count() or 1, tasks))
+def worker_count(workers: int, tasks: int) -> int:
+    """Processes to use: ``workers`` (0 = one per core), never more than there are tasks."""
+    return max(1, min(workers or os.cpu_count() or 1, tasks))
 
 
 def _init_worker(parent: int) -> None:

@@ -33,7 +33,7 @@ RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "differen
 
 
 def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:
-    """SHA-256 of the resolved configuration, for matching results to configs. ``jobs`` and
+    """SHA-256 of the resolved configuration, for matching results to configs. ``workers`` and
     ``overwrite`` (:data:`~wommsim.config.RUN_ONLY_KEYS`) are left out: they set how the
     results are computed and written, not what they are.
 

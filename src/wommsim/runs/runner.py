@@ -49,11 +49,11 @@ def run_task(task: tuple[Config, int]) -> pd.DataFrame:
     return run_replicate(*task)
 
 
-def simulate(tasks: list[tuple[Config, int]], jobs: int,
+def simulate(tasks: list[tuple[Config, int]], workers: int,
              progress: Callable[[Iterator], Iterator] | None = None) -> list[pd.DataFrame]:
-    """Run ``(config, replicate)`` tasks, in parallel when ``jobs`` allows; results come
+    """Run ``(config, replicate)`` tasks, in parallel when ``workers`` allows; results come
     back in task order, so a parallel run gives exactly the tables of a serial one."""
-    workers = worker_count(jobs, len(tasks))
+    workers = worker_count(workers, len(tasks))
     wrap = progress or (lambda it: it)
     if workers == 1:
         return list(wrap(map(run_task, tasks)))
@@ -82,7 +82,7 @@ def preflight(arms: list[Arm]) -> list[int]:
     by the replicates. Returns each arm's population: ``consumers``, or for an edge list the
     file's."""
     configs = [arm.config for arm in arms]
-    check_memory(configs, worker_count(configs[0].jobs, sum(c.replicates for c in configs)))
+    check_memory(configs, worker_count(configs[0].workers, sum(c.replicates for c in configs)))
     read = {path: read_edgelist(path).n
             for path in sorted({c.network.path for c in configs if c.network.kind == "edgelist"})}
     return [read[c.network.path] if c.network.kind == "edgelist" else c.consumers
@@ -126,8 +126,8 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
     tasks = [(arm.config, r) for arm in arms for r in range(cfg.replicates)]
     label = cfg.experiment.name if cfg.experiment else cfg.arm_name
     log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
-             worker_count(cfg.jobs, len(tasks)))
-    timeseries = pd.concat(simulate(tasks, cfg.jobs, progress_bar(len(tasks), label)),
+             worker_count(cfg.workers, len(tasks)))
+    timeseries = pd.concat(simulate(tasks, cfg.workers, progress_bar(len(tasks), label)),
                            ignore_index=True)
     write_results(outdir, as_run(cfg, arms, populations), arms, timeseries,
                   time.perf_counter() - started)

@@ -230,7 +230,7 @@ class _BudgetSpent(Exception):
 def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
               scan: int = SCAN, budget: int = BUDGET) -> Fit:
     """Fit ``ranges`` of ``base`` to ``observed`` (see the module docstring for the
-    objective and the optimiser); ``base.replicates`` replicates per evaluation, ``base.jobs``
+    objective and the optimiser); ``base.replicates`` replicates per evaluation, ``base.workers``
     processes."""
     last = int(observed["step"].iloc[-1])
     if last > base.steps:
@@ -244,7 +244,7 @@ def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
                           "exceed the scan")
     for corner in ("lo", "hi"):  # fail on a bad corner before any run (e.g. shares over 1)
         at_point(base, ranges, [getattr(r, corner) for r in ranges])
-    with Simulator(base.jobs, max(scan, 1) * base.replicates) as sim:
+    with Simulator(base.workers, max(scan, 1) * base.replicates) as sim:
         objective = Objective(base, ranges, observed, sim)
         sobol = stats.qmc.Sobol(len(ranges), scramble=True, seed=base.seed)
         with warnings.catch_warnings():  # a scan size that is not a power of 2 is allowed

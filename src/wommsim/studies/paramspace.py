@@ -185,22 +185,22 @@ def model_config(dictcfg: Any, tool_keys: Sequence[str], overrides: Sequence[str
     given = override_keys(overrides)
     data.update({k: v for k, v in defaults.items() if k not in given})
     cfg = to_config(OmegaConf.create(data), list(overrides))
-    jobs = sweep_jobs(cfg.jobs)
-    return cfg if jobs == cfg.jobs else validate(dataclasses.replace(cfg, jobs=jobs))
+    workers = sweep_workers(cfg.workers)
+    return cfg if workers == cfg.workers else validate(dataclasses.replace(cfg, workers=workers))
 
 
-def sweep_jobs(jobs: int) -> int:
-    """``jobs`` for a tool's run: inside a job of a parallel sweep, ``jobs=0`` means what it
+def sweep_workers(workers: int) -> int:
+    """``workers`` for a tool's run: inside a job of a parallel sweep, ``workers=0`` means what it
     means for a run's job there (:func:`wommsim.sweeps.sweep.job_processes`)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     from wommsim.sweeps.sweep import job_processes
 
-    if jobs or not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
-        return jobs
+    if workers or not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return workers
     processes = job_processes(str(HydraConfig.get().launcher._target_), os.environ)
-    return jobs if processes is None else processes
+    return workers if processes is None else processes
 
 
 def as_list(value: Any) -> list[str]:
@@ -427,11 +427,11 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 class Simulator:
     """Runs ``(config, replicate)`` tasks on one pool of processes kept for a whole search
-    (``jobs`` as in the config: 0 = one per core). Results come back in task order, so a
+    (``workers`` as in the config: 0 = one per core). Results come back in task order, so a
     parallel search gives exactly the numbers of a serial one."""
 
-    def __init__(self, jobs: int, max_tasks: int) -> None:
-        self.workers = worker_count(jobs, max_tasks)
+    def __init__(self, workers: int, max_tasks: int) -> None:
+        self.workers = worker_count(workers, max_tasks)
         self._pool: ProcessPoolExecutor | None = None
         self._stack = ExitStack()
 

@@ -194,7 +194,7 @@ def _columns(method: str) -> tuple[str, ...]:
 
 def analyse(base: Config, ranges: list[ParamRange], outputs: list[str], method: str = "morris",
             samples: int | None = None, levels: int = 4) -> Analysis:
-    """Sample the box, run every point (``base.replicates`` replicates, ``base.jobs``
+    """Sample the box, run every point (``base.replicates`` replicates, ``base.workers``
     processes), and compute the indices of each output."""
     if method not in METHODS:
         raise ConfigError(f"method={method!r}: must be one of {', '.join(METHODS)}")
@@ -204,7 +204,7 @@ def analyse(base: Config, ranges: list[ParamRange], outputs: list[str], method: 
     tasks = len(configs) * base.replicates
     log.info("%s: %d parameters, %d points x %d replicates = %d runs", method, len(ranges),
              len(configs), base.replicates, tasks)
-    with Simulator(base.jobs, tasks) as sim:
+    with Simulator(base.workers, tasks) as sim:
         runs = sim.run(configs, base.replicates, progress_bar(tasks, f"sensitivity ({method})"))
     y = pd.DataFrame([point_outcomes(frames, cfg, outputs)
                       for frames, cfg in zip(runs, configs, strict=True)])

@@ -98,7 +98,7 @@ def register_resolver() -> None:
 # -- one job -------------------------------------------------------------------------------
 
 def job_processes(launcher_target: str, environ: Mapping[str, str]) -> int | None:
-    """What ``jobs=0`` (one process per core) means inside one job of a sweep.
+    """What ``workers=0`` (one process per core) means inside one job of a sweep.
 
     None under the sequential ``basic`` launcher, which runs one job at a time: every core.
     Under a parallel launcher (joblib, submitit, ...) the launcher already runs a job per
@@ -134,8 +134,8 @@ def run_job(dictcfg: DictConfig, outdir: Path, hydra_cfg: Any) -> int:
     try:
         cfg = to_config(dictcfg)
         processes = job_processes(launcher, os.environ)
-        if cfg.jobs == 0 and processes is not None:
-            cfg = dataclasses.replace(cfg, jobs=processes)
+        if cfg.workers == 0 and processes is not None:
+            cfg = dataclasses.replace(cfg, workers=processes)
         run(cfg, outdir, resume=True)
         return 0
     except FolderInUse as err:  # another run is writing there: record nothing in its folder

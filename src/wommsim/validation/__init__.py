@@ -57,7 +57,7 @@ def select(names: Sequence[str] | None) -> list[str]:
 
 
 def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
-        seed: int = 42, jobs: int = 0, command: str | None = None) -> list[CaseResult]:
+        seed: int = 42, workers: int = 0, command: str | None = None) -> list[CaseResult]:
     """Run the selected cases and write ``out/VALIDATION.md`` and ``out/validation/*.png``.
 
     Figures are drawn into a temporary folder that replaces ``out/validation`` only when
@@ -76,7 +76,7 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
     staging.mkdir()
     started = time.perf_counter()
     try:
-        ctx = Context(figures=staging, seed=seed, jobs=jobs, quick=quick)
+        ctx = Context(figures=staging, seed=seed, workers=workers, quick=quick)
         results = [run_case(CASES[name], ctx) for name in names]
         text = report.render(
             results, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

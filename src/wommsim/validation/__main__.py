@@ -8,7 +8,7 @@
 A Hydra app (primary config ``configs/validation.yaml``): ``--cfg job``, ``-m`` (e.g.
 ``-m seed=1,2``: one report per job under ``multirun/validation/``) and ``--help`` work as
 for ``python -m wommsim``. Keys: ``cases`` (a list of case names; default every case),
-``quick`` (tiny sizes), ``seed`` (default 42), ``jobs`` (worker processes, 0 = one per
+``quick`` (tiny sizes), ``seed`` (default 42), ``workers`` (worker processes, 0 = one per
 core; results identical), ``list`` (print the cases and run nothing) and ``out`` (folder of
 ``VALIDATION.md`` and ``validation/*.png``; default ``docs``, the report of record).
 ``quick`` and ``cases`` need ``out=``, so that they never overwrite the report of record.
@@ -37,7 +37,7 @@ from hydra.types import RunMode
 from wommsim.compose import configs_dir
 from wommsim.config import ConfigError
 from wommsim.runs import faults
-from wommsim.studies.paramspace import as_list, override_keys, run_tool, sweep_jobs, tool_job
+from wommsim.studies.paramspace import as_list, override_keys, run_tool, sweep_workers, tool_job
 from wommsim.validation import CASES, REPORT, command_line, run, select
 
 TOOL = "wommsim.validation"
@@ -50,7 +50,7 @@ class ValidationConfig:
     cases: Any = None
     quick: bool = False
     seed: int = 42
-    jobs: int = 0
+    workers: int = 0
     list: bool = False
     out: str = "docs"
 
@@ -73,12 +73,12 @@ def _validate(own: Any, outdir: Path, overrides: list[str]) -> int:
     if single and "out" not in override_keys(overrides) and (own.quick or cases):
         raise ConfigError("quick and cases need out=: without it they would overwrite the "
                           "report of record, docs/VALIDATION.md")
-    if own.jobs < 0:
-        raise ConfigError(f"jobs={own.jobs}: must be 0 (one per core) or more")
+    if own.workers < 0:
+        raise ConfigError(f"workers={own.workers}: must be 0 (one per core) or more")
     if not 0 <= own.seed < 2**32:
         raise ConfigError(f"seed={own.seed}: must be between 0 and 2**32 - 1")
     results = run(outdir, cases=cases, quick=own.quick, seed=own.seed,
-                  jobs=sweep_jobs(own.jobs), command=command_line(overrides))
+                  workers=sweep_workers(own.workers), command=command_line(overrides))
     width = max(len(r.name) for r in results)
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")

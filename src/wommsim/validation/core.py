@@ -111,7 +111,7 @@ class Context:
 
     figures: Path
     seed: int = 42
-    jobs: int = 0
+    workers: int = 0
     quick: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -130,10 +130,10 @@ class Context:
         arm shares its seed) in one parallel batch; per arm, the per-step tables."""
         names = list(arms)
         tasks = [(arms[name], r) for name in names for r in range(replicates)]
-        check_memory([dataclasses.replace(c, replicates=replicates, jobs=self.jobs)
+        check_memory([dataclasses.replace(c, replicates=replicates, workers=self.workers)
                       for c in arms.values()],
-                     worker_count(self.jobs, len(tasks)))
-        tables = simulate(tasks, self.jobs)
+                     worker_count(self.workers, len(tasks)))
+        tables = simulate(tasks, self.workers)
         return {name: tables[i * replicates:(i + 1) * replicates]
                 for i, name in enumerate(names)}
 
