@@ -75,7 +75,7 @@ UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
 #: in floating point, and NumPy's draws (impressions are a multinomial) overflow at 2**63.
 MAX_UNITS_PER_STEP = 2**53
 #: Keys that set how a run goes, not what it computes: left out of the configuration hash
-#: (``wommsim.runs.runner.config_hash``) and of sweep directory names (``wommsim.sweep``).
+#: (``wommsim.runs.results.config_hash``) and of sweep directory names (``wommsim.sweeps.sweep``).
 RUN_ONLY_KEYS = ("workers", "overwrite")
 
 
