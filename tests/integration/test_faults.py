@@ -520,7 +520,7 @@ def test_the_runner_refuses_someone_elses_results_before_writing(tmp_path):
     assert contents(tmp_path) == files
 
 
-def test_overwrite_and_jobs_leave_the_config_hash_alone():
+def test_overwrite_and_workers_leave_the_config_hash_alone():
     plain = small_config(consumers=200, steps=3)
     assert results.config_hash(plain) == results.config_hash(
         small_config("overwrite=true", "workers=3", consumers=200, steps=3))
