@@ -23,12 +23,12 @@ GROUPS = ("network", "strategy", "decision")
 
 
 def configs_dir() -> Path:
-    """The packaged configs if installed, else the repository's ``configs/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "configs", here.parents[1] / "configs"):
-        if (candidate / "config.yaml").is_file():
-            return candidate
-    raise FileNotFoundError("wommsim's configs/ directory was not found; reinstall wommsim")
+    """The Hydra configs: package data of wommsim (``src/wommsim/configs``; the repository's
+    top-level ``configs/`` is a link to it)."""
+    folder = Path(__file__).resolve().parent / "configs"
+    if not (folder / "config.yaml").is_file():
+        raise FileNotFoundError(f"wommsim's configs ({folder}) were not found; reinstall wommsim")
+    return folder
 
 
 def check_overrides(overrides: list[str]) -> None:
