@@ -39,6 +39,7 @@ from wommsim.config import ConfigError
 from wommsim.runs import faults
 from wommsim.studies.paramspace import as_list, override_keys, run_tool, sweep_workers, tool_job
 from wommsim.validation import CASES, REPORT, command_line, run, select
+from wommsim.validation.report import QUICK_NOTE
 
 TOOL = "wommsim.validation"
 
@@ -80,6 +81,8 @@ def _validate(own: Any, outdir: Path, overrides: list[str]) -> int:
     results = run(outdir, cases=cases, quick=own.quick, seed=own.seed,
                   workers=sweep_workers(own.workers), command=command_line(overrides))
     width = max(len(r.name) for r in results)
+    if own.quick:
+        print(QUICK_NOTE.replace("**", "").replace("`", ""))
     for r in results:
         print(f"{r.name:{width}s}  {r.verdict:4s}  {r.measured}")
     failed = [r.name for r in results if not r.passed]
