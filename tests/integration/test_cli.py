@@ -40,6 +40,8 @@ def test_one_arm_run_writes_every_result(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["completed"] is True and manifest["seeds"] == [[42, 0], [42, 1]]
     assert manifest["wall_time_s"] > 0 and len(manifest["config_hash"]) == 64
+    assert manifest["command"] == ["python", "-m", "wommsim", "consumers=300", "steps=6",
+                                   "replicates=2", "strategy=ad_heavy", f"hydra.run.dir={out}"]
     assert not list(out.glob(".*partial*"))
 
 

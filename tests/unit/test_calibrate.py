@@ -183,6 +183,7 @@ def test_cli_writes_every_result(tmp_path, capsys):
     result = json.loads((out / "fit.json").read_text())
     assert set(result["fitted"]) == {"decision.q"} and result["bounds"]["decision.q"] == [0.05, 1]
     assert 0 < result["evaluations"] <= 10 and result["config"]["steps"] == 8
+    assert result["command"][:3] == ["python", "-m", "wommsim.calibrate"]  # as typed
     # The model override and the presets reached the model; the tool's keys did not.
     assert result["config"]["consumers"] == 300
     assert result["config"]["decision"]["rule"] == "bass"

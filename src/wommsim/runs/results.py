@@ -108,6 +108,14 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def command_head(module: str) -> list[str]:
+    """How the user started the program, for the record: ``python -m MODULE`` for a module
+    run with ``-m`` (its ``sys.argv[0]`` is the module's file), else the script's name (the
+    ``wommsim`` console script)."""
+    script = Path(sys.argv[0])
+    return ["python", "-m", module] if script.suffix == ".py" else [script.name]
+
+
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write via ``write(tmp_path)`` to a temporary name, then rename into place."""
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
@@ -166,7 +174,7 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "completed": completed,
         "files": list(RESULT_FILES) if completed else [],
         "checksums": result_checksums(outdir) if completed else {},
-        "command": sys.argv,
+        "command": [*command_head("wommsim"), *sys.argv[1:]],
         "python": platform.python_version(),
         "numpy": np.__version__,
         "mesa": mesa.__version__,

@@ -375,7 +375,7 @@ def _write_fit_files(fit: Fit, outdir: Path, data: Path, argv: Sequence[str],
                      "SeedSequence([seed, r]) (common random numbers)",
         "optimiser": fit.optimiser,
         "wall_time_s": wall_time,
-        **provenance(fit.config, argv, inputs=[str(data)]),
+        **provenance(fit.config, TOOL, argv, inputs=[str(data)]),
     })
 
 

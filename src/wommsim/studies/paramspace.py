@@ -46,7 +46,13 @@ from wommsim.config import Config, ConfigError, iter_params, replace_key, valida
 from wommsim.runs import faults, rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import worker_count, worker_pool
-from wommsim.runs.results import config_hash, git_commit, input_digests, write_atomic
+from wommsim.runs.results import (
+    command_head,
+    config_hash,
+    git_commit,
+    input_digests,
+    write_atomic,
+)
 from wommsim.runs.rundir import RunDirCallback
 from wommsim.runs.runner import run_task
 
@@ -406,13 +412,13 @@ def number(own: dict[str, str], key: str, default: float, kind: type = int,
     return value
 
 
-def provenance(cfg: Config, argv: Sequence[str], inputs: Sequence[str] = ()
+def provenance(cfg: Config, tool: str, argv: Sequence[str], inputs: Sequence[str] = ()
                ) -> dict[str, Any]:
     """Version, commit, command, the model configuration and its hash, and the content hash
     of every file read (edge lists, and ``inputs`` such as calibration data), for a
     result's JSON."""
     return {"package": "wommsim", "version": __version__, "git_commit": git_commit(),
-            "command": [Path(sys.argv[0]).name, *argv],
+            "command": [*command_head(tool), *argv],
             "config_hash": config_hash(cfg, inputs),
             "input_files": input_digests(cfg, inputs),
             "config": dataclasses.asdict(cfg)}

@@ -283,7 +283,7 @@ def _write_analysis_files(result: Analysis, outdir: Path, argv: Sequence[str],
                      "SeedSequence([seed, r]) (common random numbers); SALib's sampler and "
                      "bootstrap use seed",
         "wall_time_s": wall_time,
-        **provenance(result.config, argv),
+        **provenance(result.config, TOOL, argv),
     })
 
 
