@@ -121,6 +121,9 @@ def test_report_has_arms_tables_figures_and_no_nan(data, tmp_path):
         assert arm in text
     assert "| Arm | Replicates | Final adoption (%) |" in text
     assert "| Arm | Pairs | Final adoption (points) |" in text
+    # Every outcome in the tables is defined where it is shown.
+    assert "- **Net sentiment**: (positive - negative) / all conversations over the run" in text
+    assert text.count("- **") >= len(report.MAIN)
     for name in FIGURES:
         assert f"](figures/{name}.png)" in text
     assert "## Reading" in text and "highest final adoption" in text

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from wommsim.config import LEVERS, Config, ConfigError
+from wommsim.reporting.analysis import OUTCOMES
 from wommsim.reporting.tables import markdown_table
 from wommsim.runs.results import write_atomic
 
@@ -140,7 +141,9 @@ def _summary_table(arms: pd.DataFrame) -> list[str]:
     return ["## Summary", "",
             "Mean over replicates with its 95% interval in brackets (Student t); Bass p and q "
             "(per step, ± standard error) are fitted to each arm's mean adoption curve.", "",
-            *markdown_table(header, rows).splitlines(), ""]
+            *markdown_table(header, rows).splitlines(), "",
+            "What each column measures, per replicate (`outcomes.csv`):", "",
+            *(f"- **{LABELS[k].capitalize()}**: {OUTCOMES[k]}." for k, *_ in MAIN), ""]
 
 
 def _significant(differences: pd.DataFrame) -> pd.DataFrame:
