@@ -143,6 +143,24 @@ def test_report_marks_intervals_that_exclude_zero(data, tmp_path):
         assert "conversation (3 pairs): final adoption" in text
 
 
+def test_an_arm_that_spends_nothing_is_not_compared_per_unit_of_spend(tmp_path):
+    # Organic's cost per adopter is 0 (no spend): a paired difference of -5.8 against the
+    # ad-heavy arm would be bold, and meaningless.
+    size = ["consumers=1000", "steps=30"]  # enough adopters in every replicate
+    data = _run({"ads": ["strategy=ad_heavy", *size], "organic": ["strategy=none", *size]})
+    diffs = data["differences"].set_index("outcome")
+    assert diffs.at["cost_per_adopter", "hi"] < 0  # what would have been bolded
+    text = _report(data, tmp_path)
+    table = text.split("## Paired differences")[1].split("## Figures")[0]
+    row = next(line for line in table.splitlines() if line.startswith("| organic |"))
+    cells = dict(zip([h for _, h, *_ in report.MAIN],
+                     [c.strip() for c in row.strip("|").split("|")][2:], strict=True))
+    assert cells["Cost per adopter (money)"] == cells["ROMS"] == "n/a (no spend)"
+    assert cells["Final adoption (%)"] not in ("n/a", "n/a (no spend)")
+    reading = text.split("## Reading")[1]
+    assert "cost per adopter" not in reading.split("whose 95% interval excludes 0")[-1]
+
+
 def test_nan_cost_per_adopter_does_not_crash(silent, tmp_path):
     row = silent["summary"].set_index("arm").loc["silent"]
     assert np.isnan(row["cost_per_adopter_mean"]) and np.isnan(row["bass_p"])

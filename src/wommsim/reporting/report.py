@@ -146,17 +146,32 @@ def _summary_table(arms: pd.DataFrame) -> list[str]:
             *(f"- **{LABELS[k].capitalize()}**: {OUTCOMES[k]}." for k, *_ in MAIN), ""]
 
 
-def _significant(differences: pd.DataFrame) -> pd.DataFrame:
-    main = differences[differences["outcome"].isin(LABELS)]
+#: Outcomes that are ratios to spend: an arm that spends nothing has nothing to compare.
+PER_SPEND = ("cost_per_adopter", "roms")
+
+
+def _moot(differences: pd.DataFrame, arms: pd.DataFrame) -> pd.Series:
+    """Rows comparing a ratio to spend with an arm (or reference) that spends nothing."""
+    unspent = set(arms.loc[~(arms["spend_mean"].astype(float) > 0), "arm"])
+    return (differences["outcome"].isin(PER_SPEND)
+            & (differences["arm"].isin(unspent) | differences["reference"].isin(unspent)))
+
+
+def _significant(differences: pd.DataFrame, arms: pd.DataFrame) -> pd.DataFrame:
+    main = differences[differences["outcome"].isin(LABELS) & ~_moot(differences, arms)]
     return main[(main["lo"] > 0) | (main["hi"] < 0)]
 
 
-def _differences_table(differences: pd.DataFrame, arm_names: list[str]) -> list[str]:
+def _differences_table(differences: pd.DataFrame, arms: pd.DataFrame,
+                       arm_names: list[str]) -> list[str]:
     lines = ["## Paired differences", ""]
     if differences.empty:
         return [*lines, "Only one arm ran: there are no paired differences.", ""]
     reference = differences["reference"].iloc[0]
-    sig = set(zip(*(_significant(differences)[c] for c in ("arm", "outcome")), strict=True))
+    sig = set(zip(*(_significant(differences, arms)[c] for c in ("arm", "outcome")),
+                  strict=True))
+    moot = set(zip(*(differences[_moot(differences, arms)][c] for c in ("arm", "outcome")),
+                   strict=True))
     header = ["Arm", "Pairs", *(h.replace("(%)", "(points)") for _, h, *_ in MAIN)]
     rows = []
     order = [a for a in arm_names if a in set(differences["arm"])]
@@ -167,6 +182,9 @@ def _differences_table(differences: pd.DataFrame, arm_names: list[str]) -> list[
             if key not in d.index:
                 cells.append("n/a")
                 continue
+            if (arm, key) in moot:
+                cells.append("n/a (no spend)")
+                continue
             r = d.loc[key]
             text = _ci(r["difference"], r["lo"], r["hi"], decimals, scale, sign=True)
             cells.append(f"**{text}**" if (arm, key) in sig else text)
@@ -175,7 +193,8 @@ def _differences_table(differences: pd.DataFrame, arm_names: list[str]) -> list[
         *lines,
         f"Each arm minus the reference arm **{reference}**, replicate by replicate (the arms "
         "share seeds): mean difference and 95% interval. **Bold**: the interval excludes 0. "
-        "Final adoption differences are in percentage points.", "",
+        "Final adoption differences are in percentage points; cost per adopter and ROMS are "
+        "not compared with an arm that spends nothing (n/a).", "",
         *markdown_table(header, rows).splitlines(), ""]
 
 
@@ -256,7 +275,7 @@ def _reading(arms: pd.DataFrame, differences: pd.DataFrame) -> list[str]:
     lines = ["## Reading", "", *(f"- {sentence}" for sentence in out), ""]
     if not differences.empty:
         reference = differences["reference"].iloc[0]
-        sig = _significant(differences)
+        sig = _significant(differences, arms)
         if sig.empty:
             lines += [f"No paired difference from {reference} in the main outcomes has a 95% "
                       "interval that excludes 0.", ""]
@@ -346,7 +365,7 @@ def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.Data
     lines = [f"# wommsim report: {title}", "", f"**Question.** {question}", "",
              f"Date: {stamp}{run}.", "",
              *_configuration(cfg, arms), *_summary_table(arms),
-             *_differences_table(differences, list(arm_names)),
+             *_differences_table(differences, arms, list(arm_names)),
              *_figures(path, figures), *_reading(arms, differences)]
     text = "\n".join(lines).rstrip() + "\n"
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
