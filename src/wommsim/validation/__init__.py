@@ -10,7 +10,6 @@ case is a function registered in :data:`CASES` that returns a :class:`Finding`;
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -60,36 +59,28 @@ def run(out: Path, *, cases: Sequence[str] | None = None, quick: bool = False,
         seed: int = 42, workers: int = 0, command: str | None = None) -> list[CaseResult]:
     """Run the selected cases and write ``out/VALIDATION.md`` and ``out/validation/*.png``.
 
-    Figures are drawn into a temporary folder that replaces ``out/validation`` only when
-    every case has run; the report is then written under a temporary name and renamed, so an
+    Report and figures are written together (:func:`wommsim.runs.results.write_together`):
+    drawn into a staging folder and moved into place only when every case has run, so an
     interrupted run leaves the previous report and figures as they were.
     """
-    from wommsim.runs.results import git_commit
+    from wommsim.runs.results import git_commit, write_together
     from wommsim.validation import report
 
     names = select(cases)
-    out.mkdir(parents=True, exist_ok=True)
-    final_figures = out / FIGURES
-    staging = out / f".{FIGURES}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    started = time.perf_counter()
-    try:
-        ctx = Context(figures=staging, seed=seed, workers=workers, quick=quick)
-        results = [run_case(CASES[name], ctx) for name in names]
-        text = report.render(
+    results: list[CaseResult] = []
+
+    def write(stage: Path) -> None:
+        started = time.perf_counter()
+        (stage / FIGURES).mkdir()
+        ctx = Context(figures=stage / FIGURES, seed=seed, workers=workers, quick=quick)
+        results.extend(run_case(CASES[name], ctx) for name in names)
+        report.write(stage / REPORT, report.render(
             results, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             commit=git_commit(), changes=source_changes(),
             command=command or "python -m wommsim.validation", seed=seed, quick=quick,
-            wall_time=time.perf_counter() - started, figure_dir=FIGURES)
-        if final_figures.exists():
-            shutil.rmtree(final_figures)
-        staging.rename(final_figures)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    report.write(out / REPORT, text)
+            wall_time=time.perf_counter() - started, figure_dir=FIGURES))
+
+    write_together(out, [FIGURES, REPORT], write)
     log.info("validation report written to %s", out / REPORT)
     return results
 
