@@ -1,6 +1,7 @@
 """Consumers as Mesa agents whose attributes are views of the model's state arrays.
 
-``consumer.opinion`` reads ``model.state.opinion[consumer.index]`` and assignment writes it,
+``consumer.opinion`` reads ``model.state.opinion[..., consumer.index]`` (the one brand's value,
+or a tuple with one per brand) and assignment writes it,
 so Mesa's DataCollector, SolaraViz and user code see ordinary agents while the model's rules
 stay vectorised. Attributes are generated from :data:`wommsim.state.STATE_VARS`.
 """
@@ -29,11 +30,14 @@ class Consumer(FixedAgent):
 
 
 def _state_property(name: str, doc: str) -> property:
+    # A variable with the brand axis is one value in a one-brand market and a tuple (one per
+    # brand, in market.brands order) in a market of several.
     def get(self: Consumer):
-        return getattr(self.model.state, name)[self.index].item()
+        values = getattr(self.model.state, name)[..., self.index]
+        return values.item() if values.size == 1 else tuple(values.tolist())
 
     def set_(self: Consumer, value) -> None:
-        getattr(self.model.state, name)[self.index] = value
+        getattr(self.model.state, name)[..., self.index] = value
 
     return property(get, set_, doc=doc)
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from wommsim.config import Config, ConfigError, boolean_keys, register, validate
 
-GROUPS = ("network", "strategy", "decision")
+GROUPS = ("network", "strategy", "decision", "market")
 
 
 def configs_dir() -> Path:

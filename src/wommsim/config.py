@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,8 +45,8 @@ def _freeze(obj: Any) -> None:
         object.__setattr__(obj, "_frozen", True)
         for f in dataclasses.fields(obj):
             _freeze(getattr(obj, f.name))
-    elif isinstance(obj, list):
-        for item in obj:
+    elif isinstance(obj, list | dict):
+        for item in obj.values() if isinstance(obj, dict) else obj:
             _freeze(item)
 
 
@@ -65,6 +66,11 @@ DECISION_RULES = ("opinion", "bass")
 SEEDING_TARGETS = ("followers", "random", "hubs")
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = ("random", "hubs")
+CATEGORIES = ("durable", "repeat")
+#: The brand of a market that lists no brands (``market.brands: {}``), as in ``monopoly``.
+DEFAULT_BRAND = "brand"
+#: Most brands a market may have (``current_brand`` stores a brand's index in one byte).
+MAX_BRANDS = 100
 #: Per lever: the key of its unit cost and what a unit is (money / cost = units a step).
 UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
               "dialogue": ("cost_per_reply", "replies"),
@@ -186,6 +192,54 @@ class BrandConfig(Frozen):
                            doc="mean experienced quality of the product")
     quality_spread: float = param(0.3, 0.0, 2.0, unit="quality",
                                   doc="s.d. of experienced quality across buyers")
+
+
+@dataclass
+class BrandSpec(Frozen):
+    """One brand of the market (``market.brands.<name>``). A setting left empty (null) takes
+    the run's value: ``strategy`` (and its ``phases``), ``brand.budget``, ``brand.quality``,
+    ``brand.quality_spread``, ``economics.price``, ``advertising.claim``; so the top-level
+    keys are every brand's defaults, and ``market=monopoly`` keeps their meaning."""
+
+    strategy: str = param("", doc="strategy preset (configs/strategy/NAME.yaml); empty: the "
+                                  "run's strategy and phases")
+    budget: float | None = param(None, 0.0, 1e12, unit="money per step",
+                                 doc="marketing spend available each step")
+    quality: float | None = param(None, -1.0, 1.0, unit="quality",
+                                  doc="mean experienced quality of the product")
+    quality_spread: float | None = param(None, 0.0, 2.0, unit="quality",
+                                         doc="s.d. of experienced quality across buyers")
+    price: float | None = param(None, 0.0, 1e12, unit="money per purchase",
+                                doc="price of one purchase")
+    claim: float | None = param(None, -1.0, 1.0, unit="quality",
+                                doc="quality the brand's ads promise")
+
+
+@dataclass
+class MarketConfig(Frozen):
+    """The brands competing for the same consumers, and how often the category is bought."""
+
+    name: str = param("monopoly", doc="market label (configs/market/NAME.yaml)")
+    category: str = param("durable", choices=CATEGORIES,
+                          doc="durable: one purchase per consumer; repeat: purchase occasions "
+                              "recur and each is a choice among the brands")
+    interpurchase_steps: float = param(8.0, 1.0, 10_000.0, unit="steps",
+                                       doc="repeat: mean time between a consumer's category "
+                                           "purchase occasions")
+    rate_shape: float = param(2.0, 0.0, 1000.0, open_lo=True, unit="shape",
+                              doc="repeat: gamma shape of occasion rates across consumers "
+                                  "(smaller: more heterogeneous)")
+    inertia: float = param(0.3, 0.0, 10.0, unit="utility",
+                           doc="utility of a consumer's current brand at a choice")
+    price_weight: float = param(1.0, 0.0, 100.0, unit="utility per log price ratio",
+                                doc="utility lost per unit of log(price / economics.price)")
+    churn_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
+                                 doc="repeat: a customer whose opinion of its brand falls "
+                                     "below this leaves the brand")
+    category_exit: float = param(0.0, 0.0, 1.0, unit="probability per step",
+                                 doc="repeat: chance a customer leaves the category")
+    brands: dict[str, BrandSpec] = field(default_factory=dict, metadata={
+        "doc": "brand name -> its settings; none listed: one brand named 'brand'"})
 
 
 @dataclass
@@ -312,6 +366,12 @@ class PurchaseConfig(Frozen):
                                      doc="a buyer's opinion = gain × satisfaction (clipped)")
     unfollow_prob: float = param(0.5, 0.0, 1.0, unit="probability",
                                  doc="chance a disappointed follower unfollows")
+    experience_weight: float = param(0.5, 0.0, 1.0, unit="share",
+                                     doc="weight of a repeat purchase's experience in "
+                                         "the opinion (the first purchase sets it)")
+    expectation_learning: float = param(0.5, 0.0, 1.0, unit="share",
+                                        doc="expectation closes this share of its gap to the "
+                                            "experience after each purchase")
 
 
 @dataclass
@@ -407,6 +467,7 @@ class Config(Frozen):
     purchase: PurchaseConfig = field(default_factory=PurchaseConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)
     phases: list[PhaseConfig] = field(default_factory=list,
                                       metadata={"doc": "strategy changes at later steps"})
     experiment: ExperimentConfig | None = field(
@@ -446,37 +507,127 @@ def boolean_keys() -> frozenset[str]:
     return frozenset(key for key, f, _ in iter_params(Config()) if f.type == "bool")
 
 
+def check_value(key: str, f: dataclasses.Field, value: Any) -> None:
+    """Check one parameter's value against its field's type, range and choices; an optional
+    field (``float | None``) may also be None."""
+    meta = f.metadata
+    kind = f.type.removesuffix(" | None")
+    if value is None and kind != f.type:
+        return
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key}={value!r}: must be an integer")
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ConfigError(f"{key}={value!r}: must be a number")
+    if kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r}: must be true or false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}={value!r}: must be a finite number")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    below = lo is not None and (value <= lo if meta.get("open_lo") else value < lo)
+    if below or (hi is not None and value > hi):
+        unit = f" ({meta['unit']})" if meta.get("unit") else ""
+        if meta.get("open_lo"):
+            raise ConfigError(f"{key}={value!r}: must be above {lo:g} and at most "
+                              f"{hi:g}{unit}")
+        raise ConfigError(f"{key}={value!r}: must be between {lo:g} and {hi:g}{unit}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{key}={value!r}: must be one of {', '.join(choices)}")
+
+
 def validate(cfg: Config) -> Config:
     """Check every value against its declared range and the cross-field rules, and freeze
     ``cfg`` (see :class:`Frozen`); returns it.
 
-    Raises :class:`ConfigError` naming the first offending key and value.
+    Raises :class:`ConfigError` naming the first offending key and value. A config already
+    validated (frozen) is returned as it is.
     """
+    if cfg.__dict__.get("_frozen"):
+        return cfg
     for key, f, value in iter_params(cfg):
-        meta = f.metadata
-        if f.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"{key}={value!r}: must be an integer")
-        if f.type == "float" and (isinstance(value, bool)
-                                           or not isinstance(value, (int, float))):
-            raise ConfigError(f"{key}={value!r}: must be a number")
-        if f.type == "bool" and not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r}: must be true or false")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{key}={value!r}: must be a finite number")
-        lo, hi = meta.get("lo"), meta.get("hi")
-        below = lo is not None and (value <= lo if meta.get("open_lo") else value < lo)
-        if below or (hi is not None and value > hi):
-            unit = f" ({meta['unit']})" if meta.get("unit") else ""
-            if meta.get("open_lo"):
-                raise ConfigError(f"{key}={value!r}: must be above {lo:g} and at most "
-                                  f"{hi:g}{unit}")
-            raise ConfigError(f"{key}={value!r}: must be between {lo:g} and {hi:g}{unit}")
-        choices = meta.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(f"{key}={value!r}: must be one of {', '.join(choices)}")
+        check_value(key, f, value)
     _validate_cross_fields(cfg)
+    # The brands as the model will run them, resolved once here (where the Hydra search path
+    # of a running app finds the user's strategy presets) and carried with the frozen config.
+    object.__setattr__(cfg, "_brands", _resolve_brands(cfg))
     _freeze(cfg)
     return cfg
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand of the market as the model runs it: its name, its index (its row of the
+    brand-axis state) and the run's config as this brand sees it (its strategy and phases,
+    budget, quality, price and claim in place of the run's)."""
+
+    name: str
+    index: int
+    config: Config
+
+
+def brands_of(cfg: Config) -> tuple[Brand, ...]:
+    """The brands of ``cfg``'s market, in the order ``market.brands`` lists them (one named
+    :data:`DEFAULT_BRAND` if it lists none), each with its own config."""
+    return validate(cfg).__dict__["_brands"]
+
+
+_BRAND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _resolve_brands(cfg: Config) -> tuple[Brand, ...]:
+    from wommsim.experiment import strategy_preset  # the presets need the config schema
+
+    specs = cfg.market.brands or {DEFAULT_BRAND: BrandSpec()}
+    if len(specs) > MAX_BRANDS:
+        raise ConfigError(f"market.brands: {len(specs)} brands, more than the {MAX_BRANDS} a "
+                          "market may have")
+    many = len(specs) > 1
+    if cfg.decision.rule == "bass" and (many or cfg.market.category == "repeat"):
+        raise ConfigError(f"decision.rule=bass: the Bass rule describes first purchases of one "
+                          f"product; it needs one brand and market.category=durable (market "
+                          f"{cfg.market.name!r} has {len(specs)} brands, category "
+                          f"{cfg.market.category})")
+    brands = []
+    for index, (name, spec) in enumerate(specs.items()):
+        key = f"market.brands.{name}"
+        if not isinstance(name, str) or not _BRAND_NAME.fullmatch(name):
+            raise ConfigError(f"{key}: a brand name is letters, digits, '_', '.' or '-'")
+        for f in dataclasses.fields(BrandSpec):
+            check_value(f"{key}.{f.name}", f, getattr(spec, f.name))
+        if spec == BrandSpec():
+            brands.append(Brand(name, index, cfg))  # the run's own settings
+            continue
+        strategy, phases = cfg.strategy, cfg.phases
+        if spec.strategy:
+            try:
+                strategy, phases = strategy_preset(spec.strategy), []
+            except ConfigError as err:
+                raise ConfigError(f"{key}.{err}") from err
+
+        def own(value, default):
+            return default if value is None else value
+
+        own_cfg = dataclasses.replace(
+            cfg, arm=cfg.arm_name, strategy=strategy, phases=phases,
+            brand=BrandConfig(budget=float(own(spec.budget, cfg.brand.budget)),
+                              quality=float(own(spec.quality, cfg.brand.quality)),
+                              quality_spread=float(own(spec.quality_spread,
+                                                       cfg.brand.quality_spread))),
+            economics=dataclasses.replace(cfg.economics,
+                                          price=float(own(spec.price, cfg.economics.price))),
+            advertising=dataclasses.replace(cfg.advertising,
+                                            claim=float(own(spec.claim, cfg.advertising.claim))),
+            market=dataclasses.replace(cfg.market, brands={}))
+        price = own_cfg.economics.price
+        if price != cfg.economics.price and 0.0 in (price, cfg.economics.price):
+            raise ConfigError(f"{key}.price={price:g}: a brand's price is compared with "
+                              f"economics.price={cfg.economics.price:g} by their ratio, so "
+                              "both must be above 0")
+        try:
+            brands.append(Brand(name, index, validate(own_cfg)))
+        except ConfigError as err:
+            raise ConfigError(f"{key}: {err}") from err
+    return tuple(brands)
 
 
 def _validate_cross_fields(cfg: Config) -> None:

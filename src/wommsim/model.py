@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
-from wommsim.config import Config, StrategyConfig, validate
+from wommsim.config import Brand, Config, ConsumerConfig, StrategyConfig, brands_of, validate
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
 from wommsim.mechanisms.common import edge_sources
@@ -19,7 +20,7 @@ from wommsim.mechanisms.content import Cascade
 from wommsim.mechanisms.wom import WOM
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
-from wommsim.state import NO_SOURCE, ConsumerState
+from wommsim.state import NO_SOURCE, ConsumerState, MarketState
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,71 @@ def wants_agents(mode: str, consumers: int, edges: int) -> bool:
     if mode == "auto":
         return consumers <= AUTO_AGENTS_MAX_CONSUMERS and edges <= AUTO_AGENTS_MAX_EDGES
     return mode == "on"
+
+
+#: The columns of ``brands.parquet`` after ``step`` and ``brand``: one row per brand a step.
+BRAND_METRICS: tuple[Metric, ...] = (
+    Metric("customers", "stock", "consumers whose current brand this is (a durable: its owners)"),
+    Metric("purchases", "flow", "purchases of the brand in this step"),
+    Metric("repeat_purchases", "flow", "purchases by consumers who had bought the brand before"),
+    Metric("new_customers", "flow", "first purchases of the brand (customers acquired)"),
+    Metric("churned", "flow", "customers lost: switched to another brand, lapsed (opinion "
+                              "below market.churn_opinion) or left the category"),
+    Metric("switched_in", "flow", "buyers who were another brand's customers"),
+    Metric("switched_out", "flow", "customers who bought another brand"),
+    Metric("share", "stock", "the brand's share of this step's purchases (empty if none)"),
+    Metric("revenue", "flow", "price × purchases"),
+    Metric("margin", "flow", "economics.margin × revenue (before marketing spend)"),
+    Metric("spend", "flow", "the brand's marketing spend"),
+    Metric("cumulative_spend", "cumulative", "the brand's marketing spend since step 0"),
+    Metric("followers", "stock", "consumers following the brand"),
+    Metric("customer_equity", "stock", "discounted margin so far plus the expected "
+                                       "discounted margin of the customers held now"),
+    Metric("adopted_fraction", "stock", "consumers who have bought the brand / consumers"),
+    Metric("aware_fraction", "stock", "consumers aware of the brand / consumers"),
+    Metric("mean_opinion", "stock", "mean opinion of the brand over all consumers"),
+)
+
+
+class BrandSide:
+    """One brand's side of the market: what a per-brand mechanism gets as its ``model``.
+
+    It holds the brand's state view, config (the run's, with the brand's own strategy,
+    budget, product, price and claim), random streams, cascades, review board and this
+    step's buyers; everything else (the graph, ``steps``, ``hubs``, ...) is the model's.
+    """
+
+    def __init__(self, model: WommModel, brand: Brand, streams: Streams) -> None:
+        self.model = model
+        self.name, self.index, self.config = brand.name, brand.index, brand.config
+        self.streams = streams
+        self.state = model.state.brand(brand.index)
+        self.cascades: list[Cascade] = []
+        self.review_board = reviews.ReviewBoard()
+        self.cumulative_spend = 0.0
+        self.buyers = self.first_buyers = np.empty(0, dtype=np.int64)
+        self.triggers = self.first_triggers = np.empty(0, dtype=np.int8)
+        self.switched_in = self.switched_out = self.churned = 0
+        self.adopted_neighbours = np.empty(0)
+        # Customer equity's running sums: discounted margin, customer-steps, churn, repeats.
+        self.discounted_margin = 0.0
+        self.customer_steps = self.total_churned = self.total_repeats = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["model"], name)
+
+    def money(self, lever: str) -> float:
+        """This step's budget share of ``lever`` under the brand's strategy in force."""
+        return self.config.brand.budget * getattr(self.strategy_at(self.model.steps), lever)
+
+    def strategy_at(self, step: int) -> StrategyConfig:
+        """The brand's strategy in force at ``step``: its last phase started by then, else
+        its strategy."""
+        current = self.config.strategy
+        for phase in self.config.phases:
+            if phase.start <= step:
+                current = phase
+        return current
 
 
 class WommModel(mesa.Model):
@@ -127,21 +193,21 @@ class WommModel(mesa.Model):
         self.edge_source = edge_sources(self.indptr)  # the source of every stored edge
         self._hubs: np.ndarray | None = None
 
-        self.state: ConsumerState = initial_state(cfg, self.degree, self.streams)
-        self.cascades: list[Cascade] = []
-        self.review_board = reviews.ReviewBoard()
+        self.brands = brands_of(cfg)
+        brand_streams = [self.streams, *(Streams(cfg.seed, replicate, brand.index)
+                                         for brand in self.brands[1:])]
+        self.state, existing = initial_state(cfg, self.degree, brand_streams)
+        self.markets = [BrandSide(self, brand, streams)
+                        for brand, streams in zip(self.brands, brand_streams, strict=True)]
+        for side, customers in zip(self.markets, existing, strict=True):
+            purchase.adopt(side.state, side.config, customers,
+                           np.full(customers.size, NO_SOURCE, np.int8), 0, side.review_board,
+                           side.streams.purchase)
+            # Adopted neighbours per consumer: one sparse product now, then kept up to date
+            # from each step's first buyers' edges (exact integer counts, far cheaper).
+            side.adopted_neighbours = self.graph.adjacency @ side.state.adopted.astype(np.float64)
+        assign_customers(self.state, self.streams.category)
         self.cumulative_spend = 0.0
-        existing = np.flatnonzero(self.state.adopted)
-        purchase.adopt(self.state, cfg, existing, np.full(existing.size, NO_SOURCE, np.int8),
-                       0, self.review_board, self.streams.purchase)
-        # The step's buyers and the influence credited with each: written by the decision
-        # stage, read by the purchase stage and the metrics.
-        self.buyers = np.empty(0, dtype=np.int64)
-        self.triggers = np.empty(0, dtype=np.int8)
-
-        # Adopted neighbours per consumer: one sparse product now, then kept up to date
-        # from each step's buyers' edges (exact integer counts, far cheaper than a product).
-        self.adopted_neighbours = self.graph.adjacency @ self.state.adopted.astype(np.float64)
 
         # Mesa agents: with agents=on now, with agents=auto the first time something reads
         # them (``agents`` or ``space``); a headless run never does, and building 10,000
@@ -153,6 +219,11 @@ class WommModel(mesa.Model):
             self._place_agents()
 
         self.metrics: dict[str, float] = {}
+        self.brand_rows: list[dict[str, object]] = []
+        self._brand_means = {metric.name for m in self.schedule for metric in m.metrics
+                             if metric.over_brands == "mean"} | {"mean_opinion"}
+        for side in self.markets:
+            side.spend = 0.0
         self._record(step_metrics={})
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.columns})
@@ -185,36 +256,36 @@ class WommModel(mesa.Model):
         depend on any activation order.
         """
         cfg = self.config
-        strategy = self.strategy_at(self.steps)  # Mesa has already counted this step
-        self.buyers = np.empty(0, dtype=np.int64)
-        self.triggers = np.empty(0, dtype=np.int8)
         step_metrics: dict[str, float] = {}
+        for side in self.markets:
+            side.buyers = side.first_buyers = np.empty(0, dtype=np.int64)
+            side.triggers = side.first_triggers = np.empty(0, dtype=np.int8)
+            side.switched_in = side.switched_out = side.churned = 0
+            side.spend = 0.0
         for mechanism in self.schedule:
             enabled = getattr(getattr(cfg, mechanism.name, None), "enabled", True)
-            money = 0.0
-            if mechanism.lever:
-                money = cfg.brand.budget * getattr(strategy, mechanism.name) if enabled else 0.0
-            elif not enabled and mechanism.switch == "skip":
+            if not enabled and not mechanism.lever and mechanism.switch == "skip":
                 if mechanism.off is not None:
-                    mechanism.off(self)
+                    for side in ([self] if mechanism.market else self.markets):
+                        mechanism.off(side)
                 continue
-            rng = getattr(self.streams, mechanism.stream) if mechanism.stream else None
-            for name, value in mechanism.step(self, rng, money).items():
-                step_metrics[f"spend_{mechanism.name}" if mechanism.lever and name == "spend"
-                             else name] = value
+            if mechanism.market:
+                rng = getattr(self.streams, mechanism.stream) if mechanism.stream else None
+                _add(step_metrics, mechanism.step(self, rng, 0.0))
+                continue
+            for side in self.markets:
+                money = side.money(mechanism.name) if mechanism.lever and enabled else 0.0
+                rng = getattr(side.streams, mechanism.stream) if mechanism.stream else None
+                metrics = dict(mechanism.step(side, rng, money))
+                if mechanism.lever:
+                    side.spend += metrics.get("spend", 0.0)
+                    metrics[f"spend_{mechanism.name}"] = metrics.pop("spend", 0.0)
+                _add(step_metrics, metrics)
         self._record(step_metrics)
         self.datacollector.collect(self)
         self.running = self.steps < cfg.steps
 
     # -- bookkeeping ------------------------------------------------------------------------
-
-    def strategy_at(self, step: int) -> StrategyConfig:
-        """The strategy in force at ``step``: the last phase started by then, else the base."""
-        current = self.config.strategy
-        for phase in self.config.phases:
-            if phase.start <= step:
-                current = phase
-        return current
 
     @property
     def hubs(self) -> np.ndarray:
@@ -252,13 +323,34 @@ class WommModel(mesa.Model):
         self._space = place_consumers(self)
 
     def _record(self, step_metrics: dict[str, float]) -> None:
+        """This step's row of the market (``self.metrics``) and one row per brand
+        (``self.brand_rows``). With one brand the market row is that brand's; with several,
+        counts and money add up over the brands, ``adopted_fraction`` and ``aware_fraction``
+        count consumers who bought (know) any brand, and ``mean_opinion`` and
+        ``review_score`` are means over the brands."""
         unknown = set(step_metrics) - set(self.columns)
         if unknown:
             raise ValueError(f"mechanisms reported undeclared metrics: {sorted(unknown)}")
-        s, n = self.state, self.n
-        spend = sum(step_metrics.get(f"spend_{lever.name}", 0.0) for lever in self.levers)
-        self.cumulative_spend += spend
-        new_adopters = np.bincount(self.triggers, minlength=len(self.influences))
+        sides = [self._brand_metrics(side) for side in self.markets]
+        if len(sides) == 1:
+            m = sides[0]
+        else:
+            s = self.state
+            m = {name: sum(side[name] for side in sides) for name in sides[0]}
+            m["adopted_fraction"] = np.count_nonzero(s.adopted.any(axis=0)) / self.n
+            m["aware_fraction"] = np.count_nonzero(s.aware.any(axis=0)) / self.n
+            for name in self._brand_means:
+                m[name] = float(np.mean([side[name] for side in sides]))
+        self.cumulative_spend += m["spend"]
+        m["cumulative_spend"] = self.cumulative_spend
+        self.metrics = {name: m.get(name, step_metrics.get(name, 0)) for name in self.columns}
+        self.brand_rows.extend(self._brand_row(side, metrics)
+                               for side, metrics in zip(self.markets, sides, strict=True))
+
+    def _brand_metrics(self, side: BrandSide) -> dict[str, float]:
+        """The market columns for one brand (the mechanisms' own step metrics excepted)."""
+        s, n = side.state, self.n
+        new_adopters = np.bincount(side.first_triggers, minlength=len(self.influences))
         band = self.config.wom.neutral_band
         m = {
             "adopted_fraction": np.count_nonzero(s.adopted) / n,
@@ -269,13 +361,54 @@ class WommModel(mesa.Model):
             "advocates": np.count_nonzero(s.adopted & (s.opinion > band)),
             "detractors": np.count_nonzero(s.adopted & (s.opinion < -band)),
             "followers": np.count_nonzero(s.follower),
-            "spend": spend,
-            "cumulative_spend": self.cumulative_spend,
+            "spend": side.spend,
         }
         for mechanism in self.schedule:
             if mechanism.report is not None:
-                m.update(mechanism.report(self))
-        self.metrics = {name: m.get(name, step_metrics.get(name, 0)) for name in self.columns}
+                m.update(mechanism.report(self if mechanism.market else side))
+        return m
+
+    def _brand_row(self, side: BrandSide, m: dict[str, float]) -> dict[str, object]:
+        """One row of ``brands.parquet``: see :data:`BRAND_METRICS`."""
+        econ = side.config.economics
+        purchases = int(side.buyers.size)
+        repeats = purchases - int(side.first_buyers.size)
+        total = sum(other.buyers.size for other in self.markets)
+        revenue = purchases * econ.price
+        margin = econ.margin * revenue
+        customers = int(np.count_nonzero(self.state.current_brand == side.index))
+        side.cumulative_spend += side.spend
+        # Customer equity (Gupta, Lehmann & Stuart 2004): margin so far, discounted to step
+        # 0, plus the customers held now times the discounted value of a customer's future
+        # margin, m r / (1 + d - r): m its repeat margin per step and r its retention per
+        # step, both measured on the brand's customers so far.
+        d = (1.0 + econ.discount_rate) ** (1.0 / econ.steps_per_year) - 1.0
+        discount = (1.0 + d) ** -self.steps
+        side.discounted_margin += margin * discount
+        side.total_churned += side.churned
+        side.total_repeats += repeats
+        side.customer_steps += customers
+        future = 0.0
+        if side.customer_steps and side.total_repeats:
+            per_step = side.total_repeats / side.customer_steps * econ.price * econ.margin
+            retention = 1.0 - side.total_churned / side.customer_steps
+            future = customers * per_step * retention / (1.0 + d - retention) * discount
+        return {
+            "step": self.steps, "brand": side.name, "customers": customers,
+            "purchases": purchases, "repeat_purchases": repeats,
+            "new_customers": int(side.first_buyers.size), "churned": side.churned,
+            "switched_in": side.switched_in, "switched_out": side.switched_out,
+            "share": purchases / total if total else np.nan, "revenue": revenue,
+            "margin": margin, "spend": side.spend, "cumulative_spend": side.cumulative_spend,
+            "followers": m["followers"], "customer_equity": side.discounted_margin + future,
+            "adopted_fraction": m["adopted_fraction"], "aware_fraction": m["aware_fraction"],
+            "mean_opinion": m["mean_opinion"],
+            **{f"new_adopters_{i.name}": m[f"new_adopters_{i.name}"] for i in self.influences},
+        }
+
+    def brand_timeseries(self) -> pd.DataFrame:
+        """One row per brand and step (step 0 the initial state): :data:`BRAND_METRICS`."""
+        return pd.DataFrame(self.brand_rows)
 
     def timeseries(self):
         """The per-step table (one row per step, step 0 the initial state) as a DataFrame."""
@@ -284,35 +417,74 @@ class WommModel(mesa.Model):
         return frame.reset_index(drop=True)
 
 
-def initial_state(cfg: Config, degree: np.ndarray, streams: Streams) -> ConsumerState:
-    """Draw consumer traits and the step-0 state from the ``consumers`` stream.
+def initial_state(cfg: Config, degree: np.ndarray, streams: Sequence[Streams]
+                  ) -> tuple[MarketState, list[np.ndarray]]:
+    """Draw consumer traits and the step-0 state: traits from brand 0's ``consumers``
+    stream, each brand's awareness, customers and opinions from its own (``streams[b]``),
+    and in a repeat-purchase category each consumer's rate of purchase occasions. Returns
+    the state and each brand's existing customers (not yet recorded as buyers).
 
-    The stream depends only on (seed, replicate), so every arm of a replicate starts from
-    the same consumers (a paired design). Existing customers get their post-purchase state
-    from the ``purchase`` rules in :mod:`wommsim.mechanisms.purchase` (called by the model).
+    The streams depend only on (seed, replicate, brand), so every arm of a replicate starts
+    from the same consumers (a paired design). Existing customers get their post-purchase
+    state from the ``purchase`` rules in :mod:`wommsim.mechanisms.purchase` (called by the
+    model).
     """
-    rng = streams.consumers
+    rng = streams[0].consumers
     c = cfg.consumer
     n = degree.size
-    s = ConsumerState(n)
+    s = MarketState(n, len(streams))
     s.ad_receptive[:] = rng.random(n) >= c.ad_blind_fraction
     s.researches_online[:] = rng.random(n) < cfg.channels.research_online_fraction
     s.threshold[:] = rng.normal(c.threshold_mean, c.threshold_spread, n)
+    customers = [start_brand(s.brand(b), c, degree, brand_streams.consumers)
+                 for b, brand_streams in enumerate(streams)]
+    market = cfg.market
+    if market.category == "repeat":
+        # Occasion rates ~ Gamma(shape, mean 1 / interpurchase_steps): with Poisson
+        # occasions, purchase counts across consumers are negative binomial (Ehrenberg 1959).
+        s.category_rate[:] = streams[0].category.gamma(
+            market.rate_shape, 1.0 / (market.rate_shape * market.interpurchase_steps), n)
+    return s, customers
+
+
+def start_brand(s: ConsumerState, c: ConsumerConfig, degree: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+    """One brand's step-0 state: who knows it and their opinions; returns its existing
+    customers, whose purchase the model records by the purchase rules."""
+    n = s.n
     s.expectation[:] = c.expectation_mean
     s.aware[:] = rng.random(n) < c.initial_aware_fraction
-    s.adopted[:] = rng.random(n) < c.initial_adopted_fraction
+    customers = rng.random(n) < c.initial_adopted_fraction
     if c.initial_adopters == "hubs":  # the same number, given to the best-connected
-        count = int(s.adopted.sum())
-        s.adopted[:] = False
-        s.adopted[np.argsort(-degree, kind="stable")[:count]] = True
-    s.aware |= s.adopted
+        count = int(customers.sum())
+        customers[:] = False
+        customers[np.argsort(-degree, kind="stable")[:count]] = True
+    s.aware |= customers
     aware_opinion = np.clip(rng.normal(c.opinion_mean, c.opinion_spread, n), -1.0, 1.0)
     s.opinion[:] = np.where(s.aware, aware_opinion, 0.0)
     # Step-0 awareness comes from the brand's past presence in conversation.
     s.aware_source[s.aware] = WOM
     s.opinion_source[s.aware & (s.opinion > 0)] = WOM
-    s.adopted_step[s.adopted] = 0
-    return s
+    return np.flatnonzero(customers)
+
+
+def assign_customers(s: MarketState, rng: np.random.Generator) -> None:
+    """Existing customers at step 0 are their brand's; one who has bought several brands is
+    the customer of one of them, drawn at random (so no brand gains by its place)."""
+    if s.brands == 1:
+        s.current_brand[s.adopted[0]] = 0
+        return
+    several = np.flatnonzero(s.adopted.sum(axis=0) > 1)
+    keys = s.adopted.astype(np.float64)
+    keys[:, several] += rng.random((s.brands, several.size))
+    owners = np.flatnonzero(s.adopted.any(axis=0))
+    s.current_brand[owners] = keys[:, owners].argmax(axis=0)
+
+
+def _add(total: dict[str, float], metrics: Mapping[str, float]) -> None:
+    """Add a brand's (or the market's) step metrics to the step's totals."""
+    for name, value in metrics.items():
+        total[name] = total[name] + value if name in total else value
 
 
 def _reporter(name: str):

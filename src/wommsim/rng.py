@@ -13,17 +13,23 @@ import numpy as np
 
 STREAM_NAMES: tuple[str, ...] = (
     "network", "consumers", "advertising", "dialogue", "content", "reviews",
-    "incentives", "wom", "decision", "purchase", "mesa",
+    "incentives", "wom", "decision", "purchase", "mesa", "category",
 )
 
 
 class Streams:
-    """One generator per name in :data:`STREAM_NAMES`, e.g. ``Streams(42, 0).wom``."""
+    """One generator per name in :data:`STREAM_NAMES`, e.g. ``Streams(42, 0).wom``.
 
-    def __init__(self, seed: int, replicate: int) -> None:
+    Each brand of a market draws its own rules' numbers from its own streams: brand 0 from
+    ``SeedSequence([seed, replicate])``, brand ``b`` from ``SeedSequence([seed, replicate,
+    b])``; so brands that swap places swap their draws, and a brand's draws do not depend on
+    the others'."""
+
+    def __init__(self, seed: int, replicate: int, brand: int = 0) -> None:
         self.seed = seed
         self.replicate = replicate
-        children = np.random.SeedSequence([seed, replicate]).spawn(len(STREAM_NAMES))
+        key = [seed, replicate] if brand == 0 else [seed, replicate, brand]
+        children = np.random.SeedSequence(key).spawn(len(STREAM_NAMES))
         self._generators = {name: np.random.default_rng(child)
                             for name, child in zip(STREAM_NAMES, children, strict=True)}
 

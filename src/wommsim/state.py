@@ -1,4 +1,4 @@
-"""Consumer state: one NumPy array per state variable, indexed by consumer.
+"""Consumer state: one NumPy array per state variable, indexed by consumer (and brand).
 
 Every variable is declared once in :data:`STATE_VARS` (name, dtype, fill value, doc); the
 arrays, the Mesa agent attributes and the documentation all derive from that declaration.
@@ -13,6 +13,9 @@ import numpy as np
 #: ``trigger``, ``aware_source`` and ``opinion_source`` hold an influence code (declared by
 #: the mechanisms, see :data:`wommsim.mechanisms.INFLUENCES`), or this for none.
 NO_SOURCE = -1
+
+#: ``current_brand`` of a consumer who is no brand's customer.
+NO_BRAND = -1
 
 #: Purchase channel codes stored in ``channel``.
 CHANNEL_NONE, CHANNEL_ONLINE, CHANNEL_OFFLINE = 0, 1, 2
@@ -40,19 +43,22 @@ STATE_VARS: dict[str, StateVar] = {
     "aware": StateVar(np.bool_, False, "knows the brand", BRAND),
     "opinion": StateVar(np.float64, 0.0, "attitude to the brand, in [-1, 1]", BRAND),
     "adstock": StateVar(np.float64, 0.0, "ad-driven attitude in [0, 1]; decays fast", BRAND),
-    "adopted": StateVar(np.bool_, False, "has bought (never reverts)", BRAND),
-    "adopted_step": StateVar(np.int32, -1, "step of purchase; -1 if not adopted", BRAND),
-    "trigger": StateVar(np.int8, NO_SOURCE, "influence credited with the purchase (its code)",
-                        BRAND),
+    "adopted": StateVar(np.bool_, False, "has bought the brand (never reverts)", BRAND),
+    "adopted_step": StateVar(np.int32, -1, "step of the first purchase; -1 if none", BRAND),
+    "trigger": StateVar(np.int8, NO_SOURCE, "influence credited with the first purchase (its "
+                        "code): how the customer was acquired", BRAND),
     "ad_receptive": StateVar(np.bool_, False, "pays attention to ads at all (fixed)"),
     "follower": StateVar(np.bool_, False, "follows the brand's social account or community",
                          BRAND),
     "expectation": StateVar(np.float64, 0.0, "expected product quality, in [-1, 1]", BRAND),
-    "experience": StateVar(np.float64, np.nan, "experienced quality after purchase", BRAND),
-    "satisfaction": StateVar(np.float64, np.nan, "experience minus expectation", BRAND),
+    "experience": StateVar(np.float64, np.nan, "experienced quality of the last purchase",
+                           BRAND),
+    "satisfaction": StateVar(np.float64, np.nan, "experience minus expectation, last purchase",
+                             BRAND),
     "threshold": StateVar(np.float64, 0.0, "purchase threshold on utility (fixed)"),
     "researches_online": StateVar(np.bool_, False, "looks online (reviews) before buying"),
-    "channel": StateVar(np.int8, CHANNEL_NONE, "0 not bought, 1 online, 2 offline", BRAND),
+    "channel": StateVar(np.int8, CHANNEL_NONE, "0 not bought, 1 online, 2 offline (last "
+                        "purchase)", BRAND),
     "incentivised": StateVar(np.bool_, False, "holds an unused follow-for-discount offer",
                              BRAND),
     "reviewed": StateVar(np.bool_, False, "has posted a review", BRAND),
@@ -60,11 +66,20 @@ STATE_VARS: dict[str, StateVar] = {
     "talked": StateVar(np.int8, 0, "sign of this consumer's talk in the last step", BRAND),
     "aware_source": StateVar(np.int8, NO_SOURCE, "influence that made it aware", BRAND),
     "opinion_source": StateVar(np.int8, NO_SOURCE, "influence of the last opinion rise", BRAND),
+    "purchases": StateVar(np.int32, 0, "purchases of the brand so far", BRAND),
+    "current_brand": StateVar(np.int8, NO_BRAND, "brand the consumer is a customer of (its "
+                              "index); -1 for none"),
+    "category_rate": StateVar(np.float32, 0.0, "category purchase occasions per step (fixed; "
+                              "repeat-purchase markets only)"),
 }
 
 
 class ConsumerState:
-    """The arrays of record. Attribute names are the keys of :data:`STATE_VARS`."""
+    """One brand's view of the market: every variable as one array over consumers.
+
+    Attribute names are the keys of :data:`STATE_VARS`. Built alone (``ConsumerState(n)``)
+    it owns its arrays; :meth:`MarketState.brand` gives views that share the market's.
+    """
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -79,4 +94,39 @@ class ConsumerState:
         other.n = self.n
         for name, arr in self.arrays().items():
             setattr(other, name, arr.copy())
+        return other
+
+
+class MarketState(ConsumerState):
+    """The arrays of record for a market of ``brands`` brands: a variable with the brand
+    axis is a ``(brands, n)`` array (row ``b`` is brand ``b``), the others one entry per
+    consumer. :meth:`brand` gives brand ``b``'s :class:`ConsumerState` view, which the
+    mechanisms work on."""
+
+    def __init__(self, n: int, brands: int = 1) -> None:
+        self.n = n
+        self.brands = brands
+        for name, var in STATE_VARS.items():
+            shape = (brands, n) if var.axes == BRAND else n
+            setattr(self, name, np.full(shape, var.fill, dtype=var.dtype))
+        self._views = [self._view(b) for b in range(brands)]
+
+    def _view(self, b: int) -> ConsumerState:
+        view = ConsumerState.__new__(ConsumerState)
+        view.n = self.n
+        for name, var in STATE_VARS.items():
+            arr = getattr(self, name)
+            setattr(view, name, arr[b] if var.axes == BRAND else arr)
+        return view
+
+    def brand(self, b: int) -> ConsumerState:
+        """Brand ``b``'s view: its rows of the brand variables, the shared consumer ones."""
+        return self._views[b]
+
+    def copy(self) -> MarketState:
+        other = MarketState.__new__(MarketState)
+        other.n, other.brands = self.n, self.brands
+        for name, arr in self.arrays().items():
+            setattr(other, name, arr.copy())
+        other._views = [other._view(b) for b in range(other.brands)]
         return other

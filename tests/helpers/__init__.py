@@ -24,10 +24,11 @@ def unfrozen_copy(cfg: Config) -> Config:
     def thaw(obj):
         if dataclasses.is_dataclass(obj):
             obj.__dict__.pop("_frozen", None)
+            obj.__dict__.pop("_brands", None)  # resolved at validation: resolved anew
             for f in dataclasses.fields(obj):
                 thaw(getattr(obj, f.name))
-        elif isinstance(obj, list):
-            for item in obj:
+        elif isinstance(obj, list | dict):
+            for item in obj.values() if isinstance(obj, dict) else obj:
                 thaw(item)
         return obj
 

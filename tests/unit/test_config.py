@@ -10,21 +10,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wommsim.compose import compose, configs_dir
-from wommsim.config import LEVERS, Config, ConfigError, iter_params, validate
+from wommsim.config import (
+    DEFAULT_BRAND,
+    LEVERS,
+    BrandSpec,
+    Config,
+    ConfigError,
+    MarketConfig,
+    brands_of,
+    iter_params,
+    validate,
+)
 
 STRATEGIES = ("none", "ad_heavy", "conversation_led", "incentive_push", "balanced")
 NETWORKS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "stochastic_block", "complete")
 
 
 def test_yaml_defaults_equal_schema_defaults():
-    assert compose([]) == Config()
+    # The monopoly preset names its one brand, which a market that lists none has anyway.
+    monopoly = MarketConfig(brands={DEFAULT_BRAND: BrandSpec()})
+    assert compose([]) == dataclasses.replace(Config(), market=monopoly)
+    assert brands_of(Config())[0].name == DEFAULT_BRAND
 
 
 def test_config_yaml_lists_every_parameter():
     from omegaconf import OmegaConf
 
     raw = OmegaConf.to_container(OmegaConf.load(configs_dir() / "config.yaml"))
-    group_owned = ("network.", "strategy.", "decision.")
+    group_owned = ("network.", "strategy.", "decision.", "market.")
     for key, _, _ in iter_params(Config()):
         if key.startswith(group_owned) or key == "experiment":
             continue

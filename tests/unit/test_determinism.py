@@ -49,10 +49,12 @@ def test_agents_read_and_write_the_state_arrays():
     agents = list(model.agents)
     assert len(agents) == model.n
     consumer = agents[17]
-    assert consumer.opinion == model.state.opinion[consumer.index]
-    assert consumer.adopted == model.state.adopted[consumer.index]
+    brand = model.state.brand(0)  # one brand: a brand variable is one value
+    assert consumer.opinion == brand.opinion[consumer.index]
+    assert consumer.adopted == brand.adopted[consumer.index]
+    assert consumer.threshold == model.state.threshold[consumer.index]
     consumer.opinion = -0.25
-    assert model.state.opinion[consumer.index] == -0.25
+    assert brand.opinion[consumer.index] == -0.25
     neighbours = {c.coordinate for c in consumer.cell.neighborhood}
     assert neighbours == set(model.graph.adjacency[[consumer.index]].indices.tolist())
 

@@ -30,19 +30,20 @@ def test_ads_on_fully_ad_blind_market_persuade_nobody():
     cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=1", "advertising.annoy_prob=0",
                        "wom.enabled=false")
     model = WommModel(cfg)
-    opinion_before = model.state.opinion.copy()
-    aware_before = model.state.aware.copy()
+    opinion_before = model.state.brand(0).opinion.copy()
+    aware_before = model.state.brand(0).aware.copy()
     for _ in range(10):
         model.step()
     ts = model.timeseries()
     assert ts["ad_impressions"].iloc[1:].gt(0).all()  # ads were bought and shown
-    assert (model.state.adstock == 0).all()
-    assert (model.state.aware_source != ADS).all()
+    assert (model.state.brand(0).adstock == 0).all()
+    assert (model.state.brand(0).aware_source != ADS).all()
     assert ts["new_adopters_ads"].sum() == 0
     # Non-buyers' opinions only drift toward neutral (decay); ads moved none of them.
-    kept = model.state.adopted_step <= 0
-    assert (np.abs(model.state.opinion[kept]) <= np.abs(opinion_before[kept]) + 1e-12).all()
-    newly_aware = model.state.aware & ~aware_before
+    s = model.state.brand(0)
+    kept = s.adopted_step <= 0
+    assert (np.abs(s.opinion[kept]) <= np.abs(opinion_before[kept]) + 1e-12).all()
+    newly_aware = model.state.brand(0).aware & ~aware_before
     assert not newly_aware.any()
 
 
@@ -50,18 +51,18 @@ def test_ads_annoy_ad_blind_consumers():
     cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=1", "advertising.annoy_prob=0.5",
                        "wom.enabled=false", "consumer.initial_aware_fraction=1")
     model = WommModel(cfg)
-    before = model.state.opinion.mean()
+    before = model.state.brand(0).opinion.mean()
     model.step()
-    assert model.state.opinion.mean() < before - 0.01
+    assert model.state.brand(0).opinion.mean() < before - 0.01
 
 
 def test_ads_reach_receptive_consumers():
     cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=0", "wom.enabled=false")
     model = run_model(cfg, steps=5)
-    assert (model.state.aware_source == ADS).sum() > 0.5 * model.n
-    assert model.state.adstock.mean() > 0.1
+    assert (model.state.brand(0).aware_source == ADS).sum() > 0.5 * model.n
+    assert model.state.brand(0).adstock.mean() > 0.1
     assert model.timeseries()["new_adopters_ads"].sum() > 0
-    assert model.state.expectation.mean() > cfg.consumer.expectation_mean
+    assert model.state.brand(0).expectation.mean() > cfg.consumer.expectation_mean
 
 
 def test_ads_off_switch_buys_nothing():
@@ -74,12 +75,12 @@ def test_ads_off_switch_buys_nothing():
 def test_adstock_decays_by_its_retention_factor():
     cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=0", "advertising.retention=0.7")
     model = run_model(cfg, steps=3)
-    before = model.state.adstock.copy()
+    before = model.state.brand(0).adstock.copy()
     assert before.max() > 0
     model.config = dataclasses.replace(  # no new impressions this step
         cfg, advertising=dataclasses.replace(cfg.advertising, enabled=False))
     model.step()
-    np.testing.assert_allclose(model.state.adstock, 0.7 * before)
+    np.testing.assert_allclose(model.state.brand(0).adstock, 0.7 * before)
 
 
 @pytest.mark.parametrize("impressions", [1_000, 100_000, 5_000_000],
@@ -147,7 +148,7 @@ def test_content_with_zero_freshness_reaches_nobody():
     model = run_model(small_config(*CONTENT_ONLY, "content.freshness=0"), steps=8)
     assert totals(model, "content_pieces") > 0
     assert totals(model, "content_reach") == 0
-    assert (model.state.aware_source != CONTENT).all()
+    assert (model.state.brand(0).aware_source != CONTENT).all()
 
 
 def test_meaningless_content_reaches_nobody_and_meaningful_content_spreads():
@@ -157,7 +158,7 @@ def test_meaningless_content_reaches_nobody_and_meaningful_content_spreads():
                                   "content.share_scale=1"), steps=8)
     seeded = totals(rich, "content_pieces") * rich.config.content.seeds_per_piece
     assert totals(rich, "content_reach") > seeded  # it spread beyond its seeds
-    assert (rich.state.aware_source == CONTENT).sum() > 0
+    assert (rich.state.brand(0).aware_source == CONTENT).sum() > 0
 
 
 def test_cascade_spreads_beyond_seeds_and_dies_when_stale():
@@ -188,7 +189,7 @@ def test_sustainable_content_stays_fresh_longer():
 
 def test_hub_seeding_picks_the_best_connected():
     model = WommModel(small_config(*CONTENT_ONLY, "content.seeding=hubs"))
-    seeds = content.pick_seeds(model.state, model.config.content, 10, model.hubs,
+    seeds = content.pick_seeds(model.state.brand(0), model.config.content, 10, model.hubs,
                                np.random.default_rng(0))
     assert model.degree[seeds].min() >= np.sort(model.degree)[-10]
 
@@ -223,10 +224,10 @@ def test_reviews_move_online_researchers():
                         "consumer.initial_adopted_fraction=0.2", "reviews.organic_review_prob=1",
                         "wom.enabled=false", "decision.review_weight=3")
     model = run_model(good, steps=6)
-    assert model.review_board.score > 0.9
+    assert model.markets[0].review_board.score > 0.9
     assert totals(model, "new_adopters_reviews") > 0
-    buyers = model.state.adopted_step > 0
-    assert model.state.researches_online[buyers].mean() > cfg_research(good) + 0.1
+    buyers = model.state.brand(0).adopted_step > 0
+    assert model.state.brand(0).researches_online[buyers].mean() > cfg_research(good) + 0.1
 
 
 def cfg_research(cfg) -> float:
@@ -257,7 +258,7 @@ def test_incentives_backfire_with_a_disappointing_product():
 def test_incentives_switched_off_make_no_offers():
     model = run_model(small_config("strategy=incentive_push", "incentives.enabled=false"),
                       steps=5)
-    assert totals(model, "incentive_offers") == 0 and not model.state.incentivised.any()
+    assert totals(model, "incentive_offers") == 0 and not model.state.brand(0).incentivised.any()
 
 
 # -- word of mouth -----------------------------------------------------------------------
@@ -318,7 +319,7 @@ def test_word_of_mouth_spreads_awareness_and_opinion():
                        "consumer.opinion_mean=0.8", "consumer.opinion_spread=0",
                        "wom.talk_prob=0.5")
     s_model = WommModel(cfg)
-    s = s_model.state
+    s = s_model.state.brand(0)
     aware_before = s.aware.sum()
     out = wom.talk(s, cfg.wom, s_model.indptr, s_model.indices, np.random.default_rng(0))
     assert out["positive_wom"] > 0
@@ -329,7 +330,7 @@ def test_word_of_mouth_spreads_awareness_and_opinion():
 def test_word_of_mouth_off_means_no_conversations():
     model = run_model(small_config("wom.enabled=false"), steps=10)
     assert totals(model, "positive_wom") + totals(model, "negative_wom") == 0
-    assert (model.state.talked == 0).all()
+    assert (model.state.brand(0).talked == 0).all()
 
 
 @pytest.mark.parametrize("bias", [1.0, 4.0])
@@ -355,7 +356,7 @@ def test_disappointed_buyers_turn_detractors_and_unfollow():
                        "brand.quality_spread=0.05", "purchase.unfollow_prob=1",
                        "incentives.accept_prob=1")
     model = run_model(cfg, steps=12)
-    s = model.state
+    s = model.state.brand(0)
     buyers = s.adopted_step > 0
     assert buyers.sum() > 10
     assert (s.satisfaction[buyers] < 0).all()
@@ -367,10 +368,10 @@ def test_disappointed_buyers_turn_detractors_and_unfollow():
 def test_post_purchase_switched_off_keeps_opinions():
     cfg = small_config("brand.quality=-0.8", "purchase.enabled=false")
     model = run_model(cfg, steps=10)
-    assert model.metrics["detractors"] == 0 or (model.state.opinion[model.state.adopted]
-                                               .min() > -1)
-    buyers = model.state.adopted_step > 0
-    assert (model.state.opinion[buyers] > -cfg.wom.neutral_band).mean() > 0.9
+    s = model.state.brand(0)
+    assert model.metrics["detractors"] == 0 or s.opinion[s.adopted].min() > -1
+    buyers = model.state.brand(0).adopted_step > 0
+    assert (model.state.brand(0).opinion[buyers] > -cfg.wom.neutral_band).mean() > 0.9
 
 
 def test_channels_split_online_and_offline_sales():

@@ -59,7 +59,7 @@ def test_agents_are_built_only_when_read():
     assert len(model._all_agents) == 0  # nothing read them: none built (Mesa's own set)
     agents = list(model.agents)  # the first read builds them, one per consumer
     assert len(agents) == model.n and model.space is not None
-    assert agents[5].opinion == model.state.opinion[agents[5].index]
+    assert agents[5].opinion == model.state.brand(0).opinion[agents[5].index]
     model.step()  # the run goes on with them
     off = WommModel(small_config("agents=off", consumers=300, steps=3))
     with warnings.catch_warnings(record=True) as caught:

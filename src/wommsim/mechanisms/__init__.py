@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from wommsim.mechanisms import (
     advertising,
+    category,
     content,
     decay,
     decision,
@@ -56,7 +57,7 @@ def influences_of(schedule: Sequence[Mechanism]) -> tuple[Influence, ...]:
 SCHEDULE: tuple[Mechanism, ...] = schedule_of([
     advertising.MECHANISM, dialogue.MECHANISM, content.MECHANISM, reviews.MECHANISM,
     incentives.MECHANISM, wom.MECHANISM, decision.MECHANISM, purchase.MECHANISM,
-    decay.MECHANISM,
+    category.MECHANISM, decay.MECHANISM,
 ])
 #: What a purchase can be credited to, in column order (``new_adopters_<name>``).
 INFLUENCES: tuple[str, ...] = tuple(i.name for i in influences_of(SCHEDULE))

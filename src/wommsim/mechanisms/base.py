@@ -39,11 +39,14 @@ MetricKind = Literal["stock", "flow", "cumulative"]
 
 @dataclass(frozen=True)
 class Metric:
-    """One column of the per-step table (``timeseries.parquet``)."""
+    """One column of the per-step table (``timeseries.parquet``). In a market of several
+    brands the market's value is the sum of the brands' (``over_brands="sum"``) or their
+    mean (``"mean"``, for a level such as a score)."""
 
     name: str
     kind: MetricKind
     doc: str
+    over_brands: Literal["sum", "mean"] = "sum"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class Mechanism:
       (a lever switched off runs with no money): ``"skip"``, the model runs ``off`` in its
       place (if given) and its step metrics are 0; ``"inside"``, it runs and reads the flag.
     - ``off``: what the model does in its place when it is switched off.
+    - ``market``: it runs once for the whole market (its ``model`` is the
+      :class:`~wommsim.model.WommModel`); otherwise once per brand, in brand order, each time
+      with that brand's side of the market (:class:`~wommsim.model.BrandSide`: its state
+      view, config, money and streams), and its metrics add up over the brands.
     """
 
     name: str
@@ -101,6 +108,7 @@ class Mechanism:
     lever: bool = False
     switch: Literal["skip", "inside"] = "skip"
     off: Callable[[WommModel], None] | None = None
+    market: bool = False
 
     @property
     def columns(self) -> tuple[Metric, ...]:

@@ -1,6 +1,8 @@
 """The purchase decision: the ``opinion`` rule or the ``bass`` rule, with attribution.
 
-``opinion``: an aware non-adopter buys with probability
+``opinion`` (in a market of one brand in a durable category; :func:`opinion_choice` gives the
+general form, several brands and repeat purchase, which reduces to this exactly): an aware
+non-adopter buys with probability
 ``purchase_rate × logistic((utility - threshold) / temperature)``, where
 ``utility = opinion + ad_weight × adstock + social_weight × (adopted share of neighbours)
 + review_weight × credibility × review score (online researchers only) + incentive bonus``.
@@ -51,27 +53,33 @@ def opinion_terms(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
 
 
 def opinion_probability(cfg: DecisionConfig, utility: np.ndarray,
-                        threshold: np.ndarray) -> np.ndarray:
-    """``purchase_rate × logistic((utility - threshold) / temperature)``, in [0, 1]."""
+                        threshold: np.ndarray, rate: float | None = None) -> np.ndarray:
+    """``rate × logistic((utility - threshold) / temperature)``, in [0, 1]; ``rate`` is
+    ``purchase_rate`` unless given."""
     z = np.clip((utility - threshold) / cfg.temperature, -500.0, 500.0)
-    return cfg.purchase_rate / (1.0 + np.exp(-z))
+    return (cfg.purchase_rate if rate is None else rate) / (1.0 + np.exp(-z))
 
 
-def opinion_rule(s: ConsumerState, cfg: DecisionConfig, neighbour_share: np.ndarray,
-                 review_signal: float, incentive_bonus: float, influences: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Buyers this step (aware non-adopters) and the influence credited with each."""
-    who = np.flatnonzero(s.aware & ~s.adopted)
+def brand_utility(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
+                  neighbour_share: np.ndarray, review_signal: float,
+                  incentive_bonus: float) -> np.ndarray:
+    """Utility of one brand to consumers ``who``: opinion, adstock, social proof, the review
+    score (online researchers) and a held discount."""
     utility = s.opinion[who] + cfg.ad_weight * s.adstock[who]
     utility += cfg.social_weight * neighbour_share[who]
     if review_signal:
         utility += (cfg.review_weight * review_signal) * s.researches_online[who]
     if incentive_bonus:
         utility += incentive_bonus * s.incentivised[who]
-    prob = opinion_probability(cfg, utility, s.threshold[who])
-    buyers = who[rng.random(who.size) < prob]
+    return utility
 
-    # Attribution, for buyers only: the positive parts of the utility terms.
+
+def attribute(s: ConsumerState, cfg: DecisionConfig, buyers: np.ndarray,
+              neighbour_share: np.ndarray, review_signal: float, incentive_bonus: float,
+              influences: int, rng: np.random.Generator) -> np.ndarray:
+    """The influence credited with each purchase: drawn in proportion to the positive parts
+    of the utility terms (the opinion term credited to the influence that last raised it;
+    with no positive term, the influence that made the buyer aware)."""
     shares = np.maximum(opinion_terms(s, cfg, buyers, neighbour_share, review_signal,
                                       incentive_bonus, influences), 0.0)
     opinion = s.opinion[buyers]
@@ -81,7 +89,30 @@ def opinion_rule(s: ConsumerState, cfg: DecisionConfig, neighbour_share: np.ndar
     none = shares.sum(axis=1) == 0
     fallback = s.aware_source[buyers[none]]
     shares[np.flatnonzero(none), np.where(fallback >= 0, fallback, WOM)] = 1.0
-    return buyers, credit(rng, shares)
+    return credit(rng, shares)
+
+
+def inclusive_utility(cfg: DecisionConfig, utility: np.ndarray) -> np.ndarray:
+    """The utility of buying any brand, from one row of utilities per brand (-inf where the
+    consumer does not know the brand): ``T log Σ_b exp(u_b / T)``, so that
+    ``logistic((U - threshold) / T)`` is the multinomial-logit chance of choosing some brand
+    over the outside option (utility ``threshold``). With one known brand it is that brand's
+    utility exactly."""
+    top = utility.max(axis=0)
+    finite = np.isfinite(top)
+    total = np.exp((utility[:, finite] - top[finite]) / cfg.temperature).sum(axis=0)
+    top[finite] += cfg.temperature * np.log(total)
+    return top
+
+
+def choose_brand(cfg: DecisionConfig, utility: np.ndarray, inclusive: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Each buyer's brand (a column of ``utility``), drawn with multinomial-logit chances
+    ``exp((u_b - U) / T)``: every brand by the same rule, so none is favoured by its place."""
+    chances = np.exp((utility - inclusive) / cfg.temperature)
+    cumulative = np.cumsum(chances, axis=0)
+    u = rng.random(utility.shape[1]) * cumulative[-1]
+    return (cumulative > u).argmax(axis=0)
 
 
 def bass_hazard(cfg: DecisionConfig, adstock: np.ndarray, adopted_neighbours: np.ndarray,
@@ -104,24 +135,76 @@ def bass_rule(s: ConsumerState, cfg: DecisionConfig, adopted_neighbours: np.ndar
     return buyers, np.where(by_ads, ADS, WOM).astype(np.int8)
 
 
+def shoppers(model, rng: np.random.Generator | None) -> np.ndarray:
+    """Consumers who may buy this step, knowing at least one brand: in a durable category,
+    those who have bought none; in a repeat one, those whose purchase occasion comes up (a
+    consumer's occasions arrive at its fixed rate, drawn from the ``category`` stream)."""
+    s = model.state
+    aware = s.aware.any(axis=0) if s.brands > 1 else s.aware[0]
+    if model.config.market.category == "durable":
+        bought = s.adopted.any(axis=0) if s.brands > 1 else s.adopted[0]
+        return np.flatnonzero(aware & ~bought)
+    occasion = rng.random(model.n) < -np.expm1(-s.category_rate.astype(np.float64))
+    return np.flatnonzero(aware & occasion)
+
+
+def opinion_choice(model, rng: np.random.Generator) -> None:
+    """The opinion rule in a market of one or more brands: each shopper buys some brand with
+    chance ``rate × logistic((U - threshold) / T)`` (``U``: :func:`inclusive_utility`; in a
+    durable category ``rate`` is ``purchase_rate``, in a repeat one the occasion has already
+    come, so 1), chooses its brand by :func:`choose_brand`, and each purchase is credited to
+    one influence (:func:`attribute`). A brand's utility is :func:`brand_utility` plus
+    ``market.inertia`` for its own customers, minus ``market.price_weight × log(price /
+    economics.price)``."""
+    cfg, market = model.config, model.config.market
+    who = shoppers(model, model.streams.category)
+    current = model.state.current_brand[who]
+    utility = np.full((len(model.markets), who.size), -np.inf)
+    signals = []
+    for b, side in enumerate(model.markets):
+        s, own = side.state, side.config
+        share = np.divide(side.adopted_neighbours, model.degree, out=np.zeros(model.n),
+                          where=model.degree > 0)
+        board = side.review_board
+        review = board.score * board.weight(own.reviews) if own.reviews.enabled else 0.0
+        bonus = own.incentives.bonus if own.incentives.enabled else 0.0
+        signals.append((share, review, bonus))
+        known = s.aware[who]
+        u = brand_utility(s, cfg.decision, who[known], share, review, bonus)
+        if market.inertia:
+            u += market.inertia * (current[known] == b)
+        if own.economics.price != cfg.economics.price:
+            u -= market.price_weight * np.log(own.economics.price / cfg.economics.price)
+        utility[b, known] = u
+    one = len(model.markets) == 1
+    inclusive = utility[0] if one else inclusive_utility(cfg.decision, utility)
+    rate = cfg.decision.purchase_rate if market.category == "durable" else 1.0
+    prob = opinion_probability(cfg.decision, inclusive, model.state.threshold[who], rate)
+    bought = rng.random(who.size) < prob
+    buyers = who[bought]
+    brand = (np.zeros(buyers.size, dtype=np.int64) if one else
+             choose_brand(cfg.decision, utility[:, bought], inclusive[bought], rng))
+    for b, side in enumerate(model.markets):
+        side.buyers = buyers[brand == b] if not one else buyers
+        side.triggers = attribute(side.state, cfg.decision, side.buyers, *signals[b],
+                                  len(model.influences), rng)
+
+
 def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
-    """Decide who buys; the purchase stage reads ``model.buyers`` and ``model.triggers``."""
-    cfg, s, board = model.config, model.state, model.review_board
-    if cfg.decision.rule == "bass":
-        model.buyers, model.triggers = bass_rule(s, cfg.decision, model.adopted_neighbours,
-                                                 model.degree, rng)
-        return {}
-    share = np.divide(model.adopted_neighbours, model.degree, out=np.zeros(model.n),
-                      where=model.degree > 0)
-    review_signal = board.score * board.weight(cfg.reviews) if cfg.reviews.enabled else 0.0
-    bonus = cfg.incentives.bonus if cfg.incentives.enabled else 0.0
-    model.buyers, model.triggers = opinion_rule(s, cfg.decision, share, review_signal, bonus,
-                                                len(model.influences), rng)
+    """Decide who buys which brand; each brand's purchase stage reads its ``buyers`` and
+    ``triggers``."""
+    if model.config.decision.rule == "bass":  # one brand, durable (validation sees to it)
+        side = model.markets[0]
+        side.buyers, side.triggers = bass_rule(side.state, model.config.decision,
+                                               side.adopted_neighbours, model.degree, rng)
+    else:
+        opinion_choice(model, rng)
     return {}
 
 
 MECHANISM = Mechanism(
-    name="decision", stage=Stage.DECISION, stream="decision", step=_step,
-    doc="who buys this step, by the opinion or the bass rule, and the influence credited",
+    name="decision", stage=Stage.DECISION, stream="decision", step=_step, market=True,
+    doc="who buys which brand this step, by the opinion or the bass rule, and the influence "
+        "credited",
     writes=(),
 )

@@ -1,9 +1,11 @@
 """After purchase: experienced quality, satisfaction, advocacy, reviews and channel.
 
 Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1]; satisfaction =
-experience - expectation. The buyer's opinion becomes ``satisfaction_gain × satisfaction``
-(clipped): satisfied buyers turn advocates, disappointed ones detractors, and a disappointed
-follower unfollows with ``unfollow_prob``. Some buyers review unprompted. A buyer who
+experience - expectation. A first buyer's opinion becomes ``satisfaction_gain ×
+satisfaction`` (clipped): satisfied buyers turn advocates, disappointed ones detractors, and
+a disappointed follower unfollows with ``unfollow_prob``. A repeat purchase moves the
+opinion ``experience_weight`` of the way there, and every purchase brings the expectation
+``expectation_learning`` of the way to the experience. Some buyers review unprompted. A buyer who
 researches online buys online with probability ``1 / (1 + offline_per_online)`` (so each
 online sale goes with ``offline_per_online`` web-influenced offline sales: $3.45 per $1 by
 default); everyone else buys offline.
@@ -22,24 +24,38 @@ from wommsim.state import CHANNEL_OFFLINE, CHANNEL_ONLINE, ConsumerState
 
 def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarray,
           step: int, board: ReviewBoard, rng: np.random.Generator) -> dict[str, float]:
-    """Record the purchases of ``buyers`` at ``step`` and apply their consequences."""
+    """Record the purchases of ``buyers`` at ``step`` and apply their consequences.
+
+    A first purchase of the brand records when it happened and the influence credited with
+    it (how the customer was acquired) and sets the opinion from the satisfaction; a repeat
+    purchase (``market.category=repeat``) moves the opinion toward it by
+    ``purchase.experience_weight``. After every purchase the expectation closes
+    ``purchase.expectation_learning`` of its gap to the experience."""
+    first = ~s.adopted[buyers]
+    new = buyers[first]
     unaware = ~s.aware[buyers]  # possible under the bass rule, which needs no awareness
     s.aware_source[buyers[unaware]] = triggers[unaware]
     s.aware[buyers] = True
     s.adopted[buyers] = True
-    s.adopted_step[buyers] = step
-    s.trigger[buyers] = triggers
+    s.adopted_step[new] = step
+    s.trigger[new] = triggers[first]
+    s.purchases[buyers] += 1
     s.incentivised[buyers] = False  # the discount is used up
     s.experience[buyers] = np.clip(rng.normal(cfg.brand.quality, cfg.brand.quality_spread,
                                               buyers.size), -1.0, 1.0)
     s.satisfaction[buyers] = s.experience[buyers] - s.expectation[buyers]
-    if cfg.purchase.enabled:
-        s.opinion[buyers] = np.clip(cfg.purchase.satisfaction_gain * s.satisfaction[buyers],
-                                    -1.0, 1.0)
+    p = cfg.purchase
+    if p.enabled:
+        felt = np.clip(p.satisfaction_gain * s.satisfaction[buyers], -1.0, 1.0)
+        if new.size < buyers.size:  # repeat purchases: experience accumulates
+            felt = np.where(first, felt, (1.0 - p.experience_weight) * s.opinion[buyers]
+                            + p.experience_weight * felt)
+        s.opinion[buyers] = felt
         disappointed = buyers[(s.satisfaction[buyers] < 0) & s.follower[buyers]]
-        s.follower[bernoulli(rng, disappointed, cfg.purchase.unfollow_prob)] = False
-    if cfg.reviews.enabled:
-        board.post(s, bernoulli(rng, buyers, cfg.reviews.organic_review_prob))
+        s.follower[bernoulli(rng, disappointed, p.unfollow_prob)] = False
+    s.expectation[buyers] += p.expectation_learning * s.satisfaction[buyers]
+    if cfg.reviews.enabled:  # a consumer reviews a brand once
+        board.post(s, bernoulli(rng, buyers[~s.reviewed[buyers]], cfg.reviews.organic_review_prob))
 
     online_share = 1.0 / (1.0 + cfg.channels.offline_per_online)
     online = s.researches_online[buyers] & (rng.random(buyers.size) < online_share)
@@ -49,11 +65,14 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
 
 
 def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
-    sales = adopt(model.state, model.config, model.buyers, model.triggers, model.steps,
+    s = model.state
+    model.first_buyers = model.buyers[~s.adopted[model.buyers]]
+    model.first_triggers = model.triggers[~s.adopted[model.buyers]]
+    sales = adopt(s, model.config, model.buyers, model.triggers, model.steps,
                   model.review_board, rng)
-    # Keep adopted-neighbour counts exact from the buyers' edges: O(their edges), not O(n).
+    # Keep adopted-neighbour counts exact from new buyers' edges: O(their edges), not O(n).
     np.add.at(model.adopted_neighbours,
-              neighbours_of(model.indptr, model.indices, model.buyers), 1.0)
+              neighbours_of(model.indptr, model.indices, model.first_buyers), 1.0)
     return sales
 
 
@@ -61,8 +80,9 @@ MECHANISM = Mechanism(
     name="purchase", stage=Stage.PURCHASE, stream="purchase", step=_step, switch="inside",
     doc="what a purchase does: experience, satisfaction, advocacy or detraction, unfollows, "
         "organic reviews, channel (purchase.enabled switches the satisfaction effects only)",
-    writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "incentivised",
-            "experience", "satisfaction", "opinion", "follower", "reviewed", "channel"),
-    metrics=(Metric("online_sales", "flow", "new adopters who bought online"),
-             Metric("offline_sales", "flow", "new adopters who bought offline")),
+    writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "purchases",
+            "incentivised", "experience", "satisfaction", "opinion", "expectation", "follower",
+            "reviewed", "channel"),
+    metrics=(Metric("online_sales", "flow", "purchases made online"),
+             Metric("offline_sales", "flow", "purchases made offline")),
 )

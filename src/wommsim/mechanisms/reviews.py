@@ -65,7 +65,7 @@ MECHANISM = Mechanism(
     writes=("review_invited", "reviewed"),
     metrics=(Metric("review_invitations", "flow", "review invitations sent"),
              Metric("reviews", "cumulative", "reviews posted so far"),
-             Metric("review_score", "stock", "mean rating of all reviews so far")),
+             Metric("review_score", "stock", "mean rating of all reviews so far", "mean")),
     influence=INFLUENCE,
     report=lambda model: {"reviews": model.review_board.count,
                           "review_score": model.review_board.score},

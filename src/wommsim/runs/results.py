@@ -28,8 +28,8 @@ from wommsim.experiment import Arm
 log = logging.getLogger(__name__)
 
 
-RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "differences.csv",
-                "outcomes.csv", "report.md", "figures")
+RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "brands.parquet", "summary.csv",
+                "differences.csv", "outcomes.csv", "report.md", "figures")
 
 
 def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:

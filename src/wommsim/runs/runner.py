@@ -33,15 +33,18 @@ from wommsim.runs.results import (
 log = logging.getLogger(__name__)
 
 
-def run_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
-    """Simulate one replicate; its per-step table with ``arm`` and ``replicate`` columns."""
+def run_replicate(cfg: Config, replicate: int, *, brands: bool = False
+                  ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate one replicate; its per-step table with ``arm`` and ``replicate`` columns
+    (and with ``brands``, also its per-brand table, ``brands.parquet``'s rows)."""
     model = WommModel(cfg, replicate=replicate)
     for _ in range(cfg.steps):
         model.step()
-    frame = model.timeseries()
-    frame.insert(0, "replicate", replicate)
-    frame.insert(0, "arm", cfg.arm_name)
-    return frame
+    tables = [model.timeseries(), model.brand_timeseries()] if brands else [model.timeseries()]
+    for frame in tables:
+        frame.insert(0, "replicate", replicate)
+        frame.insert(0, "arm", cfg.arm_name)
+    return (tables[0], tables[1]) if brands else tables[0]
 
 
 def run_task(task: tuple[Config, int]) -> pd.DataFrame:
@@ -49,16 +52,23 @@ def run_task(task: tuple[Config, int]) -> pd.DataFrame:
     return run_replicate(*task)
 
 
+def run_market_task(task: tuple[Config, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One ``(config, replicate)`` task: its per-step and per-brand tables."""
+    return run_replicate(*task, brands=True)
+
+
 def simulate(tasks: list[tuple[Config, int]], workers: int,
-             progress: Callable[[Iterator], Iterator] | None = None) -> list[pd.DataFrame]:
-    """Run ``(config, replicate)`` tasks, in parallel when ``workers`` allows; results come
-    back in task order, so a parallel run gives exactly the tables of a serial one."""
+             progress: Callable[[Iterator], Iterator] | None = None,
+             function: Callable = run_task) -> list:
+    """Run ``(config, replicate)`` tasks with ``function``, in parallel when ``workers``
+    allows; results come back in task order, so a parallel run gives exactly the tables of
+    a serial one."""
     workers = worker_count(workers, len(tasks))
     wrap = progress or (lambda it: it)
     if workers == 1:
-        return list(wrap(map(run_task, tasks)))
+        return list(wrap(map(function, tasks)))
     with worker_pool(workers) as pool:
-        return list(wrap(pool.map(run_task, tasks)))
+        return list(wrap(pool.map(function, tasks)))
 
 
 def arm_table(arms: list[Arm]) -> pd.DataFrame:
@@ -127,9 +137,10 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
     label = cfg.experiment.name if cfg.experiment else cfg.arm_name
     log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
              worker_count(cfg.workers, len(tasks)))
-    timeseries = pd.concat(simulate(tasks, cfg.workers, progress_bar(len(tasks), label)),
-                           ignore_index=True)
-    write_results(outdir, as_run(cfg, arms, populations), arms, timeseries,
+    results = simulate(tasks, cfg.workers, progress_bar(len(tasks), label), run_market_task)
+    timeseries = pd.concat([steps for steps, _ in results], ignore_index=True)
+    brands = pd.concat([rows for _, rows in results], ignore_index=True)
+    write_results(outdir, as_run(cfg, arms, populations), arms, timeseries, brands,
                   time.perf_counter() - started)
     write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
                    populations=populations)
@@ -138,16 +149,17 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
 
 
 def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                  wall_time: float) -> None:
+                  brands: pd.DataFrame, wall_time: float) -> None:
     """Tables, figures and the report, all or none (:func:`write_together`): even a run
     killed while writing (SIGKILL, power loss) leaves no result outside a folder marked
     partial, and a failure or an interrupt leaves the folder as it was."""
     write_together(outdir, RESULT_FILES,
-                   lambda stage: _write_result_files(stage, cfg, arms, timeseries, wall_time))
+                   lambda stage: _write_result_files(stage, cfg, arms, timeseries, brands,
+                                                     wall_time))
 
 
 def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                        wall_time: float) -> None:
+                        brands: pd.DataFrame, wall_time: float) -> None:
     """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
@@ -159,6 +171,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
     write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
+    write_atomic(outdir / "brands.parquet", lambda p: brands.to_parquet(p, index=False))
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
     write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))

@@ -52,8 +52,8 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 
 
 def consumer_states(model) -> np.ndarray:
-    """Each consumer's state code (index into :data:`STATES`)."""
-    s = model.state
+    """Each consumer's state code (index into :data:`STATES`), for the market's first brand."""
+    s = model.state.brand(0)
     band = model.config.wom.neutral_band
     code = np.where(s.aware, AWARE, UNAWARE).astype(np.int8)
     code[s.adopted] = NEUTRAL
@@ -90,7 +90,7 @@ class NetworkView:
     def render(self, model) -> bytes:
         """The PNG of the network coloured by the model's current state."""
         nodes = self.drawn.nodes
-        s = model.state
+        s = model.state.brand(0)
         codes = consumer_states(model)[nodes]
         self.points.set_facecolor(STATE_COLOURS[codes])
         follower = s.follower[nodes]
@@ -118,10 +118,10 @@ def legend_html(model) -> str:
     rows = [(dot.format(fill=colour, border=f"1px solid {colour}"), name, c / n)
             for (name, colour), c in zip(STATES, counts, strict=True)]
     rows.append((dot.format(fill="white", border=f"2px solid {FOLLOWER_EDGE}"), "follower",
-                 np.count_nonzero(model.state.follower) / n))
+                 np.count_nonzero(model.state.follower[0]) / n))
     rows.append((dot.format(fill="#aaaaaa", border="1px solid #aaaaaa").replace(
         "10px;height:10px", "14px;height:14px"), "talked this week",
-        np.count_nonzero(model.state.talked) / n))
+        np.count_nonzero(model.state.talked[0]) / n))
     items = [f"<span style='display:inline-flex;align-items:center;white-space:nowrap;"
              f"margin-right:14px'>{icon}{html.escape(name)}&nbsp;<b>{share:.1%}</b></span>"
              for icon, name, share in rows]

@@ -1,0 +1,164 @@
+"""Markets of several brands, repeat purchase, switching, churn and the per-brand table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import run_model, small_config
+from wommsim.compose import compose
+from wommsim.config import BrandSpec, ConfigError, brands_of
+from wommsim.model import BRAND_METRICS, WommModel
+from wommsim.runs.runner import run_replicate
+
+BRAND_COLUMNS = ["arm", "replicate", "step", "brand", "customers", "purchases",
+                 "repeat_purchases", "new_customers", "churned", "switched_in", "switched_out",
+                 "share", "revenue", "margin", "spend", "cumulative_spend", "followers",
+                 "customer_equity"]
+
+
+def test_brand_settings_default_to_the_runs_and_change_per_brand():
+    cfg = compose(["market=duel", "market.brands.a.strategy=ad_heavy",
+                   "market.brands.b.budget=2000", "market.brands.b.price=45",
+                   "brand.quality=0.1", "advertising.claim=0.4"])
+    a, b = brands_of(cfg)
+    assert (a.name, a.config.strategy.name, a.config.brand.budget) == ("a", "ad_heavy", 1000.0)
+    assert (b.name, b.config.strategy.name, b.config.brand.budget) == ("b", cfg.strategy.name,
+                                                                       2000.0)
+    assert b.config.economics.price == 45.0 and a.config.economics.price == 50.0
+    assert a.config.brand.quality == b.config.brand.quality == 0.1  # the run's, for both
+    assert a.config.advertising.claim == 0.4
+    # The monopoly's one brand is the run itself.
+    (only,) = brands_of(compose([]))
+    assert only.name == "brand" and only.config is compose([])
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    (["market=duel", "market.brands.a.strategy=nope"], "market.brands.a.strategy='nope'"),
+    (["market=duel", "market.brands.b.quality=3"], "market.brands.b.quality=3"),
+    (["market=duel", "decision=bass"], "decision.rule=bass"),
+    (["market.category=repeat", "decision=bass"], "decision.rule=bass"),
+    (["market=duel", "market.brands.a.price=0"], "market.brands.a.price=0"),
+    (["market.category=weekly"], "market.category"),
+])
+def test_bad_market_settings_are_refused_naming_the_key(overrides, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace("[", r"\[").replace(".", r"\.")):
+        compose(overrides)
+
+
+def _brand_table(cfg, replicate=0) -> pd.DataFrame:
+    _, table = run_replicate(cfg, replicate, brands=True)
+    return table
+
+
+def test_identical_brands_that_swap_places_swap_results():
+    # Each brand draws from the streams of its place, and no rule favours a place: listing
+    # the same two brands the other way round gives the same market with the names swapped.
+    cfg = small_config("market=duel", "market.category=repeat", consumers=600, steps=30)
+    swapped = dataclasses.replace(cfg, market=dataclasses.replace(
+        cfg.market, brands={"b": BrandSpec(), "a": BrandSpec()}))
+    first, second = _brand_table(cfg), _brand_table(swapped)
+    names = {"a": "b", "b": "a"}
+    mirrored = second.assign(brand=second["brand"].map(names))
+    key = ["step", "brand"]
+    pd.testing.assert_frame_equal(first.sort_values(key).reset_index(drop=True),
+                                  mirrored.sort_values(key).reset_index(drop=True))
+
+
+def test_identical_brands_split_the_market_evenly():
+    cfg = small_config("market=duel", consumers=1500, steps=40)
+    shares = []
+    for r in range(8):
+        table = _brand_table(cfg, r)
+        bought = table.groupby("brand")["purchases"].sum()
+        shares.append(bought["a"] / bought.sum())
+    shares = np.array(shares)
+    se = shares.std(ddof=1) / np.sqrt(shares.size)
+    assert abs(shares.mean() - 0.5) < 4 * se + 0.01, shares
+
+
+def test_a_durable_monopoly_brand_table_is_the_market_table():
+    cfg = small_config(steps=25)
+    steps, brands = run_replicate(cfg, 0, brands=True)
+    assert list(brands.columns[:len(BRAND_COLUMNS)]) == BRAND_COLUMNS
+    assert [m.name for m in BRAND_METRICS] == list(brands.columns[4:4 + len(BRAND_METRICS)])
+    assert (brands["brand"] == "brand").all() and len(brands) == len(steps)
+    np.testing.assert_array_equal(brands["new_customers"].iloc[1:], steps["new_adopters"].iloc[1:])
+    np.testing.assert_array_equal(brands["purchases"], brands["new_customers"])
+    assert (brands["repeat_purchases"] == 0).all() and (brands["churned"] == 0).all()
+    np.testing.assert_array_equal(brands["spend"], steps["spend"])
+    np.testing.assert_allclose(brands["revenue"], 50.0 * brands["purchases"])
+    np.testing.assert_allclose(brands["margin"], 0.4 * brands["revenue"])
+    adopters = np.round(steps["adopted_fraction"] * cfg.consumers).astype(int)
+    np.testing.assert_array_equal(brands["customers"], adopters)
+    # With no repeat purchase, customer equity is the discounted margin earned: it rises
+    # by less than each step's margin.
+    gain = brands["customer_equity"].diff().iloc[1:]
+    assert (gain <= brands["margin"].iloc[1:] + 1e-9).all() and gain.sum() > 0
+
+
+def test_repeat_purchase_brings_customers_back_and_the_books_balance():
+    cfg = small_config("market=duel", "market.category=repeat", "market.category_exit=0.01",
+                       consumers=800, steps=60)
+    model = run_model(cfg)
+    table = model.brand_timeseries()
+    assert table["repeat_purchases"].sum() > table["new_customers"].sum() > 0
+    by_step = table.groupby("step")[["switched_in", "switched_out", "purchases"]].sum()
+    np.testing.assert_array_equal(by_step["switched_in"], by_step["switched_out"])
+    assert (table["churned"] >= table["switched_out"]).all()
+    s = model.state
+    held = [int(np.count_nonzero(s.current_brand == b)) for b in range(2)]
+    assert held == table[table.step == cfg.steps]["customers"].tolist()
+    # A customer has bought its brand; purchases count every purchase of it, the existing
+    # customers' one at step 0 included.
+    customers = np.flatnonzero(s.current_brand >= 0)
+    assert s.adopted[s.current_brand[customers], customers].all()
+    existing = round((table[table.step == 0]["adopted_fraction"] * cfg.consumers).sum())
+    assert s.purchases.sum() == table["purchases"].sum() + existing
+    # Occasions arrive at about 1 / interpurchase_steps: shoppers buy no more often.
+    weeks_per_purchase = cfg.steps * np.count_nonzero(s.purchases.sum(axis=0)) / s.purchases.sum()
+    assert weeks_per_purchase > 0.8 * cfg.market.interpurchase_steps
+
+
+def test_customers_whose_opinion_falls_churn_in_a_repeat_category():
+    disappointing = small_config("market.category=repeat", "brand.quality=-0.6",
+                                 consumers=600, steps=40)
+    table = run_model(disappointing).brand_timeseries()
+    assert table["churned"].sum() > 0.5 * table["new_customers"].sum()
+    good = run_model(small_config("market.category=repeat", "brand.quality=0.6",
+                                  consumers=600, steps=40)).brand_timeseries()
+    assert good["churned"].sum() < table["churned"].sum()
+
+
+def test_agents_see_one_value_per_brand_in_a_duel():
+    model = run_model(small_config("market=duel", "agents=on", consumers=100), steps=3)
+    consumer = next(iter(model.agents))
+    assert consumer.opinion == tuple(model.state.opinion[:, consumer.index])
+    assert isinstance(consumer.threshold, float)
+
+
+def test_a_run_writes_brands_parquet(tmp_path):
+    from wommsim.runs.runner import run
+
+    cfg = small_config("market=duel", "replicates=2", "workers=1", consumers=300, steps=5)
+    run(cfg, tmp_path)
+    table = pd.read_parquet(tmp_path / "brands.parquet")
+    assert list(table.columns[:len(BRAND_COLUMNS)]) == BRAND_COLUMNS
+    assert len(table) == 2 * 6 * 2  # replicates x (steps + 1) x brands
+    assert set(table["brand"]) == {"a", "b"}
+    steps = pd.read_parquet(tmp_path / "timeseries.parquet")
+    totals = table.groupby(["replicate", "step"])["spend"].sum().to_numpy()
+    np.testing.assert_allclose(totals, steps["spend"].to_numpy())
+
+
+def test_a_duel_market_row_adds_up_its_brands():
+    model = run_model(small_config("market=duel", consumers=400, steps=10))
+    ts, brands = model.timeseries(), model.brand_timeseries()
+    last = brands[brands.step == 10]
+    assert ts["new_adopters"].iloc[-1] == last["new_customers"].sum()
+    assert ts["followers"].iloc[-1] == last["followers"].sum()
+    assert ts["adopted_fraction"].iloc[-1] <= last["adopted_fraction"].sum() + 1e-12
+    assert isinstance(model, WommModel)
