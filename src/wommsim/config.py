@@ -329,14 +329,32 @@ class IncentivesConfig(Frozen):
     """"Follow us for a discount" offers."""
 
     enabled: bool = param(True, doc="switch the incentives lever on or off")
-    cost_per_offer: float = param(5.0, 0.0, 1e9, open_lo=True, unit="money per offer",
-                                  doc="promotion plus expected discount per offer made")
+    cost_per_offer: float = param(1.0, 0.0, 1e9, open_lo=True, unit="money per offer",
+                                  doc="promotion cost per offer made (the discount itself "
+                                      "is given when redeemed)")
+    discount: float = param(0.2, 0.0, 1.0, unit="share of price",
+                            doc="price cut of a redeemed offer")
+    expiry_steps: int = param(8, 1, 1_000_000, unit="steps",
+                              doc="an unused offer expires this many steps after it was taken")
     accept_prob: float = param(0.5, 0.0, 1.0, unit="probability",
                                doc="chance an offered consumer takes the discount and follows")
     expectation_boost: float = param(0.3, 0.0, 2.0, unit="quality",
                                      doc="rise in expectation of a consumer who takes an offer")
     bonus: float = param(0.3, 0.0, 10.0, unit="utility",
                          doc="purchase utility added while the discount is unused")
+
+
+@dataclass
+class FollowersConfig(Frozen):
+    """What following a brand brings (its organic posts) and when it ends."""
+
+    enabled: bool = param(True, doc="switch organic posts and opinion-driven unfollows on or off")
+    post_reach: float = param(0.06, 0.0, 1.0, unit="share of followers per step",
+                              doc="followers a step's organic post reaches")
+    post_gain: float = param(0.1, 0.0, 1.0, unit="share",
+                             doc="adstock closes this share of its gap to 1 per post seen")
+    unfollow_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
+                                    doc="a follower whose opinion falls below this unfollows")
 
 
 @dataclass
@@ -450,6 +468,8 @@ class Config(Frozen):
                           "per job inside a parallel sweep)")
     force_memory: bool = param(False, doc="run even when the memory estimate exceeds the "
                                           "available memory (see wommsim.runs.memory)")
+    transactions: bool = param(False, doc="also write transactions.parquet: one row per "
+                                          "purchase (memory grows with every purchase)")
     overwrite: bool = param(False, doc="replace result files in the run folder that no "
                                        "wommsim run wrote (refused by default; see "
                                        "wommsim.runs.rundir)")
@@ -464,6 +484,7 @@ class Config(Frozen):
     reviews: ReviewsConfig = field(default_factory=ReviewsConfig)
     incentives: IncentivesConfig = field(default_factory=IncentivesConfig)
     wom: WomConfig = field(default_factory=WomConfig)
+    followers: FollowersConfig = field(default_factory=FollowersConfig)
     purchase: PurchaseConfig = field(default_factory=PurchaseConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)

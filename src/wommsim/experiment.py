@@ -47,6 +47,7 @@ RUN_KEYS = {
     "workers": "the run's processes serve every arm",
     "force_memory": "the memory check covers the whole run",
     "arm": "an arm is labelled by its name",
+    "transactions": "the run writes one transactions.parquet for every arm",
     "experiment": "an arm is not an experiment",
 }
 #: Most arms (arms x grid combinations) an experiment may have; larger designs are sweeps.

@@ -17,6 +17,7 @@ from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, sched
 from wommsim.mechanisms.base import Mechanism, Metric
 from wommsim.mechanisms.common import edge_sources
 from wommsim.mechanisms.content import Cascade
+from wommsim.mechanisms.incentives import INCENTIVES
 from wommsim.mechanisms.wom import WOM
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
@@ -64,7 +65,10 @@ def wants_agents(mode: str, consumers: int, edges: int) -> bool:
     return mode == "on"
 
 
-#: The columns of ``brands.parquet`` after ``step`` and ``brand``: one row per brand a step.
+#: The columns of ``brands.parquet`` after ``step`` and ``brand`` (one row per brand a step),
+#: followed by ``new_adopters_<influence>`` (first purchases credited to it, as in the
+#: market's table) and ``value_<influence>`` (the margin earned so far from the customers it
+#: acquired, discounted to step 0) for every influence.
 BRAND_METRICS: tuple[Metric, ...] = (
     Metric("customers", "stock", "consumers whose current brand this is (a durable: its owners)"),
     Metric("purchases", "flow", "purchases of the brand in this step"),
@@ -75,8 +79,10 @@ BRAND_METRICS: tuple[Metric, ...] = (
     Metric("switched_in", "flow", "buyers who were another brand's customers"),
     Metric("switched_out", "flow", "customers who bought another brand"),
     Metric("share", "stock", "the brand's share of this step's purchases (empty if none)"),
-    Metric("revenue", "flow", "price × purchases"),
-    Metric("margin", "flow", "economics.margin × revenue (before marketing spend)"),
+    Metric("revenue", "flow", "what the purchases paid: the price, less the discount of an "
+                              "offer redeemed"),
+    Metric("margin", "flow", "revenue less the unit cost, price × (1 - economics.margin), of "
+                             "each purchase: before marketing spend"),
     Metric("spend", "flow", "the brand's marketing spend"),
     Metric("cumulative_spend", "cumulative", "the brand's marketing spend since step 0"),
     Metric("followers", "stock", "consumers following the brand"),
@@ -85,6 +91,12 @@ BRAND_METRICS: tuple[Metric, ...] = (
     Metric("adopted_fraction", "stock", "consumers who have bought the brand / consumers"),
     Metric("aware_fraction", "stock", "consumers aware of the brand / consumers"),
     Metric("mean_opinion", "stock", "mean opinion of the brand over all consumers"),
+    Metric("discounts", "flow", "money given away by offers redeemed (price - price paid)"),
+    Metric("redemptions", "flow", "purchases that redeemed an offer"),
+    Metric("follows", "stock", "consumers who have followed the brand (following now or not)"),
+    Metric("incentive_follows", "stock", "consumers whose last follow was for a discount"),
+    Metric("incentive_followers", "stock", "of those, the ones following now (their retention "
+                                           "is incentive_followers / incentive_follows)"),
 )
 
 
@@ -106,14 +118,57 @@ class BrandSide:
         self.cumulative_spend = 0.0
         self.buyers = self.first_buyers = np.empty(0, dtype=np.int64)
         self.triggers = self.first_triggers = np.empty(0, dtype=np.int8)
-        self.switched_in = self.switched_out = self.churned = 0
         self.adopted_neighbours = np.empty(0)
-        # Customer equity's running sums: discounted margin, customer-steps, churn, repeats.
-        self.discounted_margin = 0.0
-        self.customer_steps = self.total_churned = self.total_repeats = 0
+        self.begin_step()
+        # Discounted margin of the customers acquired by each influence (by their trigger).
+        self.value_by_source = np.zeros(len(model.influences))
+        self.transactions: list[dict[str, np.ndarray]] = []
+        # Customer equity's running sums: discounted margin, customer-steps, churn, and the
+        # margin of repeat purchases.
+        self.discounted_margin = self.repeat_margin = 0.0
+        self.customer_steps = self.total_churned = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["model"], name)
+
+    def begin_step(self) -> None:
+        """Clear what a step records: its buyers, switches, churn, spend and takings."""
+        self.buyers = self.first_buyers = np.empty(0, dtype=np.int64)
+        self.triggers = self.first_triggers = np.empty(0, dtype=np.int8)
+        self.switched_in = self.switched_out = self.churned = 0
+        self.spend = self.revenue = self.margin = self.discounts = 0.0
+        self.redemptions = 0
+
+    @property
+    def step_rate(self) -> float:
+        """The discount rate per step, from ``economics.discount_rate`` per year."""
+        econ = self.config.economics
+        return (1.0 + econ.discount_rate) ** (1.0 / econ.steps_per_year) - 1.0
+
+    def discount_factor(self, step: int) -> float:
+        """What money of ``step`` is worth at step 0."""
+        return (1.0 + self.step_rate) ** -step
+
+    def record_sales(self, paid: np.ndarray, margin: np.ndarray, first: np.ndarray) -> None:
+        """Book this step's purchases (``buyers``; ``first`` marks first purchases of the
+        brand): what each paid and earned, the margin by acquisition source, and with
+        ``transactions`` on, one row per purchase."""
+        price = self.config.economics.price
+        self.revenue = float(paid.sum())
+        self.margin = float(margin.sum())
+        self.discounts = float(price * paid.size - self.revenue)
+        self.redemptions = int(np.count_nonzero(paid < price))
+        self.repeat_margin += float(margin[~first].sum())
+        source = self.state.trigger[self.buyers]
+        known = source >= 0  # existing customers at step 0 have no acquisition source
+        self.value_by_source += np.bincount(
+            source[known], margin[known] * self.discount_factor(self.steps),
+            minlength=self.value_by_source.size)
+        if self.config.transactions:
+            self.transactions.append({
+                "consumer": self.buyers, "step": np.full(paid.size, self.steps, np.int32),
+                "price_paid": paid, "discount": price - paid,
+                "channel": self.state.channel[self.buyers], "acquired_by": source})
 
     def money(self, lever: str) -> float:
         """This step's budget share of ``lever`` under the brand's strategy in force."""
@@ -222,8 +277,6 @@ class WommModel(mesa.Model):
         self.brand_rows: list[dict[str, object]] = []
         self._brand_means = {metric.name for m in self.schedule for metric in m.metrics
                              if metric.over_brands == "mean"} | {"mean_opinion"}
-        for side in self.markets:
-            side.spend = 0.0
         self._record(step_metrics={})
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.columns})
@@ -258,10 +311,7 @@ class WommModel(mesa.Model):
         cfg = self.config
         step_metrics: dict[str, float] = {}
         for side in self.markets:
-            side.buyers = side.first_buyers = np.empty(0, dtype=np.int64)
-            side.triggers = side.first_triggers = np.empty(0, dtype=np.int8)
-            side.switched_in = side.switched_out = side.churned = 0
-            side.spend = 0.0
+            side.begin_step()
         for mechanism in self.schedule:
             enabled = getattr(getattr(cfg, mechanism.name, None), "enabled", True)
             if not enabled and not mechanism.lever and mechanism.switch == "skip":
@@ -370,41 +420,64 @@ class WommModel(mesa.Model):
 
     def _brand_row(self, side: BrandSide, m: dict[str, float]) -> dict[str, object]:
         """One row of ``brands.parquet``: see :data:`BRAND_METRICS`."""
-        econ = side.config.economics
+        s = side.state
         purchases = int(side.buyers.size)
-        repeats = purchases - int(side.first_buyers.size)
         total = sum(other.buyers.size for other in self.markets)
-        revenue = purchases * econ.price
-        margin = econ.margin * revenue
         customers = int(np.count_nonzero(self.state.current_brand == side.index))
         side.cumulative_spend += side.spend
-        # Customer equity (Gupta, Lehmann & Stuart 2004): margin so far, discounted to step
-        # 0, plus the customers held now times the discounted value of a customer's future
-        # margin, m r / (1 + d - r): m its repeat margin per step and r its retention per
-        # step, both measured on the brand's customers so far.
-        d = (1.0 + econ.discount_rate) ** (1.0 / econ.steps_per_year) - 1.0
-        discount = (1.0 + d) ** -self.steps
-        side.discounted_margin += margin * discount
-        side.total_churned += side.churned
-        side.total_repeats += repeats
         side.customer_steps += customers
+        side.total_churned += side.churned
+        discount = side.discount_factor(self.steps)
+        side.discounted_margin += side.margin * discount
+        # Customer equity (Gupta, Lehmann & Stuart 2004): the margin so far, discounted to
+        # step 0, plus the customers held now times a customer's discounted future margin,
+        # m r / (1 + d - r), with m its repeat margin per step and r its retention per step,
+        # both measured on the brand's customers so far.
         future = 0.0
-        if side.customer_steps and side.total_repeats:
-            per_step = side.total_repeats / side.customer_steps * econ.price * econ.margin
-            retention = 1.0 - side.total_churned / side.customer_steps
-            future = customers * per_step * retention / (1.0 + d - retention) * discount
+        if side.customer_steps and side.repeat_margin:
+            m_step = side.repeat_margin / side.customer_steps
+            r = 1.0 - side.total_churned / side.customer_steps
+            future = customers * m_step * r / (1.0 + side.step_rate - r) * discount
+        incentive = s.follow_source == INCENTIVES
         return {
             "step": self.steps, "brand": side.name, "customers": customers,
-            "purchases": purchases, "repeat_purchases": repeats,
+            "purchases": purchases, "repeat_purchases": purchases - side.first_buyers.size,
             "new_customers": int(side.first_buyers.size), "churned": side.churned,
             "switched_in": side.switched_in, "switched_out": side.switched_out,
-            "share": purchases / total if total else np.nan, "revenue": revenue,
-            "margin": margin, "spend": side.spend, "cumulative_spend": side.cumulative_spend,
-            "followers": m["followers"], "customer_equity": side.discounted_margin + future,
+            "share": purchases / total if total else np.nan, "revenue": side.revenue,
+            "margin": side.margin, "spend": side.spend,
+            "cumulative_spend": side.cumulative_spend, "followers": m["followers"],
+            "customer_equity": side.discounted_margin + future,
             "adopted_fraction": m["adopted_fraction"], "aware_fraction": m["aware_fraction"],
-            "mean_opinion": m["mean_opinion"],
+            "mean_opinion": m["mean_opinion"], "discounts": side.discounts,
+            "redemptions": side.redemptions,
+            "follows": int(np.count_nonzero(s.follow_source != NO_SOURCE)),
+            "incentive_follows": int(np.count_nonzero(incentive)),
+            "incentive_followers": int(np.count_nonzero(incentive & s.follower)),
             **{f"new_adopters_{i.name}": m[f"new_adopters_{i.name}"] for i in self.influences},
+            **{f"value_{i.name}": side.value_by_source[i.code] for i in self.influences},
         }
+
+    def transaction_table(self) -> pd.DataFrame:
+        """One row per purchase (with ``transactions`` on): ``consumer``, ``brand``,
+        ``step``, ``price_paid``, ``discount``, ``channel`` (1 online, 2 offline) and
+        ``acquired_by`` (the influence credited with the customer's first purchase of the
+        brand; empty for existing customers), by step, then brand."""
+        names = {i.code: i.name for i in self.influences}
+        parts = []
+        for side in self.markets:
+            for rows in side.transactions:
+                frame = pd.DataFrame(rows)
+                frame.insert(1, "brand", side.name)
+                parts.append(frame)
+        columns = ["consumer", "brand", "step", "price_paid", "discount", "channel",
+                   "acquired_by"]
+        if not parts:
+            return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+        table = pd.concat(parts, ignore_index=True).sort_values(["step", "brand"],
+                                                                kind="stable")
+        table["acquired_by"] = table["acquired_by"].map(names)
+        return table[columns].reset_index(drop=True)
 
     def brand_timeseries(self) -> pd.DataFrame:
         """One row per brand and step (step 0 the initial state): :data:`BRAND_METRICS`."""

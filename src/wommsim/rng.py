@@ -14,6 +14,7 @@ import numpy as np
 STREAM_NAMES: tuple[str, ...] = (
     "network", "consumers", "advertising", "dialogue", "content", "reviews",
     "incentives", "wom", "decision", "purchase", "mesa", "category",
+    "followers",
 )
 
 

@@ -67,6 +67,9 @@ STATE_VARS: dict[str, StateVar] = {
     "aware_source": StateVar(np.int8, NO_SOURCE, "influence that made it aware", BRAND),
     "opinion_source": StateVar(np.int8, NO_SOURCE, "influence of the last opinion rise", BRAND),
     "purchases": StateVar(np.int32, 0, "purchases of the brand so far", BRAND),
+    "offer_step": StateVar(np.int32, -1, "step the held offer was taken; -1 if none", BRAND),
+    "follow_source": StateVar(np.int8, NO_SOURCE, "influence that made it follow the brand "
+                              "(last time), kept after an unfollow", BRAND),
     "current_brand": StateVar(np.int8, NO_BRAND, "brand the consumer is a customer of (its "
                               "index); -1 for none"),
     "category_rate": StateVar(np.float32, 0.0, "category purchase occasions per step (fixed; "

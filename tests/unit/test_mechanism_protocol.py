@@ -83,8 +83,9 @@ def test_an_undeclared_metric_or_a_doubled_name_is_refused():
     model = WommModel(small_config(steps=2), mechanisms=(*SCHEDULE, loud))
     with pytest.raises(ValueError, match=r"undeclared metrics.*noise"):
         model.step()
+    wom = next(m for m in SCHEDULE if m.name == "wom")
     with pytest.raises(ValueError, match="declared twice: wom"):
-        WommModel(small_config(steps=2), mechanisms=(*SCHEDULE, SCHEDULE[5]))
+        WommModel(small_config(steps=2), mechanisms=(*SCHEDULE, wom))
 
 
 def test_a_switched_off_mechanism_runs_its_off_rule_and_reports_zero():

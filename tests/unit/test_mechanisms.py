@@ -239,7 +239,8 @@ def cfg_research(cfg) -> float:
 def test_incentive_takers_follow_with_raised_expectations():
     s = ConsumerState(1000)
     cfg = small_config("incentives.accept_prob=1").incentives
-    out = incentives.offer(s, cfg, money=cfg.cost_per_offer * 100, rng=np.random.default_rng(0))
+    out = incentives.offer(s, cfg, money=cfg.cost_per_offer * 100, step=1,
+                           rng=np.random.default_rng(0))
     assert out["incentive_offers"] == 100
     assert s.follower.sum() == 100 and s.incentivised.sum() == 100
     assert (s.aware_source[s.follower] == INCENTIVES).all()

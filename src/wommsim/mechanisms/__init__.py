@@ -17,6 +17,7 @@ from wommsim.mechanisms import (
     decay,
     decision,
     dialogue,
+    followers,
     incentives,
     purchase,
     reviews,
@@ -55,8 +56,8 @@ def influences_of(schedule: Sequence[Mechanism]) -> tuple[Influence, ...]:
 
 #: The model's mechanisms in step order.
 SCHEDULE: tuple[Mechanism, ...] = schedule_of([
-    advertising.MECHANISM, dialogue.MECHANISM, content.MECHANISM, reviews.MECHANISM,
-    incentives.MECHANISM, wom.MECHANISM, decision.MECHANISM, purchase.MECHANISM,
+    followers.MECHANISM, advertising.MECHANISM, dialogue.MECHANISM, content.MECHANISM,
+    reviews.MECHANISM, incentives.MECHANISM, wom.MECHANISM, decision.MECHANISM, purchase.MECHANISM,
     category.MECHANISM, decay.MECHANISM,
 ])
 #: What a purchase can be credited to, in column order (``new_adopters_<name>``).

@@ -36,7 +36,9 @@ def converse(s: ConsumerState, cfg: DialogueConfig, money: float,
     s.opinion_source[answered] = DIALOGUE
     won_back = bernoulli(rng, was_negative, cfg.recovery_prob)
     s.opinion[won_back] = np.maximum(s.opinion[won_back], cfg.lift)
-    s.follower[bernoulli(rng, answered, cfg.follow_prob)] = True
+    follows = bernoulli(rng, answered, cfg.follow_prob)
+    s.follow_source[follows[~s.follower[follows]]] = DIALOGUE
+    s.follower[follows] = True
     return {"replies": int(answered.size), "spend": capacity * cfg.cost_per_reply}
 
 
@@ -44,7 +46,7 @@ MECHANISM = Mechanism(
     name="dialogue", stage=Stage.LEVERS, lever=True, stream="dialogue",
     step=lambda model, rng, money: converse(model.state, model.config.dialogue, money, rng),
     doc="replies to last step's talkers, complaints first: warmth, recovery, follows",
-    writes=("opinion", "opinion_source", "follower"),
+    writes=("opinion", "opinion_source", "follower", "follow_source"),
     metrics=(Metric("replies", "flow", "consumers answered by dialogue"),),
     influence=INFLUENCE,
 )

@@ -1,9 +1,11 @@
 """Incentives: "follow us for a discount".
 
 Offers go to random consumers who neither follow, nor have bought, nor hold an offer.
-Takers follow the brand, become aware, and hold a discount that adds ``bonus`` to their
-purchase utility until they buy; their expectation of quality rises by
-``expectation_boost``, which is what makes the tactic backfire when the product disappoints.
+Takers follow the brand, become aware, and hold an offer that adds ``bonus`` to their
+purchase utility until they buy or it expires (``expiry_steps`` after it was taken); a buyer
+holding one pays ``1 - discount`` of the price (the discount is given when redeemed, not
+when offered). Their expectation of quality rises by ``expectation_boost``, which is what
+makes the tactic backfire when the product disappoints.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ INFLUENCE = Influence(5, "incentives", "incentives")
 INCENTIVES = INFLUENCE.code
 
 
-def offer(s: ConsumerState, cfg: IncentivesConfig, money: float,
+def offer(s: ConsumerState, cfg: IncentivesConfig, money: float, step: int,
           rng: np.random.Generator) -> dict[str, float]:
-    """Make up to ``money // cost_per_offer`` offers; returns ``incentive_offers`` and ``spend``."""
+    """Expire offers held ``expiry_steps``, then make up to ``money // cost_per_offer``
+    offers; returns ``incentive_offers`` and ``spend``."""
+    expired = s.incentivised & (step - s.offer_step >= cfg.expiry_steps)
+    s.incentivised[expired] = False
     capacity = affordable(money, cfg.cost_per_offer)
     if capacity == 0:
         return {"incentive_offers": 0, "spend": 0.0}
@@ -31,17 +36,22 @@ def offer(s: ConsumerState, cfg: IncentivesConfig, money: float,
     first_aware = takers[~s.aware[takers]]
     s.aware[first_aware] = True
     s.aware_source[first_aware] = INCENTIVES
+    s.follow_source[takers] = INCENTIVES  # none of them followed: offers go to non-followers
     s.follower[takers] = True
     s.incentivised[takers] = True
+    s.offer_step[takers] = step
     s.expectation[takers] = np.minimum(s.expectation[takers] + cfg.expectation_boost, 1.0)
     return {"incentive_offers": int(offered.size), "spend": offered.size * cfg.cost_per_offer}
 
 
 MECHANISM = Mechanism(
     name="incentives", stage=Stage.LEVERS, lever=True, stream="incentives",
-    step=lambda model, rng, money: offer(model.state, model.config.incentives, money, rng),
-    doc="follow-for-discount offers: takers follow, hold a discount and expect more",
-    writes=("aware", "aware_source", "follower", "incentivised", "expectation"),
+    step=lambda model, rng, money: offer(model.state, model.config.incentives, money,
+                                         model.steps, rng),
+    doc="follow-for-discount offers: takers follow, hold a discount (until it expires) and "
+        "expect more",
+    writes=("aware", "aware_source", "follower", "follow_source", "incentivised", "offer_step",
+            "expectation"),
     metrics=(Metric("incentive_offers", "flow", "follow-for-discount offers made"),),
     influence=INFLUENCE,
 )

@@ -64,12 +64,23 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     return {"online_sales": n_online, "offline_sales": int(buyers.size - n_online)}
 
 
+def takings(cfg: Config, discounted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each purchase pays and earns: the price, less ``incentives.discount`` of it for
+    a buyer redeeming an offer (``discounted``); the margin is what is paid less the unit
+    cost, ``price × (1 - economics.margin)``, so a discount comes off the margin."""
+    price = cfg.economics.price
+    paid = np.where(discounted, price * (1.0 - cfg.incentives.discount), price)
+    return paid, paid - price * (1.0 - cfg.economics.margin)
+
+
 def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
-    s = model.state
-    model.first_buyers = model.buyers[~s.adopted[model.buyers]]
-    model.first_triggers = model.triggers[~s.adopted[model.buyers]]
-    sales = adopt(s, model.config, model.buyers, model.triggers, model.steps,
-                  model.review_board, rng)
+    s, buyers = model.state, model.buyers
+    first = ~s.adopted[buyers]
+    model.first_buyers, model.first_triggers = buyers[first], model.triggers[first]
+    paid, margin = takings(model.config, s.incentivised[buyers])  # before adopt uses offers
+    sales = adopt(s, model.config, buyers, model.triggers, model.steps, model.review_board,
+                  rng)
+    model.record_sales(paid, margin, first)
     # Keep adopted-neighbour counts exact from new buyers' edges: O(their edges), not O(n).
     np.add.at(model.adopted_neighbours,
               neighbours_of(model.indptr, model.indices, model.first_buyers), 1.0)

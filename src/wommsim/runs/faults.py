@@ -121,7 +121,7 @@ def discard_results(outdir: Path) -> list[Path]:
     with that run's ``.hydra/`` (:func:`wommsim.runs.rundir.restore_hydra_files`). Returns what
     was removed.
     """
-    from wommsim.runs.results import RESULT_FILES, remove
+    from wommsim.runs.results import EVERY_RESULT_FILE, remove
     from wommsim.runs.rundir import restore_hydra_files
 
     if not outdir.is_dir():
@@ -130,7 +130,7 @@ def discard_results(outdir: Path) -> list[Path]:
     if _claims_complete(outdir / "manifest.json"):  # an earlier run's results, untouched
         restore_hydra_files()
     else:
-        doomed += [outdir / name for name in RESULT_FILES]
+        doomed += [outdir / name for name in EVERY_RESULT_FILE]
     removed = []
     for path in doomed:
         if not (path.exists() or path.is_symlink()):

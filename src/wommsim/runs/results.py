@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "brands.parquet", "summary.csv",
                 "differences.csv", "outcomes.csv", "report.md", "figures")
+#: Result files a run writes only when asked (``transactions=true``).
+OPTIONAL_RESULT_FILES = ("transactions.parquet",)
+EVERY_RESULT_FILE = RESULT_FILES + OPTIONAL_RESULT_FILES
 
 
 def config_hash(cfg: Config, inputs: Sequence[str] = ()) -> str:
@@ -172,7 +175,8 @@ def write_manifest(outdir: Path, cfg: Config, arms: list[Arm], completed: bool,
         "seed_rule": "every arm's replicate r draws from numpy SeedSequence([seed, r])",
         "wall_time_s": wall_time,
         "completed": completed,
-        "files": list(RESULT_FILES) if completed else [],
+        "files": [name for name in EVERY_RESULT_FILE if (outdir / name).exists()]
+                 if completed else [],
         "checksums": result_checksums(outdir) if completed else {},
         "command": [*command_head("wommsim"), *sys.argv[1:]],
         "python": platform.python_version(),
@@ -188,7 +192,7 @@ def result_checksums(outdir: Path) -> dict[str, dict[str, object]]:
     ``figures/``), recorded in ``manifest.json`` so that a resumed sweep and the aggregate
     can tell whole results from damaged ones (:func:`damaged_files`)."""
     sums: dict[str, dict[str, object]] = {}
-    for name in RESULT_FILES:
+    for name in EVERY_RESULT_FILE:
         path = outdir / name
         for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if file.is_file():

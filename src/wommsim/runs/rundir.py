@@ -156,7 +156,7 @@ def remove_abandoned_partials(outdir: Path) -> None:
 def foreign_files(outdir: Path) -> list[str]:
     """The result-like files in ``outdir`` that no wommsim run wrote: all of them if its
     ``manifest.json`` is missing or not wommsim's, else none."""
-    from wommsim.runs.results import RESULT_FILES
+    from wommsim.runs.results import EVERY_RESULT_FILE
 
     manifest = outdir / "manifest.json"
     try:
@@ -164,7 +164,7 @@ def foreign_files(outdir: Path) -> list[str]:
             return []
     except (OSError, ValueError, AttributeError):
         pass
-    return [name for name in ("manifest.json", *RESULT_FILES)
+    return [name for name in ("manifest.json", *EVERY_RESULT_FILE)
             if (outdir / name).exists() or (outdir / name).is_symlink()]
 
 

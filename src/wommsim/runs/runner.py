@@ -23,7 +23,7 @@ from wommsim.runs import rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import progress_bar, worker_count, worker_pool
 from wommsim.runs.results import (
-    RESULT_FILES,
+    EVERY_RESULT_FILE,
     reuse_results,
     write_atomic,
     write_manifest,
@@ -34,17 +34,22 @@ log = logging.getLogger(__name__)
 
 
 def run_replicate(cfg: Config, replicate: int, *, brands: bool = False
-                  ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+                  ) -> pd.DataFrame | tuple[pd.DataFrame, ...]:
     """Simulate one replicate; its per-step table with ``arm`` and ``replicate`` columns
-    (and with ``brands``, also its per-brand table, ``brands.parquet``'s rows)."""
+    (and with ``brands``, also its per-brand table and its purchases, the rows of
+    ``brands.parquet`` and ``transactions.parquet``, the latter empty unless
+    ``cfg.transactions``)."""
     model = WommModel(cfg, replicate=replicate)
     for _ in range(cfg.steps):
         model.step()
-    tables = [model.timeseries(), model.brand_timeseries()] if brands else [model.timeseries()]
+    if not brands:
+        tables = [model.timeseries()]
+    else:
+        tables = [model.timeseries(), model.brand_timeseries(), model.transaction_table()]
     for frame in tables:
         frame.insert(0, "replicate", replicate)
         frame.insert(0, "arm", cfg.arm_name)
-    return (tables[0], tables[1]) if brands else tables[0]
+    return tuple(tables) if brands else tables[0]
 
 
 def run_task(task: tuple[Config, int]) -> pd.DataFrame:
@@ -52,8 +57,8 @@ def run_task(task: tuple[Config, int]) -> pd.DataFrame:
     return run_replicate(*task)
 
 
-def run_market_task(task: tuple[Config, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One ``(config, replicate)`` task: its per-step and per-brand tables."""
+def run_market_task(task: tuple[Config, int]) -> tuple[pd.DataFrame, ...]:
+    """One ``(config, replicate)`` task: its per-step, per-brand and purchase tables."""
     return run_replicate(*task, brands=True)
 
 
@@ -138,10 +143,10 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
     log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
              worker_count(cfg.workers, len(tasks)))
     results = simulate(tasks, cfg.workers, progress_bar(len(tasks), label), run_market_task)
-    timeseries = pd.concat([steps for steps, _ in results], ignore_index=True)
-    brands = pd.concat([rows for _, rows in results], ignore_index=True)
+    timeseries, brands, transactions = (pd.concat(tables, ignore_index=True)
+                                        for tables in zip(*results, strict=True))
     write_results(outdir, as_run(cfg, arms, populations), arms, timeseries, brands,
-                  time.perf_counter() - started)
+                  transactions if cfg.transactions else None, time.perf_counter() - started)
     write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
                    populations=populations)
     log.info("results written to %s", outdir)
@@ -149,17 +154,19 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
 
 
 def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                  brands: pd.DataFrame, wall_time: float) -> None:
+                  brands: pd.DataFrame, transactions: pd.DataFrame | None,
+                  wall_time: float) -> None:
     """Tables, figures and the report, all or none (:func:`write_together`): even a run
     killed while writing (SIGKILL, power loss) leaves no result outside a folder marked
     partial, and a failure or an interrupt leaves the folder as it was."""
-    write_together(outdir, RESULT_FILES,
+    write_together(outdir, EVERY_RESULT_FILE,
                    lambda stage: _write_result_files(stage, cfg, arms, timeseries, brands,
-                                                     wall_time))
+                                                     transactions, wall_time))
 
 
 def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                        brands: pd.DataFrame, wall_time: float) -> None:
+                        brands: pd.DataFrame, transactions: pd.DataFrame | None,
+                        wall_time: float) -> None:
     """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
@@ -172,6 +179,9 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
     write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
     write_atomic(outdir / "brands.parquet", lambda p: brands.to_parquet(p, index=False))
+    if transactions is not None:
+        write_atomic(outdir / "transactions.parquet",
+                     lambda p: transactions.to_parquet(p, index=False))
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
     write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))

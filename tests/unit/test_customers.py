@@ -1,0 +1,104 @@
+"""Followers who matter, discounts given when redeemed, value by acquisition source and the
+purchase log (issue 13)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tests.helpers import run_model, small_config
+from wommsim.mechanisms import followers, incentives
+from wommsim.runs.runner import run_replicate
+from wommsim.state import NO_SOURCE, ConsumerState
+
+
+def test_a_follower_whose_opinion_falls_below_the_line_unfollows_and_posts_reach_the_rest():
+    cfg = small_config("followers.post_reach=0.5").followers
+    s = ConsumerState(4000)
+    s.follower[:3000] = True
+    s.opinion[:1000] = -0.5  # lowered by anything: experience, annoyance, talk
+    followers.post(s, cfg, np.random.default_rng(1))
+    assert not s.follower[:1000].any() and s.follower[1000:3000].all()
+    reached = np.count_nonzero(s.adstock[1000:3000] > 0)
+    assert abs(reached - 1000) < 4 * np.sqrt(2000 * 0.25)  # half the followers
+    assert np.allclose(s.adstock[s.adstock > 0], cfg.post_gain)
+    assert (s.adstock[3000:] == 0).all()  # posts reach followers only
+
+
+def test_followers_earn_money_through_the_posts_they_see():
+    base = ("strategy=conversation_led", "market.category=repeat", "brand.quality=0.4")
+    seen = run_model(small_config(*base, "followers.post_reach=0.5", consumers=1500, steps=40))
+    unseen = run_model(small_config(*base, "followers.post_reach=0", consumers=1500, steps=40))
+    revenue = [m.brand_timeseries()["revenue"].sum() for m in (seen, unseen)]
+    assert revenue[0] > revenue[1]
+
+
+def test_offers_expire_and_are_marked_as_the_reason_to_follow():
+    cfg = small_config("incentives.accept_prob=1", "incentives.expiry_steps=3").incentives
+    s = ConsumerState(500)
+    rng = np.random.default_rng(0)
+    incentives.offer(s, cfg, 100 * cfg.cost_per_offer, 1, rng)
+    takers = np.flatnonzero(s.incentivised)
+    assert takers.size == 100 and (s.follow_source[takers] == incentives.INCENTIVES).all()
+    assert (s.offer_step[takers] == 1).all()
+    incentives.offer(s, cfg, 0.0, 3, rng)
+    assert s.incentivised[takers].all()  # two steps old: still held
+    incentives.offer(s, cfg, 0.0, 4, rng)
+    assert not s.incentivised.any()  # three steps old: expired
+    assert s.follower[takers].all() and (s.follow_source[~s.follower] == NO_SOURCE).all()
+
+
+def test_a_discount_is_given_when_redeemed_and_comes_off_revenue_and_margin():
+    cfg = small_config("strategy=incentive_push", "transactions=true", "incentives.discount=0.35",
+                       consumers=800, steps=20)
+    _, brands, log = run_replicate(cfg, 0, brands=True)
+    price, margin = cfg.economics.price, cfg.economics.margin
+    redeemed = log["discount"] > 0
+    assert redeemed.any() and (~redeemed).any()
+    np.testing.assert_allclose(log.loc[redeemed, "price_paid"], 0.65 * price)
+    np.testing.assert_allclose(log.loc[~redeemed, "price_paid"], price)
+    by_step = log.groupby("step")["price_paid"].sum()
+    np.testing.assert_allclose(brands.set_index("step").loc[by_step.index, "revenue"], by_step)
+    assert brands["redemptions"].sum() == redeemed.sum()
+    np.testing.assert_allclose(brands["discounts"].sum(), 0.35 * price * redeemed.sum())
+    np.testing.assert_allclose(brands["margin"].sum(),
+                               brands["revenue"].sum() - price * (1 - margin) * len(log))
+    # Offers cost only their promotion when made: the spend buys offers, not discounts.
+    ts = _timeseries(cfg)
+    np.testing.assert_allclose(ts["spend_incentives"],
+                               ts["incentive_offers"] * cfg.incentives.cost_per_offer)
+
+
+def _timeseries(cfg) -> pd.DataFrame:
+    return run_replicate(cfg, 0)
+
+
+def test_the_purchase_log_has_one_row_per_purchase_in_the_shape_clv_tools_expect():
+    cfg = small_config("market=duel", "market.category=repeat", "transactions=true",
+                       consumers=400, steps=30)
+    _, brands, log = run_replicate(cfg, 0, brands=True)
+    assert list(log.columns) == ["arm", "replicate", "consumer", "brand", "step", "price_paid",
+                                 "discount", "channel", "acquired_by"]
+    assert len(log) == brands["purchases"].sum()
+    per_brand = log.groupby("brand").size()
+    assert per_brand.to_dict() == brands.groupby("brand")["purchases"].sum().to_dict()
+    assert log["step"].is_monotonic_increasing and log["step"].min() >= 1
+    assert set(log["channel"]) <= {1, 2}
+    repeaters = log.groupby(["brand", "consumer"]).size()
+    assert (repeaters > 1).any()  # repeat buyers: what BG/NBD and Pareto/NBD models fit
+    # Off by default: no rows are kept.
+    assert run_replicate(small_config(steps=5), 0, brands=True)[2].empty
+
+
+def test_value_by_acquisition_source_adds_up_to_the_discounted_margin_of_acquired_customers():
+    cfg = small_config("market.category=repeat", "transactions=true", consumers=600, steps=30)
+    _, brands, log = run_replicate(cfg, 0, brands=True)
+    econ = cfg.economics
+    d = (1 + econ.discount_rate) ** (1 / econ.steps_per_year) - 1
+    earned = (log["price_paid"] - econ.price * (1 - econ.margin)) / (1 + d) ** log["step"]
+    by_source = earned.groupby(log["acquired_by"]).sum()
+    last = brands.iloc[-1]
+    for source, value in by_source.items():
+        np.testing.assert_allclose(last[f"value_{source}"], value)
+    # Customer equity counts at least the discounted margin earned.
+    assert last["customer_equity"] >= earned.sum() - 1e-6
