@@ -100,6 +100,11 @@ BRAND_METRICS: tuple[Metric, ...] = (
 )
 
 
+#: The columns of ``transactions.parquet`` after ``arm`` and ``replicate``.
+TRANSACTION_COLUMNS = ["consumer", "brand", "step", "price_paid", "discount", "margin",
+                       "channel", "acquired_by"]
+
+
 class BrandSide:
     """One brand's side of the market: what a per-brand mechanism gets as its ``model``.
 
@@ -167,7 +172,7 @@ class BrandSide:
         if self.config.transactions:
             self.transactions.append({
                 "consumer": self.buyers, "step": np.full(paid.size, self.steps, np.int32),
-                "price_paid": paid, "discount": price - paid,
+                "price_paid": paid, "discount": price - paid, "margin": margin,
                 "channel": self.state.channel[self.buyers], "acquired_by": source})
 
     def money(self, lever: str) -> float:
@@ -460,9 +465,10 @@ class WommModel(mesa.Model):
 
     def transaction_table(self) -> pd.DataFrame:
         """One row per purchase (with ``transactions`` on): ``consumer``, ``brand``,
-        ``step``, ``price_paid``, ``discount``, ``channel`` (1 online, 2 offline) and
-        ``acquired_by`` (the influence credited with the customer's first purchase of the
-        brand; empty for existing customers), by step, then brand."""
+        ``step``, ``price_paid``, ``discount``, ``margin`` (price paid less unit cost),
+        ``channel`` (1 online, 2 offline) and ``acquired_by`` (the influence credited with
+        the customer's first purchase of the brand; empty for existing customers), by step,
+        then brand."""
         names = {i.code: i.name for i in self.influences}
         parts = []
         for side in self.markets:
@@ -470,14 +476,38 @@ class WommModel(mesa.Model):
                 frame = pd.DataFrame(rows)
                 frame.insert(1, "brand", side.name)
                 parts.append(frame)
-        columns = ["consumer", "brand", "step", "price_paid", "discount", "channel",
-                   "acquired_by"]
+        columns = TRANSACTION_COLUMNS
         if not parts:
             return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
         table = pd.concat(parts, ignore_index=True).sort_values(["step", "brand"],
                                                                 kind="stable")
         table["acquired_by"] = table["acquired_by"].map(names)
         return table[columns].reset_index(drop=True)
+
+    def customer_table(self) -> pd.DataFrame:
+        """With ``transactions`` on, one row per brand and consumer who bought it in the run
+        or took its offer: ``consumer``, ``brand``, ``purchases`` and ``value`` (their
+        margin, discounted to step 0) in the run, ``acquired_by``, ``took_offer``, and at the
+        end ``following`` and ``customer`` (the brand is its current brand)."""
+        log = self.transaction_table()
+        parts = []
+        for side in self.markets:
+            s = side.state
+            bought = log[log["brand"] == side.name]
+            discounted = bought["margin"] * (1.0 + side.step_rate) ** -bought["step"]
+            per = pd.DataFrame({"purchases": bought.groupby("consumer").size(),
+                                "value": discounted.groupby(bought["consumer"]).sum()})
+            who = np.union1d(per.index.to_numpy(dtype=np.int64), np.flatnonzero(s.offer_step >= 0))
+            per = per.reindex(who, fill_value=0)
+            names = {i.code: i.name for i in self.influences}
+            parts.append(pd.DataFrame({
+                "consumer": who, "brand": side.name,
+                "purchases": per["purchases"].to_numpy(dtype=np.int64),
+                "value": per["value"].to_numpy(dtype=float),
+                "acquired_by": pd.Series(s.trigger[who]).map(names).to_numpy(dtype=object),
+                "took_offer": s.offer_step[who] >= 0, "following": s.follower[who],
+                "customer": self.state.current_brand[who] == side.index}))
+        return pd.concat(parts, ignore_index=True)
 
     def brand_timeseries(self) -> pd.DataFrame:
         """One row per brand and step (step 0 the initial state): :data:`BRAND_METRICS`."""

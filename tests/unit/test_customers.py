@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.helpers import run_model, small_config
 from wommsim.mechanisms import followers, incentives
@@ -51,7 +52,7 @@ def test_offers_expire_and_are_marked_as_the_reason_to_follow():
 def test_a_discount_is_given_when_redeemed_and_comes_off_revenue_and_margin():
     cfg = small_config("strategy=incentive_push", "transactions=true", "incentives.discount=0.35",
                        consumers=800, steps=20)
-    _, brands, log = run_replicate(cfg, 0, brands=True)
+    _, brands, log, _ = run_replicate(cfg, 0, brands=True)
     price, margin = cfg.economics.price, cfg.economics.margin
     redeemed = log["discount"] > 0
     assert redeemed.any() and (~redeemed).any()
@@ -76,9 +77,9 @@ def _timeseries(cfg) -> pd.DataFrame:
 def test_the_purchase_log_has_one_row_per_purchase_in_the_shape_clv_tools_expect():
     cfg = small_config("market=duel", "market.category=repeat", "transactions=true",
                        consumers=400, steps=30)
-    _, brands, log = run_replicate(cfg, 0, brands=True)
+    _, brands, log, _ = run_replicate(cfg, 0, brands=True)
     assert list(log.columns) == ["arm", "replicate", "consumer", "brand", "step", "price_paid",
-                                 "discount", "channel", "acquired_by"]
+                                 "discount", "margin", "channel", "acquired_by"]
     assert len(log) == brands["purchases"].sum()
     per_brand = log.groupby("brand").size()
     assert per_brand.to_dict() == brands.groupby("brand")["purchases"].sum().to_dict()
@@ -90,9 +91,26 @@ def test_the_purchase_log_has_one_row_per_purchase_in_the_shape_clv_tools_expect
     assert run_replicate(small_config(steps=5), 0, brands=True)[2].empty
 
 
+def test_the_customer_table_sums_each_customers_purchases_and_marks_offer_takers():
+    cfg = small_config("strategy=incentive_push", "market.category=repeat", "transactions=true",
+                       consumers=600, steps=25)
+    _, _, log, customers = run_replicate(cfg, 0, brands=True)
+    d = (1 + cfg.economics.discount_rate) ** (1 / cfg.economics.steps_per_year) - 1
+    value = (log["margin"] / (1 + d) ** log["step"]).groupby(log["consumer"]).sum()
+    table = customers.set_index("consumer")
+    np.testing.assert_allclose(table.loc[value.index, "value"], value)
+    np.testing.assert_array_equal(table.loc[value.index, "purchases"],
+                                  log.groupby("consumer").size())
+    takers = table[table["took_offer"]]
+    assert len(takers) > 0 and (takers["purchases"] == 0).any()  # takers who never bought
+    assert set(table.index) == set(value.index) | set(takers.index)
+    redeemed = log[log["discount"] > 0]["consumer"]
+    assert table.loc[redeemed, "took_offer"].all()
+
+
 def test_value_by_acquisition_source_adds_up_to_the_discounted_margin_of_acquired_customers():
     cfg = small_config("market.category=repeat", "transactions=true", consumers=600, steps=30)
-    _, brands, log = run_replicate(cfg, 0, brands=True)
+    _, brands, log, _ = run_replicate(cfg, 0, brands=True)
     econ = cfg.economics
     d = (1 + econ.discount_rate) ** (1 / econ.steps_per_year) - 1
     earned = (log["price_paid"] - econ.price * (1 - econ.margin)) / (1 + d) ** log["step"]
@@ -102,3 +120,25 @@ def test_value_by_acquisition_source_adds_up_to_the_discounted_margin_of_acquire
         np.testing.assert_allclose(last[f"value_{source}"], value)
     # Customer equity counts at least the discounted margin earned.
     assert last["customer_equity"] >= earned.sum() - 1e-6
+
+
+def test_the_takers_decomposition_follows_takers_into_the_reference_arm():
+    from wommsim.reporting.customers import decomposition_reading, takers_decomposition
+
+    def rows(arm, rep, values, took=()):
+        return [{"arm": arm, "replicate": rep, "brand": "brand", "consumer": c, "value": v,
+                 "purchases": 1, "took_offer": c in took} for c, v in values.items()]
+
+    table = pd.DataFrame(
+        rows("offers", 0, {1: 10.0, 2: 4.0, 3: 6.0}, took={1, 2})
+        + rows("none", 0, {1: 3.0, 3: 5.0, 4: 2.0})  # consumer 2 never bought there
+        + rows("offers", 1, {1: 8.0, 5: 1.0}, took={1})
+        + rows("none", 1, {1: 2.0, 5: 3.0}))
+    out = takers_decomposition(table, "none", {"offers": 10, "none": 10}).set_index("group")
+    # Replicate 0: takers {1, 2} 14 vs 3 (+11); the rest 6 vs 5 + 2 (-1).
+    # Replicate 1: taker {1} 8 vs 2 (+6); the rest 1 vs 3 (-2).
+    assert out.loc["takers", "value"] == pytest.approx(8.5)
+    assert out.loc["everyone else", "value"] == pytest.approx(-1.5)
+    assert out.loc["takers", "consumers"] == 1.5 and out.loc["everyone else", "consumers"] == 8.5
+    assert out.loc["takers", "purchases"] == pytest.approx((1 - 0) / 2)  # 2-1 then 1-1
+    assert "among everyone else" in decomposition_reading(out.reset_index())[0]

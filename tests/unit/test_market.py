@@ -81,7 +81,7 @@ def test_identical_brands_split_the_market_evenly():
 
 def test_a_durable_monopoly_brand_table_is_the_market_table():
     cfg = small_config(steps=25)
-    steps, brands, _ = run_replicate(cfg, 0, brands=True)
+    steps, brands, *_ = run_replicate(cfg, 0, brands=True)
     assert list(brands.columns[:len(BRAND_COLUMNS)]) == BRAND_COLUMNS
     assert [m.name for m in BRAND_METRICS] == list(brands.columns[4:4 + len(BRAND_METRICS)])
     assert (brands["brand"] == "brand").all() and len(brands) == len(steps)

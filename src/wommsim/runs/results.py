@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "brands.parquet", "summary.csv",
                 "differences.csv", "outcomes.csv", "report.md", "figures")
 #: Result files a run writes only when asked (``transactions=true``).
-OPTIONAL_RESULT_FILES = ("transactions.parquet",)
+OPTIONAL_RESULT_FILES = ("transactions.parquet", "customers.parquet", "takers.csv")
 EVERY_RESULT_FILE = RESULT_FILES + OPTIONAL_RESULT_FILES
 
 

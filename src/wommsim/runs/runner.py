@@ -19,6 +19,7 @@ from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
 from wommsim.reporting.analysis import paired_differences, replicate_outcomes, summarise
+from wommsim.reporting.customers import takers_decomposition
 from wommsim.runs import rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import progress_bar, worker_count, worker_pool
@@ -36,16 +37,17 @@ log = logging.getLogger(__name__)
 def run_replicate(cfg: Config, replicate: int, *, brands: bool = False
                   ) -> pd.DataFrame | tuple[pd.DataFrame, ...]:
     """Simulate one replicate; its per-step table with ``arm`` and ``replicate`` columns
-    (and with ``brands``, also its per-brand table and its purchases, the rows of
-    ``brands.parquet`` and ``transactions.parquet``, the latter empty unless
-    ``cfg.transactions``)."""
+    (and with ``brands``, also its per-brand table, its purchases and its customers, the
+    rows of ``brands.parquet``, ``transactions.parquet`` and ``customers.parquet``, the last
+    two empty unless ``cfg.transactions``)."""
     model = WommModel(cfg, replicate=replicate)
     for _ in range(cfg.steps):
         model.step()
     if not brands:
         tables = [model.timeseries()]
     else:
-        tables = [model.timeseries(), model.brand_timeseries(), model.transaction_table()]
+        tables = [model.timeseries(), model.brand_timeseries(), model.transaction_table(),
+                  model.customer_table() if cfg.transactions else pd.DataFrame()]
     for frame in tables:
         frame.insert(0, "replicate", replicate)
         frame.insert(0, "arm", cfg.arm_name)
@@ -58,7 +60,8 @@ def run_task(task: tuple[Config, int]) -> pd.DataFrame:
 
 
 def run_market_task(task: tuple[Config, int]) -> tuple[pd.DataFrame, ...]:
-    """One ``(config, replicate)`` task: its per-step, per-brand and purchase tables."""
+    """One ``(config, replicate)`` task: its per-step, per-brand, purchase and customer
+    tables."""
     return run_replicate(*task, brands=True)
 
 
@@ -143,10 +146,12 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
     log.info("%s: %d arms x %d replicates on %d processes", label, len(arms), cfg.replicates,
              worker_count(cfg.workers, len(tasks)))
     results = simulate(tasks, cfg.workers, progress_bar(len(tasks), label), run_market_task)
-    timeseries, brands, transactions = (pd.concat(tables, ignore_index=True)
-                                        for tables in zip(*results, strict=True))
+    timeseries, brands, transactions, customers = (pd.concat(tables, ignore_index=True)
+                                                   for tables in zip(*results, strict=True))
+    population = {arm.name: n for arm, n in zip(arms, populations, strict=True)}
+    customer_level = (transactions, customers, population) if cfg.transactions else None
     write_results(outdir, as_run(cfg, arms, populations), arms, timeseries, brands,
-                  transactions if cfg.transactions else None, time.perf_counter() - started)
+                  customer_level, time.perf_counter() - started)
     write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
                    populations=populations)
     log.info("results written to %s", outdir)
@@ -154,18 +159,20 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
 
 
 def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                  brands: pd.DataFrame, transactions: pd.DataFrame | None,
+                  brands: pd.DataFrame,
+                  customer_level: tuple[pd.DataFrame, pd.DataFrame, dict[str, int]] | None,
                   wall_time: float) -> None:
     """Tables, figures and the report, all or none (:func:`write_together`): even a run
     killed while writing (SIGKILL, power loss) leaves no result outside a folder marked
     partial, and a failure or an interrupt leaves the folder as it was."""
     write_together(outdir, EVERY_RESULT_FILE,
                    lambda stage: _write_result_files(stage, cfg, arms, timeseries, brands,
-                                                     transactions, wall_time))
+                                                     customer_level, wall_time))
 
 
 def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
-                        brands: pd.DataFrame, transactions: pd.DataFrame | None,
+                        brands: pd.DataFrame,
+                        customer_level: tuple[pd.DataFrame, pd.DataFrame, dict[str, int]] | None,
                         wall_time: float) -> None:
     """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.reporting.plots import save_figures
@@ -179,9 +186,15 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
     write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
     write_atomic(outdir / "brands.parquet", lambda p: brands.to_parquet(p, index=False))
-    if transactions is not None:
-        write_atomic(outdir / "transactions.parquet",
-                     lambda p: transactions.to_parquet(p, index=False))
+    takers = None
+    if customer_level is not None:  # transactions=true
+        transactions, customers, population = customer_level
+        for name, table in (("transactions", transactions), ("customers", customers)):
+            write_atomic(outdir / f"{name}.parquet",
+                         lambda p, t=table: t.to_parquet(p, index=False))
+        takers = takers_decomposition(customers, reference_arm(cfg, arms), population)
+        if not takers.empty:
+            write_atomic(outdir / "takers.csv", lambda p: takers.to_csv(p, index=False))
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
     write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))
