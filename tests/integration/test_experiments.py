@@ -15,7 +15,7 @@ from matplotlib import image
 
 from tests.helpers import small_config, unfrozen_copy
 from wommsim.compose import compose, configs_dir
-from wommsim.config import ArmPhase, ConfigError
+from wommsim.config import ArmPhase, ConfigError, brands_of
 from wommsim.experiment import resolve_arms
 from wommsim.runs.runner import run, simulate
 
@@ -41,8 +41,10 @@ def test_every_experiment_composes_and_runs_tiny(name, tmp_path):
     ts = run(cfg, tmp_path)
     assert list(pd.unique(ts["arm"])) == [a.name for a in arms]
     assert len(ts) == len(arms) * cfg.replicates * (cfg.steps + 1)
-    summary = pd.read_csv(tmp_path / "summary.csv")
-    assert summary["arm"].tolist() == [a.name for a in arms]
+    summary = pd.read_csv(tmp_path / "summary.csv")  # one row per arm and brand
+    brands = [b.name for b in brands_of(arms[0].config)]
+    assert summary["arm"].tolist() == [a.name for a in arms for _ in brands]
+    assert summary["brand"].tolist() == brands * len(arms)
     for key in cfg.experiment.grid:
         assert key in summary.columns
     assert json.loads((tmp_path / "manifest.json").read_text())["completed"] is True

@@ -161,3 +161,42 @@ def test_a_duel_market_row_adds_up_its_brands():
     assert ts["followers"].iloc[-1] == last["followers"].sum()
     assert ts["adopted_fraction"].iloc[-1] <= last["adopted_fraction"].sum() + 1e-12
     assert isinstance(model, WommModel)
+
+
+def test_brand_outcomes_from_a_hand_made_table():
+    from wommsim.reporting.brands import brand_outcomes, no_marketing_arms
+
+    def row(arm, step, brand, purchases, new, churned, customers, spend, equity=0.0,
+            value_wom=0.0, wom=0):
+        return {"arm": arm, "replicate": 0, "step": step, "brand": brand,
+                "purchases": purchases, "new_customers": new, "churned": churned,
+                "customers": customers, "revenue": 50.0 * purchases,
+                "margin": 20.0 * purchases, "spend": spend, "customer_equity": equity,
+                **{f"new_adopters_{i}": 0 for i in ("ads", "content", "dialogue", "reviews",
+                                                     "incentives")},
+                "new_adopters_wom": wom,
+                **{f"value_{i}": 0.0 for i in ("ads", "content", "dialogue", "reviews",
+                                               "incentives")},
+                "value_wom": value_wom}
+
+    table = pd.DataFrame([
+        row("ads", 0, "a", 0, 0, 0, 0, 0.0), row("ads", 1, "a", 6, 4, 1, 4, 100.0),
+        row("ads", 2, "a", 2, 0, 2, 2, 100.0, equity=300.0, value_wom=90.0, wom=3),
+        row("ads", 0, "b", 0, 0, 0, 0, 0.0), row("ads", 1, "b", 2, 2, 0, 2, 0.0),
+        row("ads", 2, "b", 0, 0, 0, 2, 0.0),
+        row("none", 0, "a", 0, 0, 0, 0, 0.0), row("none", 1, "a", 1, 1, 0, 1, 0.0),
+        row("none", 2, "a", 0, 0, 0, 1, 0.0),
+        row("none", 0, "b", 0, 0, 0, 0, 0.0), row("none", 1, "b", 1, 1, 0, 1, 0.0),
+        row("none", 2, "b", 0, 0, 0, 1, 0.0)])
+    assert no_marketing_arms(table) == {"b": "ads", "a": "none"}
+    out = brand_outcomes(table, steps_per_year=1.0).set_index(["arm", "brand"])
+    a = out.loc[("ads", "a")]
+    assert a["market_share"] == pytest.approx(8 / 10)
+    assert a["churn"] == pytest.approx(3 / 6)  # churned / customer-steps, one step a year
+    assert a["customers_end"] == 2 and a["customer_equity"] == 300.0
+    assert a["brand_revenue"] == 400.0 and a["brand_spend"] == 200.0
+    assert a["cost_per_customer"] == pytest.approx(200 / 4)
+    assert a["incremental_customers"] == 3  # 4 against 1 in the arm where a spends nothing
+    assert a["incremental_cost_per_customer"] == pytest.approx(200 / 3)
+    assert a["ltv_wom"] == pytest.approx(30.0) and np.isnan(a["ltv_ads"])
+    assert np.isnan(out.loc[("none", "a"), "incremental_customers"])

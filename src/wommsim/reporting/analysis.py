@@ -19,8 +19,10 @@ OUTCOMES: dict[str, str] = {
     "cost_per_adopter": "cumulative spend / adopters won during the run (money; n/a if none)",
     "net_sentiment": "(positive - negative) / all conversations over the run, in [-1, 1]",
     "followers_end": "followers of the brand at the last step",
-    "revenue": "price x purchases during the run (money)",
-    "gross_margin": "margin x revenue, before marketing spend (money)",
+    "revenue": "what all purchases paid during the run, repeat purchases included and "
+               "discounts deducted (money)",
+    "gross_margin": "revenue less the unit cost of each purchase, before marketing spend "
+                    "(money)",
     "spend": "marketing spend during the run (money)",
     "roms": "return on marketing spend: (gross margin - spend) / spend (n/a without spend)",
     "npv": "net present value of gross margin minus spend, discounted per step (money)",
@@ -29,10 +31,15 @@ OUTCOMES: dict[str, str] = {
 }
 
 
-def replicate_outcomes(ts: pd.DataFrame,
-                       economics: EconomicsConfig | None = None) -> pd.DataFrame:
-    """One row per arm x replicate with the :data:`OUTCOMES` of that run."""
+def replicate_outcomes(ts: pd.DataFrame, economics: EconomicsConfig | None = None,
+                       brands: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per arm x replicate with the :data:`OUTCOMES` of that run. Revenue and
+    margin are the brands' (``brands``, rows of ``brands.parquet``: every purchase, at the
+    price paid); without them, ``economics.price`` per first purchase."""
     econ = economics or EconomicsConfig()
+    takings = None
+    if brands is not None:
+        takings = brands.groupby(["arm", "replicate", "step"])[["revenue", "margin"]].sum()
     rows = []
     for (arm, rep), run in ts.groupby(["arm", "replicate"], sort=False):
         run = run.sort_values("step")
@@ -43,8 +50,12 @@ def replicate_outcomes(ts: pd.DataFrame,
         talk = run["positive_wom"].sum() + run["negative_wom"].sum()
         half_reached = np.flatnonzero(adoption - start >= 0.5 * (final - start) - 1e-12)
         spend = float(run["spend"].sum())
-        revenue_t = econ.price * run["new_adopters"].to_numpy(dtype=float)
-        margin_t = econ.margin * revenue_t
+        if takings is None:
+            revenue_t = econ.price * run["new_adopters"].to_numpy(dtype=float)
+            margin_t = econ.margin * revenue_t
+        else:
+            mine = takings.loc[(arm, rep)].reindex(steps, fill_value=0.0)
+            revenue_t, margin_t = (mine[c].to_numpy(dtype=float) for c in ("revenue", "margin"))
         discount = (1.0 + econ.discount_rate) ** (-steps / econ.steps_per_year)
         rows.append({
             "arm": arm,
@@ -103,9 +114,10 @@ def summarise(ts: pd.DataFrame, per_rep: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def paired_differences(outcomes: pd.DataFrame, reference: str) -> pd.DataFrame:
+def paired_differences(outcomes: pd.DataFrame, reference: str,
+                       measures: tuple[str, ...] = tuple(OUTCOMES)) -> pd.DataFrame:
     """Each arm minus ``reference``, replicate by replicate (the arms share seeds), with
-    the mean difference and its 95% interval, per outcome."""
+    the mean difference and its 95% interval, per outcome of ``measures``."""
     ref = outcomes[outcomes["arm"] == reference].set_index("replicate")
     rows = []
     for arm, group in outcomes.groupby("arm", sort=False):
@@ -113,7 +125,7 @@ def paired_differences(outcomes: pd.DataFrame, reference: str) -> pd.DataFrame:
             continue
         group = group.set_index("replicate")
         common = group.index.intersection(ref.index)
-        for outcome in OUTCOMES:
+        for outcome in measures:
             diff = group.loc[common, outcome] - ref.loc[common, outcome]
             mean, lo, hi = mean_ci(diff.to_numpy(dtype=float))
             rows.append({"arm": arm, "reference": reference, "outcome": outcome,

@@ -19,6 +19,12 @@ from wommsim.experiment import Arm, reference_arm, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
 from wommsim.reporting.analysis import paired_differences, replicate_outcomes, summarise
+from wommsim.reporting.brands import (
+    brand_differences,
+    brand_outcomes,
+    summarise_brands,
+    with_brands,
+)
 from wommsim.reporting.customers import takers_decomposition
 from wommsim.runs import rundir
 from wommsim.runs.memory import check_memory
@@ -178,21 +184,28 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
 
-    outcomes = replicate_outcomes(timeseries, cfg.economics)
-    summary = summarise(timeseries, outcomes, arm_table(arms))
-    differences = paired_differences(outcomes, reference_arm(cfg, arms))
+    reference = reference_arm(cfg, arms)
+    market = replicate_outcomes(timeseries, cfg.economics, brands)
+    per_brand = brand_outcomes(brands, cfg.economics.steps_per_year)
+    market_summary = summarise(timeseries, market, arm_table(arms))
+    market_differences = paired_differences(market, reference)
+    # The tables of record have one row per arm (and replicate) and brand: the market's
+    # outcomes, then the brand's; differences.csv names the brand of a brand outcome.
+    outcomes = with_brands(market, per_brand, ("arm", "replicate"))
+    summary = with_brands(market_summary, summarise_brands(per_brand))
+    differences = pd.concat([market_differences.assign(brand=""),
+                             brand_differences(per_brand, reference)], ignore_index=True)
     grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
     write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
     write_atomic(outdir / "brands.parquet", lambda p: brands.to_parquet(p, index=False))
-    takers = None
     if customer_level is not None:  # transactions=true
         transactions, customers, population = customer_level
         for name, table in (("transactions", transactions), ("customers", customers)):
             write_atomic(outdir / f"{name}.parquet",
                          lambda p, t=table: t.to_parquet(p, index=False))
-        takers = takers_decomposition(customers, reference_arm(cfg, arms), population)
+        takers = takers_decomposition(customers, reference, population)
         if not takers.empty:
             write_atomic(outdir / "takers.csv", lambda p: takers.to_csv(p, index=False))
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
@@ -204,8 +217,9 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     def draw(tmp: Path) -> None:
         tmp.mkdir()
         figures.extend(outdir / "figures" / f.name
-                       for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys))
+                       for f in save_figures(timeseries, market, market_summary, tmp,
+                                             grid_keys))
 
     write_atomic(outdir / "figures", draw)
-    write_report(outdir / "report.md", cfg, [a.name for a in arms], summary, differences,
-                 figures, wall_time)  # written atomically by write_report itself
+    write_report(outdir / "report.md", cfg, [a.name for a in arms], market_summary,
+                 market_differences, figures, wall_time)  # written atomically by itself
