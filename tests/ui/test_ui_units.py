@@ -6,7 +6,10 @@ import base64
 import hashlib
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -163,6 +166,17 @@ def test_plots_draw_one_or_two_models(kind):
 
 
 # -- assets -------------------------------------------------------------------------------
+
+
+def test_the_server_hides_solaras_badge():
+    # the badge ("This website runs on Solara") sat on the last plot's axis label
+    code = ("from pathlib import Path; from wommsim.ui import assets; "
+            "assets.configure_server(Path('.')); import solara.server.settings as s; "
+            "print(s.theme.show_banner)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOLARA_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_required_assets_follow_the_installed_solara():
