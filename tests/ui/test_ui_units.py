@@ -19,6 +19,7 @@ import pytest
 
 from wommsim.compose import compose
 from wommsim.config import iter_params
+from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 from wommsim.model import WommModel
 from wommsim.ui import assets, draw, layout, params
 from wommsim.ui.__main__ import DEFAULT_HOST, DEFAULT_PORT, parse_args
@@ -163,6 +164,37 @@ def test_plots_draw_one_or_two_models(kind):
     two = view.render([draw.series_of(a, "A", draw.ARM_COLOURS[0]),
                        draw.series_of(b, "B", draw.ARM_COLOURS[1])])
     assert b"A: " in two and b"B: " in two
+
+
+def test_attribution_shows_each_influence_on_its_own():
+    a, b = UiModel(consumers=300, strategy="ad_heavy"), UiModel(consumers=300)
+    for _ in range(6):
+        a.step()
+        b.step()
+    view = draw.PlotView("attribution")
+    svg = view.render([draw.series_of(b)])
+    frame = b.timeseries()
+    lines = {line.get_label(): line for line in view.ax.get_lines()}
+    assert list(lines) == [INFLUENCE_LABELS[name] for name in INFLUENCES]  # the schedule's
+    assert len(set(draw.INFLUENCE_COLOURS.values())) == len(INFLUENCES)
+    for name in INFLUENCES:
+        line = lines[INFLUENCE_LABELS[name]]
+        assert np.array_equal(line.get_ydata(), frame[f"new_adopters_{name}"].cumsum())
+        assert line.get_color() == draw.INFLUENCE_COLOURS[name]
+        assert f">{INFLUENCE_LABELS[name]}<".encode() in svg  # in the legend
+    assert b"other levers" not in svg
+    # two models: colour is the influence, style the model; each named once in the legend
+    two = view.render([draw.series_of(a, "A", draw.ARM_COLOURS[0]),
+                       draw.series_of(b, "B", draw.ARM_COLOURS[1])])
+    legend = [t.get_text() for t in view.ax.get_legend().texts]
+    assert legend == [*(INFLUENCE_LABELS[n] for n in INFLUENCES), "A: solid line",
+                      "B: dashed line"]
+    styles = {line.get_label(): (line.get_color(), line.get_linestyle())
+              for line in view.ax.get_lines()}
+    wom = INFLUENCE_LABELS["wom"]
+    assert styles[f"A: {wom}"] == (draw.INFLUENCE_COLOURS["wom"], "-")
+    assert styles[f"B: {wom}"] == (draw.INFLUENCE_COLOURS["wom"], "--")
+    assert b"A: solid line" in two
 
 
 # -- assets -------------------------------------------------------------------------------
