@@ -131,7 +131,7 @@ def legend_html(model) -> str:
 
 
 def running_lines(model) -> list[str]:
-    """The main settings of the model on screen (the controls apply on Reset)."""
+    """The main settings of the model on screen (changed settings apply on Reset)."""
     cfg = model.config
     return [f"{cfg.strategy.name}",
             f"{cfg.network.kind}, {model.n:,} consumers",
@@ -140,7 +140,7 @@ def running_lines(model) -> list[str]:
 
 
 def running_note(model) -> str:
-    return "Running: " + "; ".join(running_lines(model)) + " (controls apply on Reset)"
+    return "Running: " + "; ".join(running_lines(model)) + "."
 
 
 def sample_note(drawn: DrawnNetwork) -> str:
