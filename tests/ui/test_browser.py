@@ -86,7 +86,8 @@ def shoot(page, name: str, **kwargs) -> None:
 
 
 def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1050})
+    context = browser.new_context(viewport={"width": 1400, "height": 1050})
+    page = context.new_page()
     watch = Watch(page, server)
     page.set_default_timeout(WAIT_MS)
 
@@ -152,14 +153,13 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
         ".filter(e => e.complete && e.naturalWidth > 50).length >= 7")
     shoot(page, "4-compare-step-3.png", full_page=True)
 
-    # settings belong to a session: another browser tab starts from the defaults
-    other = browser.new_page(viewport={"width": 1400, "height": 1050})
+    # settings belong to a session: another tab of the same browser starts afresh
+    other = context.new_page()
     other.goto(server + "/compare")
     wait_time(other, 0)
     assert [t.count("ad-blind 96%") for t in
             other.locator(".wommsim-running").all_inner_texts()] == [1, 1]
-    other.close()
-    page.close()
+    context.close()
 
     assert not watch.problems, "\n".join(watch.problems)
 

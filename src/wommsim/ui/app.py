@@ -51,6 +51,7 @@ CSS = """
                    display: block; margin: 0 auto; }
 .wommsim-plot { width: 100%; }
 .wommsim-note { font-size: 0.8em; color: #555; line-height: 1.35; display: block; }
+.wommsim-settings-note { margin-bottom: 8px; }
 .wommsim-setting { margin-top: 10px; }
 .wommsim-setting-label { font-size: 0.9em; display: flex; justify-content: space-between;
                          gap: 8px; }
