@@ -86,7 +86,8 @@ def shoot(page, name: str, **kwargs) -> None:
 
 
 def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1050})
+    context = browser.new_context(viewport={"width": 1400, "height": 1050})
+    page = context.new_page()
     watch = Watch(page, server)
     page.set_default_timeout(WAIT_MS)
 
@@ -99,7 +100,12 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
         "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
         ".filter(e => e.complete && e.naturalWidth > 50).length >= 6")
     assert page.get_by_text("Week 0", exact=True).is_visible()
+    # every slider shows its value and unit, none having focus
+    assert "96%" in page.locator(".wommsim-label-consumer__ad_blind_fraction").inner_text()
+    assert "500 consumers" in page.locator(".wommsim-label-consumers").inner_text()
+    assert page.get_by_text("runs on Solara").count() == 0  # Solara's badge is hidden
     shoot(page, "1-model-loaded.png")
+    assert_nothing_covers(page, "img.wommsim-plot-cost")
 
     # three Steps show step 3
     for step in (1, 2, 3):
@@ -114,12 +120,16 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
     page.get_by_role("button", name="❚❚").click()
     page.get_by_role("button", name="▶").wait_for()
 
-    # a changed strategy applies on Reset
+    # a changed strategy and ad-blind share apply on Reset
     page.locator(".v-select").filter(has_text="Strategy").first.click()
     page.get_by_role("option", name="ad_heavy").click()
+    page.locator(".wommsim-slider-consumer__ad_blind_fraction [role=slider]").focus()
+    page.keyboard.press("Home")  # the slider's minimum
+    page.locator(".wommsim-label-consumer__ad_blind_fraction", has_text="0%").wait_for()
     page.get_by_role("button", name="Reset").click()
     wait_time(page, 0)
     page.locator(".wommsim-running", has_text="ad_heavy").wait_for()
+    assert "ad-blind 0%" in page.locator(".wommsim-running").inner_text()
     page.get_by_role("button", name="Step").click()
     wait_time(page, 1)
     shoot(page, "3-model-reset-ad-heavy.png")
@@ -134,10 +144,43 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
         wait_time(page, step)
     page.get_by_text("A: ad_heavy · week 3", exact=True).wait_for()
     page.get_by_text("B: conversation_led · week 3", exact=True).wait_for()
+    # the comparison runs with the settings made on the model page
+    assert "0%" in page.locator(".wommsim-label-consumer__ad_blind_fraction").inner_text()
+    assert [t.count("ad-blind 0%") for t in
+            page.locator(".wommsim-running").all_inner_texts()] == [1, 1]
     page.wait_for_function(
         "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
         ".filter(e => e.complete && e.naturalWidth > 50).length >= 7")
     shoot(page, "4-compare-step-3.png", full_page=True)
-    page.close()
+
+    # settings belong to a session: another tab of the same browser starts afresh
+    other = context.new_page()
+    other.goto(server + "/compare")
+    wait_time(other, 0)
+    assert [t.count("ad-blind 96%") for t in
+            other.locator(".wommsim-running").all_inner_texts()] == [1, 1]
+    context.close()
 
     assert not watch.problems, "\n".join(watch.problems)
+
+
+def assert_nothing_covers(page, selector: str) -> None:
+    """Scrolled to the bottom of the page, each point of the element's lower edge (its axis
+    label) is the element itself: no badge or other element lies on top of it."""
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(300)
+    covered = page.evaluate("""sel => {
+        const el = document.querySelector(sel);
+        el.scrollIntoView({block: 'end'});
+        const r = el.getBoundingClientRect();
+        const hits = [];
+        for (const f of [0.05, 0.25, 0.5, 0.75, 0.95]) {
+            for (const [x, y] of [[r.left + f * r.width, r.bottom - 6],
+                                  [r.right - 6, r.top + f * r.height]]) {
+                const top = document.elementFromPoint(x, y);
+                if (top !== el) hits.push(`${x|0},${y|0}: ${top && top.outerHTML.slice(0, 80)}`);
+            }
+        }
+        return hits;
+    }""", selector)
+    assert not covered, covered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import ipyvuetify as v
@@ -10,7 +11,7 @@ import pytest
 import solara
 import solara.widgets
 
-from wommsim.ui import app, params
+from wommsim.ui import app, layout, params
 
 CONSUMERS = 300
 
@@ -18,16 +19,19 @@ CONSUMERS = 300
 @pytest.fixture(autouse=True)
 def small_market(monkeypatch):
     monkeypatch.setenv(app.OVERRIDES_ENV, json.dumps({"consumers": CONSUMERS}))
+    app.settings.set(None)  # each test a new session (the page's state is per session)
+    yield
+    app.settings.set(None)
 
 
 def render(page):
-    # SolaraViz's sidebar (Step, Reset, the controls) exists only inside an AppLayout
+    # the sidebar (Step, Reset, the settings) exists only inside an AppLayout
     _, rc = solara.render(solara.AppLayout(children=[page]), handle_error=False)
     return rc
 
 
 def shows(rc, text: str) -> bool:
-    """Whether some element's whole text is ``text`` (e.g. SolaraViz's "Time: 3.0")."""
+    """Whether some element's whole text is ``text`` (e.g. the sidebar's "Time: 3.0")."""
     return bool(rc.find(v.Html, children=[text]).widgets)
 
 
@@ -35,9 +39,31 @@ def html_snippets(rc) -> list[str]:
     return [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
 
 
+def html_of(rc, css_class: str) -> list[solara.widgets.HTML]:
+    """The HTML elements with this CSS class, in page order."""
+    return [w for w in rc.find(solara.widgets.HTML).widgets
+            if css_class in (w.attributes or {}).get("class", "").split()]
+
+
+def notes(rc, kind: str) -> list[str]:
+    """The texts of the notes of one kind (``running``, ``sample-note``), in page order."""
+    return [html.unescape(w.unsafe_innerHTML) for w in html_of(rc, f"wommsim-{kind}")]
+
+
 def running(rc) -> str:
     """The model page's line saying which settings the model on screen runs with."""
-    return rc.find(v.Html, class_="wommsim-note wommsim-running").widget.children[0]
+    (line,) = notes(rc, "running")
+    return line
+
+
+def slider(rc, keyword: str) -> v.Slider:
+    return rc.find(v.Slider, class_=f"wommsim-slider-{keyword}").widget
+
+
+def slider_label(rc, keyword: str) -> str:
+    """The text above a slider: its label and its value with unit."""
+    (label,) = html_of(rc, f"wommsim-label-{keyword}")
+    return html.unescape(label.unsafe_innerHTML)
 
 
 def click(rc, label: str) -> None:
@@ -56,9 +82,11 @@ def test_model_page_builds_with_every_control():
         elif c.kind == "text":
             assert rc.find(v.TextField, label=c.label).widget.v_model == str(c.value)
         else:
-            slider = rc.find(v.Slider, label=c.label).widget
+            widget = slider(rc, c.keyword)
             expected = CONSUMERS if c.key == "consumers" else c.value
-            assert (slider.min, slider.max, slider.v_model) == (c.lo, c.hi, expected), c.key
+            assert (widget.min, widget.max, widget.v_model) == (c.lo, c.hi, expected), c.key
+            label = slider_label(rc, c.keyword)
+            assert c.label in label and params.value_text(c, expected) in label, c.key
     images = rc.find(widgets.Image).widgets
     pngs = [i for i in images if i.format == "png"]
     svgs = [i for i in images if i.format == "svg+xml"]
@@ -82,8 +110,8 @@ def test_changed_controls_apply_on_reset():
     rc = render(app.ModelPage())
     click(rc, "Step")
     rc.find(v.Select, label="Strategy").widget.v_model = "ad_heavy"
-    rc.find(v.Slider, label="Consumers").widget.v_model = 400
-    rc.find(v.Slider, label="Ad-blind share").widget.v_model = 0.5
+    slider(rc, "consumers").v_model = 400
+    slider(rc, "consumer__ad_blind_fraction").v_model = 0.5
     assert "conversation_led" in running(rc)  # not applied before Reset
     click(rc, "Reset")
     assert shows(rc, "Time: 0.0")
@@ -113,7 +141,7 @@ def test_comparison_page_steps_both_models_on_one_network():
 
 
 def test_comparison_pair_shares_network_and_consumers():
-    a, b = app.make_pair(app.compare_defaults(app.startup_kwargs()))
+    a, b = app.make_pair(app.initial_settings())
     assert a.graph is b.graph and a.drawn is b.drawn
     assert (a.state.threshold == b.state.threshold).all()  # same consumers: paired
     assert a.config.strategy.name != b.config.strategy.name
@@ -130,3 +158,95 @@ def test_a_mistyped_seed_is_explained_not_fatal(page):
     assert alerts and all("seed='4x2'" in a and "using 42" in a for a in alerts)
     click(rc, "Step")
     assert shows(rc, "Time: 1.0")
+
+
+def test_every_slider_shows_its_value_and_unit_as_it_moves():
+    rc = render(app.ModelPage())
+    for keyword, value, shown in [("consumer__ad_blind_fraction", 0.5, "50%"),
+                                  ("consumers", 400, "400 consumers"),
+                                  ("brand__budget", 2500.0, "2,500 per week"),
+                                  ("brand__quality", -0.25, "-0.25 quality"),
+                                  ("wom__talk_prob", 0.05, "5.0% per neighbour per week"),
+                                  ("wom__negativity_bias", 3.0, "×3.0"),
+                                  ("play-pause", 300, "300 ms")]:
+        assert shown not in slider_label(rc, keyword)
+        slider(rc, keyword).v_model = value
+        assert f"<b class='wommsim-setting-value'>{shown}</b>" in slider_label(rc, keyword)
+    for c in params.controls():  # each label's tooltip says what the setting is
+        if c.kind in ("int", "float"):
+            (label,) = html_of(rc, f"wommsim-label-{c.keyword}")
+            assert label.attributes["title"] == c.doc and c.doc, c.key
+
+
+def test_the_two_pages_share_one_set_of_settings():
+    model_page = render(app.ModelPage())
+    slider(model_page, "consumer__ad_blind_fraction").v_model = 0.5  # not applied: no Reset
+    assert "ad-blind 96%" in running(model_page)
+
+    compare = render(app.ComparePage())  # opens with the settings made on the model page
+    assert slider(compare, "consumer__ad_blind_fraction").v_model == 0.5
+    assert all("ad-blind 50%" in line for line in notes(compare, "running"))
+    note = compare.find(v.Html, class_="wommsim-note wommsim-settings-note").widget.children[0]
+    assert "same settings" in note and "Model page" in note
+    slider(compare, "consumers").v_model = 400
+    compare.find(v.Select, label="Strategy B").widget.v_model = "none"
+    click(compare, "Reset")
+    assert all("400 consumers" in line for line in notes(compare, "running"))
+
+    assert slider(model_page, "consumers").v_model == 400  # the open page shows it too
+    assert model_page.find(v.Select, label="Strategy").widget.v_model == "conversation_led"
+    click(model_page, "Reset")
+    line = running(model_page)
+    assert "400 consumers" in line and "ad-blind 50%" in line and "conversation_led" in line
+
+
+def test_running_and_sample_notes_are_separate_paragraphs(monkeypatch):
+    monkeypatch.setattr(layout, "MAX_DRAWN", 100)
+    layout.clear_caches()
+    try:
+        rc = render(app.ModelPage())
+        (run_line,) = html_of(rc, "wommsim-running")
+        (sample,) = html_of(rc, "wommsim-sample-note")
+    finally:
+        layout.clear_caches()
+    assert run_line.tag == sample.tag == "p"  # blocks: never one run-on line
+    assert run_line.unsafe_innerHTML.endswith("seed 42.")
+    assert sample.unsafe_innerHTML.startswith("Drawing a sample of 100 of 300 consumers")
+
+
+def test_the_sidebar_explains_its_controls_and_has_no_unused_ones():
+    rc = render(app.ModelPage())
+    texts = [str(w.children) for w in rc.find(v.Html).widgets] + [
+        w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets] + [
+        str(w.label) for w in rc.find(v.Checkbox).widgets]
+    for mesa_only in ("Render Interval", "Use Threads", "Play Interval"):
+        assert not any(mesa_only in t for t in texts), mesa_only
+    help_text = rc.find(v.Html, class_="wommsim-note wommsim-controls-help").widget.children[0]
+    assert all(word in help_text for word in ("Step", "Play", "Reset"))
+    (pause,) = html_of(rc, "wommsim-label-play-pause")
+    assert "Play waits" in pause.attributes["title"]
+
+
+@pytest.mark.parametrize("page,build", [(app.ModelPage, "make_model"),
+                                        (app.ComparePage, "make_pair")])
+def test_step_and_play_stop_at_the_horizon(page, build, monkeypatch):
+    horizon = params.default_config().steps
+    made = getattr(app, build)
+
+    def one_week_left(values):  # the models a page builds, run to a week before the end
+        models = made(values)
+        for model in models:
+            for _ in range(horizon - 1):
+                model.step()
+        return models
+
+    monkeypatch.setattr(app, build, one_week_left)
+    rc = render(page())
+    assert shows(rc, f"Time: {horizon - 1}.0")
+    click(rc, "Step")
+    assert shows(rc, f"Time: {horizon}.0")
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled
+    assert rc.find(v.Btn, children=["▶"]).widget.disabled
+    click(rc, "Reset")
+    assert shows(rc, f"Time: {horizon - 1}.0")
+    assert not rc.find(v.Btn, children=["Step"]).widget.disabled

@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers.ui import free_port, offline_env, ui_server
 from wommsim.config import iter_params
-from wommsim.ui import assets, params
+from wommsim.ui import app, assets, params
 from wommsim.ui.__main__ import DEFAULT_HOST, main, parse_args
 from wommsim.ui.guard import HostGuard
 from wommsim.ui.models import UiModel, ui_config
@@ -37,7 +37,10 @@ def test_no_control_names_a_file():
     assert "network.path" in text_keys  # the schema's only file parameter
     assert not {control.key for control in params.controls()} & text_keys
     assert "edgelist" not in params.control("network").choices
-    assert set(params.model_params()) == {c.keyword for c in params.controls()}
+    keywords = {c.keyword for c in params.controls()}
+    assert {c.keyword for c in app.model_inputs()} == keywords  # what the pages offer
+    assert {c.keyword for c in app.compare_inputs()} == (
+        keywords - {"strategy"} | set(app.COMPARE_KEYS))
 
 
 def test_the_page_cannot_set_other_keywords():

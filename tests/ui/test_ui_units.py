@@ -6,7 +6,10 @@ import base64
 import hashlib
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +19,7 @@ import pytest
 
 from wommsim.compose import compose
 from wommsim.config import iter_params
+from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 from wommsim.model import WommModel
 from wommsim.ui import assets, draw, layout, params
 from wommsim.ui.__main__ import DEFAULT_HOST, DEFAULT_PORT, parse_args
@@ -162,7 +166,49 @@ def test_plots_draw_one_or_two_models(kind):
     assert b"A: " in two and b"B: " in two
 
 
+def test_attribution_shows_each_influence_on_its_own():
+    a, b = UiModel(consumers=300, strategy="ad_heavy"), UiModel(consumers=300)
+    for _ in range(6):
+        a.step()
+        b.step()
+    view = draw.PlotView("attribution")
+    svg = view.render([draw.series_of(b)])
+    frame = b.timeseries()
+    lines = {line.get_label(): line for line in view.ax.get_lines()}
+    assert list(lines) == [INFLUENCE_LABELS[name] for name in INFLUENCES]  # the schedule's
+    assert len(set(draw.INFLUENCE_COLOURS.values())) == len(INFLUENCES)
+    for name in INFLUENCES:
+        line = lines[INFLUENCE_LABELS[name]]
+        assert np.array_equal(line.get_ydata(), frame[f"new_adopters_{name}"].cumsum())
+        assert line.get_color() == draw.INFLUENCE_COLOURS[name]
+        assert f">{INFLUENCE_LABELS[name]}<".encode() in svg  # in the legend
+    assert b"other levers" not in svg
+    # two models: colour is the influence, style the model; each named once in the legend
+    two = view.render([draw.series_of(a, "A", draw.ARM_COLOURS[0]),
+                       draw.series_of(b, "B", draw.ARM_COLOURS[1])])
+    legend = [t.get_text() for t in view.ax.get_legend().texts]
+    assert legend == [*(INFLUENCE_LABELS[n] for n in INFLUENCES), "A: solid line",
+                      "B: dashed line"]
+    styles = {line.get_label(): (line.get_color(), line.get_linestyle())
+              for line in view.ax.get_lines()}
+    wom = INFLUENCE_LABELS["wom"]
+    assert styles[f"A: {wom}"] == (draw.INFLUENCE_COLOURS["wom"], "-")
+    assert styles[f"B: {wom}"] == (draw.INFLUENCE_COLOURS["wom"], "--")
+    assert b"A: solid line" in two
+
+
 # -- assets -------------------------------------------------------------------------------
+
+
+def test_the_server_hides_solaras_badge():
+    # the badge ("This website runs on Solara") sat on the last plot's axis label
+    code = ("from pathlib import Path; from wommsim.ui import assets; "
+            "assets.configure_server(Path('.')); import solara.server.settings as s; "
+            "print(s.theme.show_banner)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOLARA_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_required_assets_follow_the_installed_solara():

@@ -107,7 +107,7 @@ def url(host: str, address: str, port: int) -> str:
 def missing_ui_packages() -> list[str]:
     """The packages of the ``ui`` extra that are not installed (a core install has none).
     Nothing is imported: Solara must be configured before it is (:mod:`wommsim.ui.assets`)."""
-    return [name for name in ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify", "altair")
+    return [name for name in ("solara", "starlette", "uvicorn", "ipyvue", "ipyvuetify")
             if importlib.util.find_spec(name) is None]
 
 

@@ -1,31 +1,38 @@
 """The browser UI's pages (a Solara app): one model live, and two strategies compared.
 
-``python -m wommsim.ui`` serves this module. ``/`` is the model page: Mesa's SolaraViz
-with the network drawn by consumer state and the curves of adoption and awareness,
-attribution, sentiment, followers and cost per adopter; the sidebar holds Step, Play and
-Reset and the controls (built from the configuration schema, see :mod:`wommsim.ui.params`).
-``/compare`` runs two strategies side by side on the same network and seed, stepping
-together, with their curves on shared axes.
+``python -m wommsim.ui`` serves this module. ``/`` is the model page: the network drawn
+by consumer state and the curves of adoption and awareness, attribution (one curve per
+influence), sentiment, followers and cost per adopter. ``/compare`` runs two strategies
+side by side on the same network and seed, stepping together, with their curves on shared
+axes.
 
-Each browser session builds its own models (inside the page components), so sessions do
-not share state; networks and layouts are cached across sessions by (network, consumers,
-seed), see :mod:`wommsim.ui.layout`.
+Both pages have the same sidebar (:func:`Sidebar`): Reset, Play and Step, the pause Play
+makes between weeks, and the settings, each slider with its value and unit shown. The
+settings are one dict per browser session (:data:`settings`) that both pages read and
+write: a setting changed on one page is the other's too, and each page builds its models
+from it when it opens and on Reset.
+
+Mesa's SolaraViz sidebar is not used: it keeps the controls' values to itself (two pages
+could not share them), shows a slider's value only while the slider has focus, and adds
+Render Interval (weeks per redraw) and Use Threads (stepping apart from drawing), which
+help models that are slow to step; here a week steps in milliseconds and its redraw is the
+slow part (about 0.2 s). Each session builds its own models; networks and layouts are
+cached across sessions by (network, consumers, seed), see :mod:`wommsim.ui.layout`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import solara
 import solara.lab
-from mesa.visualization import SolaraViz
-from mesa.visualization.solara_viz import UserInputs
-from mesa.visualization.utils import update_counter
 
 from wommsim.ui import draw, params
 from wommsim.ui.models import UiModel, initial_kwargs
@@ -34,13 +41,28 @@ from wommsim.ui.models import UiModel, initial_kwargs
 #: ``python -m wommsim.ui KEY=VALUE ...``.
 OVERRIDES_ENV = "WOMMSIM_UI_OVERRIDES"
 TITLE = "wommsim: word of mouth vs advertising"
-PLAY_INTERVAL_MS = 150
+#: Play's pause after each week's redraw: default and slider range (ms).
+PLAY_PAUSE_MS = 150
+PLAY_PAUSE_SPAN = (0, 1000, 50)
+#: The comparison's settings that the model page does not use.
+COMPARE_KEYS = ("strategy_a", "strategy_b")
 CSS = """
 .wommsim-network { width: 100%; max-width: 640px; max-height: 640px; object-fit: contain;
                    display: block; margin: 0 auto; }
 .wommsim-plot { width: 100%; }
-.wommsim-note { font-size: 0.8em; color: #555; line-height: 1.35; }
+.wommsim-note { font-size: 0.8em; color: #555; line-height: 1.35; display: block; }
+.wommsim-settings-note { margin-bottom: 8px; }
+.wommsim-setting { margin-top: 10px; }
+.wommsim-setting-label { font-size: 0.9em; display: flex; justify-content: space-between;
+                         gap: 8px; }
+.wommsim-setting-value { white-space: nowrap; }
 """
+
+#: This browser session's settings: every control's value (model keywords) and the
+#: comparison's two strategies. Solara keeps a module-level reactive variable per session,
+#: so the model page and the comparison page read and write this one dict. None until a
+#: setting is changed (then :func:`initial_settings` holds).
+settings: solara.Reactive[dict[str, Any] | None] = solara.reactive(None)
 
 
 def startup_kwargs() -> dict[str, Any]:
@@ -49,7 +71,182 @@ def startup_kwargs() -> dict[str, Any]:
     return initial_kwargs(json.loads(raw) if raw else None)
 
 
-# -- shared components ----------------------------------------------------------------------
+def initial_settings() -> dict[str, Any]:
+    """The start-up values; strategy A is ad-heavy, B the configured (default) strategy."""
+    start = startup_kwargs()
+    choices = params.control("strategy").choices
+    first = "ad_heavy" if "ad_heavy" in choices else choices[0]
+    second = start["strategy"]
+    if second == first:
+        second = next(c for c in choices if c != first)
+    return {**start, "strategy_a": first, "strategy_b": second}
+
+
+def current_settings() -> dict[str, Any]:
+    return settings.value or initial_settings()
+
+
+def change_setting(name: str, value: Any) -> None:
+    settings.value = {**current_settings(), name: value}
+
+
+def model_inputs() -> list[params.Control]:
+    """The model page's settings: every control."""
+    return list(params.controls())
+
+
+def compare_inputs() -> list[params.Control]:
+    """The comparison page's settings: the two strategies, then every other control."""
+    strategy = params.control("strategy")
+    return [dataclasses.replace(strategy, key="strategy_a", label="Strategy A"),
+            dataclasses.replace(strategy, key="strategy_b", label="Strategy B"),
+            *(c for c in params.controls() if c.key != "strategy")]
+
+
+def make_model(values: dict[str, Any]) -> list[UiModel]:
+    """The model page's model from the settings."""
+    return [UiModel(**{k: v for k, v in values.items() if k not in COMPARE_KEYS})]
+
+
+def make_pair(values: dict[str, Any]) -> tuple[UiModel, UiModel]:
+    """Models A and B: the shared settings with each strategy, on one network."""
+    shared = {k: v for k, v in values.items() if k not in ("strategy", *COMPARE_KEYS)}
+    a = UiModel(**{**shared, "strategy": values["strategy_a"]})
+    b = UiModel(**{**shared, "strategy": values["strategy_b"]}, graph=a.graph)
+    return a, b
+
+
+# -- running the models -----------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Run:
+    """A page's models and what the sidebar's buttons do to them."""
+
+    models: list[UiModel]
+    tick: int  # bumped on every Step and Reset: the drawings' cue to redraw
+    playing: solara.Reactive[bool]
+    pause_ms: solara.Reactive[int]
+    error: str
+    step: Callable[[], None]
+    reset: Callable[[], None]
+
+    @property
+    def running(self) -> bool:
+        """Whether a model has weeks left (each stops at its horizon, ``steps``)."""
+        return any(m.running for m in self.models)
+
+
+def use_run(build: Callable[[dict[str, Any]], list[UiModel] | tuple[UiModel, ...]]) -> Run:
+    """Step, Play and Reset for the models ``build`` makes from the session's settings."""
+    models = solara.use_reactive(solara.use_memo(lambda: list(build(current_settings())), []))
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    pause_ms = solara.use_reactive(PLAY_PAUSE_MS)
+    error = solara.use_reactive("")
+    lock = solara.use_memo(threading.Lock, [])
+
+    def step():
+        with lock:
+            for model in models.value:
+                if model.running:
+                    model.step()
+            finished = not any(m.running for m in models.value)
+        if finished:
+            playing.value = False
+        tick.value += 1
+
+    def reset():
+        playing.value = False
+        try:
+            new = list(build(current_settings()))
+        except ValueError as err:  # e.g. a market too large for this machine's memory
+            error.value = str(err)
+            return
+        error.value = ""
+        with lock:
+            models.value = new
+        tick.value += 1
+
+    gone = solara.use_memo(threading.Event, [])
+    solara.use_effect(lambda: gone.set, [])  # on unmount (page left, session closed)
+
+    def play_loop():
+        while playing.value and not gone.is_set():
+            time.sleep(pause_ms.value / 1000)
+            if playing.value and not gone.is_set():
+                step()
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    return Run(models.value, tick.value, playing, pause_ms, error.value, step, reset)
+
+
+# -- the sidebar ------------------------------------------------------------------------------
+
+@solara.component
+def LabelledSlider(name: str, label: str, shown: str, value: float, lo: float, hi: float,
+                   step: float, on_value: Callable[[Any], None], tooltip: str = "",
+                   integer: bool = False):
+    """A slider under its label and its value (with unit), both shown at all times, and
+    ``tooltip`` on hovering the label. (Vuetify's own slider shows its value only while it
+    has focus.)"""
+    with solara.Column(gap="0px", classes=["wommsim-setting"]) as main:
+        solara.HTML(tag="div", classes=["wommsim-setting-label", f"wommsim-label-{name}"],
+                    attributes={"title": tooltip},
+                    unsafe_innerHTML=f"<span>{html.escape(label)}</span><b class="
+                                     f"'wommsim-setting-value'>{html.escape(shown)}</b>")
+        solara.v.Slider(v_model=value, min=lo, max=hi, step=step, thumb_label=False,
+                        hide_details=True, class_=f"wommsim-slider-{name}",
+                        on_v_model=lambda v: on_value(int(v) if integer else float(v)))
+    return main
+
+
+@solara.component
+def Setting(c: params.Control, value: Any):
+    """One setting of the session: a select, a text field or a slider."""
+    def on_value(new: Any) -> None:
+        change_setting(c.keyword, new)
+
+    if c.kind == "choice":
+        return solara.Select(c.label, value=value, values=list(c.choices), on_value=on_value)
+    if c.kind == "text":
+        return solara.InputText(c.label, value=str(value), on_value=on_value)
+    return LabelledSlider(c.keyword, c.label, params.value_text(c, value), value, c.lo, c.hi,
+                          c.step, on_value, tooltip=c.doc, integer=c.kind == "int")
+
+
+@solara.component
+def Sidebar(run: Run, inputs: list[params.Control], note: str):
+    """Reset, Play, Step and Play's pause; the session's settings; the week on screen."""
+    values = current_settings()
+    lo, hi, step = PLAY_PAUSE_SPAN
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            with solara.Row(justify="space-between"):
+                solara.Button("Reset", color="primary", on_click=run.reset)
+                solara.Button("❚❚" if run.playing.value else "▶", color="primary",
+                              on_click=lambda: run.playing.set(not run.playing.value),
+                              disabled=not run.running)
+                solara.Button("Step", color="primary", on_click=run.step,
+                              disabled=run.playing.value or not run.running)
+            if run.error:
+                solara.Error(run.error)
+            LabelledSlider("play-pause", "Play: pause between weeks",
+                           f"{run.pause_ms.value} ms", run.pause_ms.value, lo, hi, step,
+                           run.pause_ms.set, integer=True,
+                           tooltip="how long Play waits after drawing a week (drawing takes "
+                                "about 0.2 s more); 0 runs as fast as the page can draw")
+            solara.Text("Step runs one week; Play runs week after week until paused or "
+                        "the last week; Reset starts again with the settings below.",
+                        classes=["wommsim-note", "wommsim-controls-help"])
+        with solara.Card("Settings"):
+            solara.Text(note, classes=["wommsim-note", "wommsim-settings-note"])
+            for c in inputs:
+                Setting(c, values[c.keyword])
+        with solara.Card("Information"):
+            solara.Text(f"Time: {run.models[0].time}")
+
+
+# -- shared drawings --------------------------------------------------------------------------
 
 @solara.component
 def NetworkView(model: UiModel, tick: Any = None, title: str = "", colour: str = "inherit"):
@@ -65,10 +262,13 @@ def NetworkView(model: UiModel, tick: Any = None, title: str = "", colour: str =
                     unsafe_innerHTML=f"<b style='color:{colour}'>{html.escape(heading)}</b>")
         solara.Image(image, classes=["wommsim-network"])
         solara.HTML(tag="div", unsafe_innerHTML=draw.legend_html(model))
-        solara.Text(draw.running_note(model), classes=["wommsim-note", "wommsim-running"])
+        # separate blocks: each note its own paragraph (inline text runs together)
+        solara.HTML(tag="p", classes=["wommsim-note", "wommsim-running"],
+                    unsafe_innerHTML=html.escape(draw.running_note(model)))
         note = draw.sample_note(drawn)
         if note:
-            solara.Text(note, classes=["wommsim-note", "wommsim-sample-note"])
+            solara.HTML(tag="p", classes=["wommsim-note", "wommsim-sample-note"],
+                        unsafe_innerHTML=html.escape(note))
     return main
 
 
@@ -79,11 +279,11 @@ def PlotImage(view: draw.PlotView, series: list[draw.Series], dependencies: list
                         classes=["wommsim-plot", f"wommsim-plot-{view.kind}"])
 
 
+# -- the model page ---------------------------------------------------------------------------
+
 @solara.component
-def Dashboard(model: UiModel):
+def Dashboard(model: UiModel, tick: int):
     """The model page's main area: the network and the five plots, redrawn every step."""
-    update_counter.get()  # SolaraViz bumps it after Step, during Play and on Reset
-    tick = update_counter.value
     views = solara.use_memo(lambda: {kind: draw.PlotView(kind) for kind in draw.PLOTS}, [])
     series = [draw.series_of(model)]
     deps = [model, model.steps, tick]
@@ -100,134 +300,40 @@ def Dashboard(model: UiModel):
     return main
 
 
-# -- the model page -------------------------------------------------------------------------
-
 @solara.component
 def ModelPage():
-    """One model, live: Mesa's SolaraViz (controls, Step, Play, Reset) and the dashboard.
-
-    SolaraViz gets the model as a reactive value and no components: it draws the sidebar
-    and replaces the model on Reset; :func:`Dashboard` draws the main area from the same
-    reactive model, so its layout is not bound to Mesa's fixed-height grid cells.
-    """
-    start = solara.use_memo(startup_kwargs, [])
-    model = solara.use_reactive(solara.use_memo(lambda: UiModel(**start), []))
+    """One model, live: the sidebar (Step, Play, Reset, the settings) and the dashboard."""
+    run = use_run(make_model)
     solara.Style(CSS)
-    SolaraViz(
-        model,
-        components=[],
-        model_params=params.model_params(start),
-        name=TITLE,
-        play_interval=PLAY_INTERVAL_MS,
-    )
-    Dashboard(model.value)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    Sidebar(run, model_inputs(),
+            note="The Compare strategies page runs with these settings too (its own "
+                 "strategies A and B aside). A change applies on Reset.")
+    Dashboard(run.models[0], run.tick)
 
 
-# -- the comparison page --------------------------------------------------------------------
-
-def make_pair(settings: dict[str, Any]) -> tuple[UiModel, UiModel]:
-    """Models A and B: the shared settings with each strategy, on one network."""
-    shared = {k: v for k, v in settings.items() if k not in ("strategy_a", "strategy_b")}
-    a = UiModel(**{**shared, "strategy": settings["strategy_a"]})
-    b = UiModel(**{**shared, "strategy": settings["strategy_b"]}, graph=a.graph)
-    return a, b
-
-
-def compare_defaults(start: dict[str, Any]) -> dict[str, Any]:
-    """Strategy A: ad-heavy; strategy B: the configured (default) strategy; shared rest."""
-    settings = {k: v for k, v in start.items() if k != "strategy"}
-    choices = params.control("strategy").choices
-    first = "ad_heavy" if "ad_heavy" in choices else choices[0]
-    second = start.get("strategy", choices[-1])
-    if second == first:
-        second = next(c for c in choices if c != first)
-    return {"strategy_a": first, "strategy_b": second, **settings}
-
-
-def compare_inputs(settings: dict[str, Any]) -> dict[str, Any]:
-    """Mesa ``UserInputs`` specs: the two strategies, then the shared controls."""
-    specs = params.model_params(settings)
-    choices = list(params.control("strategy").choices)
-    shared = {k: v for k, v in specs.items() if k != "strategy"}
-    return {
-        "strategy_a": {"type": "Select", "value": settings["strategy_a"], "values": choices,
-                       "label": "Strategy A"},
-        "strategy_b": {"type": "Select", "value": settings["strategy_b"], "values": choices,
-                       "label": "Strategy B"},
-        **shared,
-    }
-
+# -- the comparison page ----------------------------------------------------------------------
 
 @solara.component
 def ComparePage():
     """Two strategies on the same network and seed, stepping together."""
-    start = solara.use_memo(lambda: compare_defaults(startup_kwargs()), [])
-    pending = solara.use_reactive(start)  # the controls' values, applied by Reset
-    models = solara.use_reactive(solara.use_memo(lambda: make_pair(start), []))
-    tick = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
-    error = solara.use_reactive("")
-    lock = solara.use_memo(threading.Lock, [])
-
-    def step():
-        with lock:
-            a, b = models.value
-            a.step()
-            b.step()
-        tick.value += 1
-
-    def reset():
-        playing.value = False
-        try:
-            new = make_pair(pending.value)
-        except ValueError as err:  # a control out of range, e.g. the seed typed as text
-            error.value = str(err)
-            return
-        error.value = ""
-        with lock:
-            models.value = new
-        tick.value += 1
-
-    gone = solara.use_memo(threading.Event, [])
-    solara.use_effect(lambda: gone.set, [])  # on unmount (page left, session closed)
-
-    def play_loop():
-        while playing.value and not gone.is_set():
-            time.sleep(PLAY_INTERVAL_MS / 1000)
-            if playing.value and not gone.is_set():
-                step()
-
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
-
-    def on_change(name, value):
-        pending.value = {**pending.value, name: value}
-
-    a, b = models.value
+    run = use_run(make_pair)
+    a, b = run.models
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle("wommsim: compare two strategies")
-    with solara.Sidebar(), solara.Column():
-        with solara.Card("Controls"):
-            with solara.Row(justify="space-between"):
-                solara.Button("Reset", color="primary", on_click=reset)
-                solara.Button("❚❚" if playing.value else "▶", color="primary",
-                              on_click=lambda: playing.set(not playing.value))
-                solara.Button("Step", color="primary", on_click=step, disabled=playing.value)
-            if error.value:
-                solara.Error(error.value)
-        with solara.Card("Model Parameters"):
-            UserInputs(compare_inputs(start), on_change=on_change)
-        with solara.Card("Information"), solara.Column(gap="6px"):
-            solara.Text(f"Time: {a.time}")
-            solara.Text("Both models share the network, the consumers and the seed; "
-                        "Reset applies changed controls.", classes=["wommsim-note"])
+    Sidebar(run, compare_inputs(),
+            note="Both strategies run with the same settings, those of the Model page "
+                 "(every setting below but the strategies), on one network with the same "
+                 "consumers and seed. A change applies on Reset.")
     with solara.Column(style={"width": "100%"}):
         with solara.Columns([1, 1]):
             for name, model, colour in (("A", a, draw.ARM_COLOURS[0]),
                                         ("B", b, draw.ARM_COLOURS[1])):
-                NetworkView(model, tick.value, title=f"{name}: {model.config.strategy.name}",
+                NetworkView(model, run.tick, title=f"{name}: {model.config.strategy.name}",
                             colour=colour)
-        ComparedPlots(a, b, tick.value)
+        ComparedPlots(a, b, run.tick)
 
 
 @solara.component

@@ -244,7 +244,7 @@ def ensure_assets(directory: Path | None = None, *, quiet: bool = False) -> Path
 
 
 def configure_server(directory: Path) -> None:
-    """Point Solara at the local assets and keep it quiet on the network.
+    """Point Solara at the local assets, keep it quiet on the network, hide its badge.
 
     Must run before Solara is imported (its settings read the environment at import).
     """
@@ -254,6 +254,9 @@ def configure_server(directory: Path) -> None:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(directory)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_MODE", "production")  # no call-home iframe, minified JS
+    # Solara's "This website runs on Solara" badge sits over the page's bottom right corner,
+    # on the last plot's axis label
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
 
 
 def serve_cache_only() -> None:

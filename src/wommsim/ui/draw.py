@@ -27,10 +27,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from PIL import Image
 
-from wommsim.mechanisms import INFLUENCES
+from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 from wommsim.ui.layout import DrawnNetwork
 
 #: Consumer states in drawing order: (name, colour).
@@ -130,7 +131,7 @@ def legend_html(model) -> str:
 
 
 def running_lines(model) -> list[str]:
-    """The main settings of the model on screen (the controls apply on Reset)."""
+    """The main settings of the model on screen (changed settings apply on Reset)."""
     cfg = model.config
     return [f"{cfg.strategy.name}",
             f"{cfg.network.kind}, {model.n:,} consumers",
@@ -139,7 +140,7 @@ def running_lines(model) -> list[str]:
 
 
 def running_note(model) -> str:
-    return "Running: " + "; ".join(running_lines(model)) + " (controls apply on Reset)"
+    return "Running: " + "; ".join(running_lines(model)) + "."
 
 
 def sample_note(drawn: DrawnNetwork) -> str:
@@ -179,8 +180,14 @@ PLOTS: dict[str, tuple[str, str]] = {
     "cost": ("Cost per adopter gained", "money per adopter"),
 }
 
-#: Influences the attribution plot lumps together (all but advertising and word of mouth).
-_OTHER_LEVERS = tuple(name for name in INFLUENCES if name not in ("ads", "wom"))
+#: Colours of the attribution plot's curves: one per influence, in the schedule's order.
+INFLUENCE_PALETTE = ("#d7301f", "#1a9850", "#7b3294", "#e6ab02", "#e7298a", "#8c564b",
+                     "#17becf", "#666666")
+INFLUENCE_COLOURS: dict[str, str] = {
+    name: INFLUENCE_PALETTE[i % len(INFLUENCE_PALETTE)] for i, name in enumerate(INFLUENCES)}
+#: Line styles (matplotlib's and in words) of models A and B where colour means an
+#: influence, not a model.
+ARM_STYLES = (("-", "solid"), ("--", "dashed"))
 
 
 def _lines(kind: str, frame: pd.DataFrame, n: int) -> list[tuple[str, np.ndarray, str, str]]:
@@ -189,11 +196,8 @@ def _lines(kind: str, frame: pd.DataFrame, n: int) -> list[tuple[str, np.ndarray
         return [("adopted", frame["adopted_fraction"].to_numpy(), "#1a9850", "-"),
                 ("aware", frame["aware_fraction"].to_numpy(), "#4a90d9", "--")]
     if kind == "attribution":
-        other = sum(frame[f"new_adopters_{lever}"] for lever in _OTHER_LEVERS)
-        return [("word of mouth", frame["new_adopters_wom"].cumsum().to_numpy(), "#1a9850",
-                 "-"),
-                ("advertising", frame["new_adopters_ads"].cumsum().to_numpy(), "#d7301f", "--"),
-                ("other levers", np.asarray(other.cumsum()), "#7b3294", ":")]
+        return [(INFLUENCE_LABELS[name], frame[f"new_adopters_{name}"].cumsum().to_numpy(),
+                 INFLUENCE_COLOURS[name], "-") for name in INFLUENCES]
     if kind == "sentiment":
         return [("advocates", frame["advocates"].to_numpy() / n, "#1a9850", "-"),
                 ("detractors", frame["detractors"].to_numpy() / n, "#d7301f", "--")]
@@ -230,19 +234,28 @@ class PlotView:
         self._lines: dict[str, object] = {}
 
     def render(self, series: list[Series]) -> bytes:
-        """The SVG of the plot with every series on the same axes (colour = model if several)."""
+        """The SVG of the plot with every series on the same axes.
+
+        Several models are told apart by colour (A blue, B orange), except on the
+        attribution plot, whose colours are the influences: there model A is drawn solid,
+        B dashed, and the legend names each colour and each style once.
+        """
         several = len(series) > 1
-        wanted = []
+        by_style = several and self.kind == "attribution"
+        wanted, curves = [], {}
         last, top = 1, 0.0
-        for one in series:
+        for i, one in enumerate(series):
             for label, values, colour, style in _lines(self.kind, one.frame, one.consumers):
                 key = f"{one.name}: {label}" if several else label
                 wanted.append(key)
+                curves[label] = colour
                 line = self._lines.get(key)
                 if line is None:
-                    (line,) = self.ax.plot([], [], lw=1.8, ls=style, label=key,
-                                           color=one.colour if several and one.colour
-                                           else colour)
+                    (line,) = self.ax.plot(
+                        [], [], lw=1.8, label=key,
+                        ls=ARM_STYLES[i % len(ARM_STYLES)][0] if by_style else style,
+                        color=one.colour if several and one.colour and not by_style
+                        else colour)
                     self._lines[key] = line
                 line.set_data(np.arange(values.size), values)
                 last = max(last, values.size - 1)
@@ -251,10 +264,19 @@ class PlotView:
         for key in list(self._lines):
             if key not in wanted:
                 self._lines.pop(key).remove()
-        if self.ax.get_legend() is None or len(self.ax.get_legend().texts) != len(wanted):
-            self.ax.legend(fontsize=7.5 if several else 8, frameon=False,
+        handles = None
+        if by_style:  # one entry per influence and one per model, not one per line
+            handles = [Line2D([], [], color=colour, lw=1.8, label=label)
+                       for label, colour in curves.items()]
+            for i, one in enumerate(series):
+                dash, words = ARM_STYLES[i % len(ARM_STYLES)]
+                handles.append(Line2D([], [], color="#555555", lw=1.4, ls=dash,
+                                      label=f"{one.name}: {words} line"))
+        entries = len(handles) if handles else len(wanted)
+        if self.ax.get_legend() is None or len(self.ax.get_legend().texts) != entries:
+            self.ax.legend(handles=handles, fontsize=7.5 if several else 8, frameon=False,
                            loc="upper right" if self.kind == "cost" else "upper left",
-                           ncols=2 if len(wanted) > 4 else 1, columnspacing=1.0)
+                           ncols=2 if entries > 4 else 1, columnspacing=1.0)
         self.ax.set_xlim(0, last)
         floor = 0.01 if PLOTS[self.kind][1].startswith("share") else 5.0
         self.ax.set_ylim(0, max(top * 1.08, floor))

@@ -1,11 +1,12 @@
 """The model as the UI builds it: the same :class:`~wommsim.model.WommModel`, with the
 network and the composed configuration cached.
 
-SolaraViz rebuilds a model on Reset by calling its class with the controls' values as
-keywords, so :class:`UiModel` takes exactly the model's keywords (``section__key=value``,
-``strategy=``, ``network=``, ``seed=``), checks them against the controls' ranges, and
-reuses the network of an earlier model with the same network, population and seed (it is
-the same graph the model would build: the network depends on nothing else).
+The pages build a model by calling its class with the settings as keywords (as Mesa's
+SolaraViz does on Reset), so :class:`UiModel` takes exactly the model's keywords
+(``section__key=value``, ``strategy=``, ``network=``, ``seed=``), checks them against the
+controls' ranges, and reuses the network of an earlier model with the same network,
+population and seed (it is the same graph the model would build: the network depends on
+nothing else).
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ class UiModel(WommModel):
     def __init__(self, config: Config | None = None, *, replicate: int = 0,
                  graph: SocialGraph | None = None, scenario: Any = None,
                  **kwargs: Any) -> None:
-        # SolaraViz's Reset passes a fresh Mesa ``Scenario`` (Mesa makes one for every
-        # model); the seed and every parameter come from the config instead.
+        # Mesa's SolaraViz passes a fresh ``Scenario`` on Reset (Mesa makes one for every
+        # model): accepted, so SolaraViz can drive this model; the seed and every
+        # parameter come from the config instead.
         del scenario
         #: Control values that were refused (and replaced by their default) at build time.
         self.ui_warnings: list[str] = []

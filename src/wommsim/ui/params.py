@@ -3,15 +3,17 @@
 One source of truth: each control's default comes from the composed default configuration
 (``wommsim.compose.compose([])``, the same as the command line), its range from the
 schema's ``lo``/``hi`` (:func:`wommsim.config.iter_params`), narrowed where a slider needs
-a finite span (``UI_SPAN``), and its label from the schema's doc and unit. The keys are
-the model's keywords (``section__key`` for nested parameters), so SolaraViz can rebuild the
-model by calling it with the control values.
+a finite span (``UI_SPAN``), its tooltip and unit from the schema's doc and unit
+(:func:`value_text` shows a value with its unit). The keys are the model's keywords
+(``section__key`` for nested parameters), so a page builds the model by calling it with
+the settings, as Mesa's SolaraViz would.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from wommsim.compose import compose, configs_dir
@@ -59,6 +61,7 @@ class Control:
     step: float | None = None
     choices: tuple[str, ...] = ()
     doc: str = ""
+    unit: str = ""  # the schema's unit, e.g. "share", "money per step"
 
     @property
     def keyword(self) -> str:
@@ -110,7 +113,8 @@ def controls() -> tuple[Control, ...]:
             raise ValueError(f"{key}: default {value} outside the UI range [{lo}, {hi}]")
         kind = "int" if isinstance(value, int) and not isinstance(value, bool) else "float"
         out.append(Control(key, label, kind, value, lo, hi,
-                           int(step) if kind == "int" else step, doc=meta.get("doc", "")))
+                           int(step) if kind == "int" else step, doc=meta.get("doc", ""),
+                           unit=meta.get("unit", "")))
     seed_field, seed = fields["seed"]
     out.append(Control("seed", "Seed", "text", seed, seed_field.metadata["lo"],
                        seed_field.metadata["hi"], doc=seed_field.metadata["doc"]))
@@ -129,22 +133,24 @@ def defaults() -> dict[str, Any]:
     return {c.keyword: c.value for c in controls()}
 
 
-def model_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: one input per control, defaults from the config."""
-    overrides = overrides or {}
-    params: dict[str, Any] = {}
-    for c in controls():
-        value = overrides.get(c.keyword, c.value)
-        if c.kind == "choice":
-            params[c.keyword] = {"type": "Select", "value": value, "values": list(c.choices),
-                                 "label": c.label}
-        elif c.kind == "text":
-            params[c.keyword] = {"type": "InputText", "value": str(value), "label": c.label}
-        else:
-            params[c.keyword] = {"type": "SliderInt" if c.kind == "int" else "SliderFloat",
-                                 "value": value, "min": c.lo, "max": c.hi, "step": c.step,
-                                 "label": c.label}
-    return params
+def value_text(c: Control, value: float) -> str:
+    """A numeric control's value with its unit, as the page shows it beside the slider.
+
+    Shares and probabilities in percent ("96%", "3.0% per neighbour per week"), a factor as
+    "×2.0", money without the word ("1,000 per week"), anything else as number and unit
+    ("10,000 consumers"); as many decimals as the slider's step has. The UI calls a step a
+    week (the model's default step).
+    """
+    digits = max(0, -Decimal(str(c.step)).normalize().as_tuple().exponent)
+    first, _, rest = c.unit.partition(" ")
+    if first in ("share", "probability"):
+        text = f"{value:.{max(0, digits - 2)}%} {rest}"
+    elif c.unit == "factor":
+        text = f"×{value:.{digits}f}"
+    else:
+        sign = "+" if c.lo is not None and c.lo < 0 else ""  # a signed scale shows its sign
+        text = f"{value:{sign},.{digits}f} {c.unit.removeprefix('money ')}"
+    return text.replace("step", "week").strip()
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
