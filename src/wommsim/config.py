@@ -370,7 +370,9 @@ class ExperimentConfig(Frozen):
                                  metadata={"doc": "dotted key -> list of values, crossed "
                                                   "with every arm"})
     reference: str = param("", doc="arm that paired differences are taken against "
-                                   "(default: the first)")
+                                   "(default: the first); in a grid experiment an arm "
+                                   "without grid values, compared with at the same grid "
+                                   "values")
 
 
 @dataclass
@@ -415,6 +417,16 @@ class Config(Frozen):
     @property
     def arm_name(self) -> str:
         return self.arm or self.strategy.name
+
+
+def strategy_at(cfg: Config, step: int) -> StrategyConfig:
+    """The strategy in force at ``step``: the last of ``cfg.phases`` started by then, else
+    ``cfg.strategy``."""
+    current = cfg.strategy
+    for phase in cfg.phases:
+        if phase.start <= step:
+            current = phase
+    return current
 
 
 def iter_params(obj: Any, prefix: str = ""):

@@ -11,7 +11,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from wommsim.config import Config, StrategyConfig, validate
+from wommsim.config import Config, StrategyConfig, strategy_at, validate
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
 from wommsim.mechanisms.common import edge_sources
@@ -210,11 +210,7 @@ class WommModel(mesa.Model):
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The strategy in force at ``step``: the last phase started by then, else the base."""
-        current = self.config.strategy
-        for phase in self.config.phases:
-            if phase.start <= step:
-                current = phase
-        return current
+        return strategy_at(self.config, step)
 
     @property
     def hubs(self) -> np.ndarray:

@@ -41,6 +41,7 @@ MECHANISM = Mechanism(
     name="incentives", stage=Stage.LEVERS, lever=True, stream="incentives",
     step=lambda model, rng, money: offer(model.state, model.config.incentives, money, rng),
     doc="follow-for-discount offers: takers follow, hold a discount and expect more",
+    recipients="consumers who neither follow the brand, own the product nor had an offer",
     writes=("aware", "aware_source", "follower", "incentivised", "expectation"),
     metrics=(Metric("incentive_offers", "flow", "follow-for-discount offers made"),),
     influence=INFLUENCE,

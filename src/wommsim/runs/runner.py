@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from wommsim.config import LEVERS, Config, validate
-from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.experiment import Arm, references, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
 from wommsim.reporting.analysis import paired_differences, replicate_outcomes, summarise
@@ -62,10 +62,12 @@ def simulate(tasks: list[tuple[Config, int]], workers: int,
 
 
 def arm_table(arms: list[Arm]) -> pd.DataFrame:
-    """Descriptive columns per arm for the summary: strategy, shares, grid values."""
+    """Descriptive columns per arm for the summary: the experiment arm it resolves
+    (``base_arm``, its name without grid values), strategy, shares, grid values."""
     rows = []
     for arm in arms:
-        row: dict[str, object] = {"arm": arm.name, "strategy": arm.config.strategy.name}
+        row: dict[str, object] = {"arm": arm.name, "base_arm": arm.base,
+                                  "strategy": arm.config.strategy.name}
         row.update({f"share_{lever}": getattr(arm.config.strategy, lever) for lever in LEVERS})
         row["phases"] = "; ".join(f"{p.name} from step {p.start}" for p in arm.config.phases)
         row.update(arm.params)
@@ -154,7 +156,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
 
     outcomes = replicate_outcomes(timeseries, cfg.economics)
     summary = summarise(timeseries, outcomes, arm_table(arms))
-    differences = paired_differences(outcomes, reference_arm(cfg, arms))
+    differences = paired_differences(outcomes, references(cfg, arms))
     grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
