@@ -46,6 +46,7 @@ RUN_KEYS = {
     "replicates": "every arm runs the run's replicates",
     "workers": "the run's processes serve every arm",
     "force_memory": "the memory check covers the whole run",
+    "figures": "the run's figures are written in one style",
     "arm": "an arm is labelled by its name",
     "experiment": "an arm is not an experiment",
 }

@@ -14,23 +14,39 @@ from wommsim.config import LEVERS, UNIT_COSTS, Config, EconomicsConfig, strategy
 from wommsim.mechanisms.common import affordable
 from wommsim.reporting.bass import fit_bass
 
-#: Per-replicate outcome measures, in summary column order, with their meaning.
-OUTCOMES: dict[str, str] = {
-    "final_adoption": "adopted share of consumers at the last step",
-    "time_to_half": "first step at which adoption gained reaches half its final gain (steps)",
-    "peak_new_adopters": "largest number of new adopters in one step",
-    "cost_per_adopter": "cumulative spend / adopters won during the run (money; n/a if none)",
-    "net_sentiment": "(positive - negative) / all conversations over the run, in [-1, 1]",
-    "followers_end": "followers of the brand at the last step",
-    "revenue": "price x purchases during the run (money)",
-    "gross_margin": "margin x revenue, before marketing spend (money)",
-    "spend": "marketing spend during the run (money)",
-    **{f"spend_{lever}": f"money spent on {lever} during the run" for lever in LEVERS},
-    "roms": "return on marketing spend: (gross margin - spend) / spend (n/a without spend)",
-    "npv": "net present value of gross margin minus spend, discounted per step (money)",
-    "online_sales": "purchases made online during the run",
-    "offline_sales": "purchases made offline during the run (web-influenced or not)",
+#: Per-replicate outcome measures, in summary column order: what each measures, its label
+#: for people with its unit (tables, figures) and the scale it is shown at.
+_OUTCOMES: dict[str, tuple[str, str, float]] = {
+    "final_adoption": ("adopted share of consumers at the last step",
+                       "Final adoption (%)", 100.0),
+    "time_to_half": ("first step at which adoption gained reaches half its final gain (steps)",
+                     "Time to half (weeks)", 1.0),
+    "peak_new_adopters": ("largest number of new adopters in one step",
+                          "Peak new adopters (per week)", 1.0),
+    "cost_per_adopter": ("cumulative spend / adopters won during the run (money; n/a if none)",
+                         "Cost per adopter (money)", 1.0),
+    "net_sentiment": ("(positive - negative) / all conversations over the run, in [-1, 1]",
+                      "Net sentiment (-1 to 1)", 1.0),
+    "followers_end": ("followers of the brand at the last step", "Followers at end", 1.0),
+    "revenue": ("price x purchases during the run (money)", "Revenue (money)", 1.0),
+    "gross_margin": ("margin x revenue, before marketing spend (money)",
+                     "Gross margin (money)", 1.0),
+    "spend": ("marketing spend during the run (money)", "Spend (money)", 1.0),
+    **{f"spend_{lever}": (f"money spent on {lever} during the run",
+                          f"Spend on {lever} (money)", 1.0) for lever in LEVERS},
+    "roms": ("return on marketing spend: (gross margin - spend) / spend (n/a without spend)",
+             "ROMS", 1.0),
+    "npv": ("net present value of gross margin minus spend, discounted per step (money)",
+            "NPV (money)", 1.0),
+    "online_sales": ("purchases made online during the run", "Online sales (purchases)", 1.0),
+    "offline_sales": ("purchases made offline during the run (web-influenced or not)",
+                      "Offline sales (purchases)", 1.0),
 }
+#: Per-replicate outcome measures, in summary column order, with their meaning.
+OUTCOMES: dict[str, str] = {key: meaning for key, (meaning, *_) in _OUTCOMES.items()}
+#: Per outcome: its label with its unit, and the scale it is shown at.
+OUTCOME_LABELS: dict[str, tuple[str, float]] = {key: (label, scale) for key, (_, label, scale)
+                                                in _OUTCOMES.items()}
 #: Outcomes bounded by their definition, with their bounds: their intervals stay inside.
 BOUNDS: dict[str, tuple[float, float]] = {"final_adoption": (0.0, 1.0),
                                           "net_sentiment": (-1.0, 1.0)}
@@ -97,18 +113,30 @@ def mean_ci(values: np.ndarray, level: float = 0.95,
     mean = float(values.mean())
     if values.size < 2:
         return mean, np.nan, np.nan
-    sem = values.std(ddof=1) / np.sqrt(values.size)
-    t = stats.t.ppf(0.5 + level / 2, values.size - 1)
-    if bounds is None or sem == 0:
-        return mean, mean - t * sem, mean + t * sem
-    low, high = bounds
-    share = min(max((mean - low) / (high - low), 0.0), 1.0)
-    if share in (0.0, 1.0):  # every value at a bound has no spread: unreachable with sem > 0
-        return mean, mean, mean
-    half = t * sem / (high - low) / (share * (1.0 - share))
-    centre = special.logit(share)
-    return (mean, low + (high - low) * float(special.expit(centre - half)),
-            low + (high - low) * float(special.expit(centre + half)))
+    lo, hi = interval(np.array(mean), np.array(values.std(ddof=1)), np.array(values.size),
+                      level, bounds)
+    return mean, float(lo), float(hi)
+
+
+def interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float = 0.95,
+             bounds: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise bounds of the interval of :func:`mean_ci` from the means, standard
+    deviations and counts of samples (NaN where ``n < 2``)."""
+    mean, sd, n = (np.asarray(v, dtype=float) for v in (mean, sd, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * sd / np.sqrt(n)
+        if bounds is None:
+            return mean - half, mean + half
+        low, high = bounds
+        share = np.clip((mean - low) / (high - low), 0.0, 1.0)
+        # A mean at a bound has every value there: no spread, the interval is the point.
+        half = np.where(half == 0, 0.0, half / (high - low) / (share * (1.0 - share)))
+        centre = special.logit(share)
+        lo = np.where(half == 0, share, special.expit(centre - half))
+        hi = np.where(half == 0, share, special.expit(centre + half))
+    nan = np.isnan(half)
+    return (np.where(nan, np.nan, low + (high - low) * lo),
+            np.where(nan, np.nan, low + (high - low) * hi))
 
 
 def summarise(ts: pd.DataFrame, per_rep: pd.DataFrame,

@@ -13,21 +13,29 @@ import numpy as np
 import pandas as pd
 
 from wommsim.config import LEVERS, Config, ConfigError
-from wommsim.reporting.analysis import INTERVALS, OUTCOMES, lever_allowance, response_shape
+from wommsim.reporting.analysis import (
+    INTERVALS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    lever_allowance,
+    response_shape,
+)
 from wommsim.reporting.tables import markdown_table
 from wommsim.runs.results import write_atomic
 
-#: Outcomes reported in the tables: column stem, header, scale, decimals, unit in prose.
+#: Outcomes reported in the tables: column stem, header and scale
+#: (:data:`~wommsim.reporting.analysis.OUTCOME_LABELS`), decimals, unit in prose.
 MAIN: list[tuple[str, str, float, int, str]] = [
-    ("final_adoption", "Final adoption (%)", 100.0, 1, "%"),
-    ("time_to_half", "Time to half (weeks)", 1.0, 1, " weeks"),
-    ("peak_new_adopters", "Peak new adopters (per week)", 1.0, 1, " consumers per week"),
-    ("cost_per_adopter", "Cost per adopter (money)", 1.0, 1, " money per adopter"),
-    ("net_sentiment", "Net sentiment (-1 to 1)", 1.0, 2, ""),
-    ("followers_end", "Followers at end", 1.0, 1, " followers"),
-    ("roms", "ROMS", 1.0, 2, ""),
-    ("npv", "NPV (money)", 1.0, 0, " money"),
-]
+    (key, *OUTCOME_LABELS[key], decimals, unit) for key, decimals, unit in (
+        ("final_adoption", 1, "%"),
+        ("time_to_half", 1, " weeks"),
+        ("peak_new_adopters", 1, " consumers per week"),
+        ("cost_per_adopter", 1, " money per adopter"),
+        ("net_sentiment", 2, ""),
+        ("followers_end", 1, " followers"),
+        ("roms", 2, ""),
+        ("npv", 0, " money"),
+    )]
 LABELS = {key: (h if h.isupper() else h[0].lower() + h[1:])
           for key, header, *_ in MAIN for h in [header.split(" (")[0]]}
 CAPTIONS = {

@@ -170,7 +170,8 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     def draw(tmp: Path) -> None:
         tmp.mkdir()
         figures.extend(outdir / "figures" / f.name
-                       for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys))
+                       for f in save_figures(timeseries, outcomes, summary, tmp, grid_keys,
+                                             cfg.figures))
 
     write_atomic(outdir / "figures", draw)
     write_report(outdir / "report.md", cfg, [a.name for a in arms], summary, differences,
