@@ -239,8 +239,11 @@ def resolve_arms(cfg: Config) -> list[Arm]:
 
 def references(cfg: Config, arms: list[Arm]) -> dict[str, str]:
     """The arm each arm's paired differences are taken against: the reference arm
-    (``experiment.reference``, default the first) at the same grid values. The reference
-    arm's own rows are compared with nothing."""
+    (``experiment.reference``, default the first) at the same grid values, so that arms are
+    compared within a grid value. An experiment of one arm over a grid has nothing to
+    compare within a grid value: each of its grid values is compared with its first."""
+    if len({a.base for a in arms}) == 1:
+        return {a.name: arms[0].name for a in arms[1:]}
     base = (cfg.experiment.reference if cfg.experiment is not None
             and cfg.experiment.reference else arms[0].base)
     at = {tuple(a.params.items()): a.name for a in arms if a.base == base}

@@ -82,6 +82,12 @@ def test_a_grid_experiment_pairs_each_arm_with_the_reference_at_its_grid_values(
     assert {a.base for a in arms} == {"ad_heavy", "conversation_led"}
 
 
+def test_a_one_arm_grid_compares_each_grid_value_with_its_first():
+    cfg = compose(["+experiment=social_object", "+debug=tiny"])
+    arms = resolve_arms(cfg)
+    assert references(cfg, arms) == {a.name: arms[0].name for a in arms[1:]}
+
+
 def test_a_grid_reference_naming_one_grid_value_is_refused():
     # Differences against one grid point would compare grid values, not strategies.
     with pytest.raises(ConfigError, match=r"without grid values.*ad_heavy, conversation_led"):

@@ -40,9 +40,11 @@ LABELS = {key: (h if h.isupper() else h[0].lower() + h[1:])
           for key, header, *_ in MAIN for h in [header.split(" (")[0]]}
 CAPTIONS = {
     "adoption": "Adopted share of consumers over time: mean over replicates, 95% band.",
-    "new_adopters": "New adopters per week: mean over replicates.",
-    "attribution": "Adopters won during the run, by the influence that triggered the purchase.",
-    "sentiment": "Mean opinion, advocates (solid) and detractors (dashed) over time.",
+    "new_adopters": "New adopters per week: mean over replicates, 95% band.",
+    "attribution": "Adopters won during the run, by the influence that triggered the purchase "
+                   "(a panel each): mean and 95% interval over replicates.",
+    "sentiment": "Mean opinion, advocates (solid) and detractors (dashed) over time: mean over "
+                 "replicates, 95% bands.",
     "cost_per_adopter": "Cost per adopter won: mean and 95% interval over replicates.",
     "final_adoption": "Final adoption in each replicate: box plot with the replicates as points.",
     "grid": "Final adoption and cost per adopter against the grid parameter, 95% intervals.",
@@ -539,7 +541,7 @@ def _grid_section(arms: pd.DataFrame, differences: pd.DataFrame,
         for b in moved:
             arm = by_base.at[b, "arm"] if b in by_base.index else None
             if arm is None or (arm, "final_adoption") not in diffs.index:
-                row.append("n/a")
+                row.append("reference" if arm in set(differences["reference"]) else "n/a")
                 continue
             r = diffs.loc[(arm, "final_adoption")]
             text = _ci(r["difference"], r["lo"], r["hi"], 1, 100.0, sign=True)
