@@ -251,7 +251,8 @@ def test_a_grid_reading_compares_the_arms_at_each_grid_value_and_follows_each_ar
     assert ("**ad_heavy**: final adoption is U-shaped in ad_blind_fraction: it falls from "
             "77.0% at 0.0 to a minimum of 65.0% at 0.5, then rises to 92.0% at 0.99; its 95% "
             "intervals at the turn and at both ends do not overlap.") in reading
-    assert "**conversation_led** had the highest final adoption at every grid value" in reading
+    assert ("**conversation_led** had the highest final adoption at every grid value (7 of 7); "
+            "its paired difference from the other arm excludes 0 at 7 of them.") in reading
     # Differences are taken within a grid value, never across grid points of one arm.
     diffs = _section(text, "Paired differences")
     assert "reference arm **ad_heavy** at the same grid values" in diffs

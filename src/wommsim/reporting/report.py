@@ -348,7 +348,7 @@ def _reading(arms: pd.DataFrame, differences: pd.DataFrame,
     out: list[str] = []
     by_adoption = ranked("final_adoption")
     if grid:
-        out += _grid_reading(arms, grid, intro)
+        out += _grid_reading(arms, differences, grid, intro)
     elif len(by_adoption) == 1:
         out.append(f"{intro} **{by_adoption[0]}** reached a final adoption of "
                    f"{ci(by_adoption[0], 'final_adoption')}.")
@@ -554,7 +554,8 @@ def _grid_section(arms: pd.DataFrame, differences: pd.DataFrame,
             *markdown_table(header, rows).splitlines(), ""]
 
 
-def _grid_reading(arms: pd.DataFrame, keys: list[str], intro: str) -> list[str]:
+def _grid_reading(arms: pd.DataFrame, differences: pd.DataFrame, keys: list[str],
+                  intro: str) -> list[str]:
     """Sentences comparing the arms at each grid value and following each arm across the
     grid: its shape along a single grid key, else the mean change along each key."""
     frame, bases = _grid_frame(arms, keys)
@@ -569,8 +570,11 @@ def _grid_reading(arms: pd.DataFrame, keys: list[str], intro: str) -> list[str]:
                                for k in keys) for c in leaders}
         firsts = list(dict.fromkeys(leaders.values()))
         if len(firsts) == 1:
+            clear = _clear_lead(frame, differences, firsts[0], list(leaders))
             out.append(f"{intro} **{firsts[0]}** had the highest final adoption at every grid "
-                       f"value ({len(leaders)} of {len(leaders)}).")
+                       f"value ({len(leaders)} of {len(leaders)})"
+                       + (f"; its paired difference from the other arm excludes 0 at "
+                          f"{clear} of them" if clear is not None else "") + ".")
         else:
             out.append(f"{intro} the arm with the highest final adoption depends on the grid "
                        "value: " + "; ".join(
@@ -585,6 +589,27 @@ def _grid_reading(arms: pd.DataFrame, keys: list[str], intro: str) -> list[str]:
             else:
                 out += [_main_effect(rows, keys, k, key, base) for k in keys]
     return [sentence for sentence in out if sentence]
+
+
+def _clear_lead(frame: pd.DataFrame, differences: pd.DataFrame, leader: str,
+               combos: list[int]) -> int | None:
+    """With two experiment arms, at how many of ``combos`` the paired difference in final
+    adoption puts ``leader`` clearly ahead of the other (its 95% interval excludes 0 on the
+    leader's side); None with more arms (no paired test between two non-reference arms) or
+    without differences."""
+    if differences.empty or frame["base"].nunique() != 2:
+        return None
+    d = differences[differences["outcome"] == "final_adoption"].set_index("arm")
+    count = 0
+    for combo in combos:
+        part = frame[frame["combo"] == combo].set_index("base")["arm"]
+        if part[leader] in d.index:  # the leader minus the reference
+            count += bool(d.at[part[leader], "lo"] > 0)
+        else:  # the other arm minus the leader, the reference
+            other = part.drop(leader)
+            count += bool(len(other) and other.iloc[0] in d.index
+                          and d.at[other.iloc[0], "hi"] < 0)
+    return count
 
 
 def _response(rows: pd.DataFrame, grid_key: str, key: str, base: str, numeric: bool) -> str:
