@@ -82,7 +82,9 @@ UNIT_COSTS = {"advertising": ("cost_per_impression", "impressions"),
 MAX_UNITS_PER_STEP = 2**53
 #: Keys that set how a run goes, not what it computes: left out of the configuration hash
 #: (``wommsim.runs.results.config_hash``) and of sweep directory names (``wommsim.sweeps.sweep``).
-RUN_ONLY_KEYS = ("workers", "overwrite")
+#: ``figures`` (resolution, vector format) changes how figures are written, not the results:
+#: a resumed run keeps its figures as they were written.
+RUN_ONLY_KEYS = ("workers", "overwrite", "figures")
 
 
 @dataclass
@@ -416,6 +418,19 @@ class EconomicsConfig(Frozen):
                                   doc="length of a step, to discount per step")
 
 
+FIGURE_VECTOR_FORMATS = ("none", "pdf", "svg")
+
+
+@dataclass
+class FiguresConfig(Frozen):
+    """How figures are written: not what they show (left out of the configuration hash)."""
+
+    dpi: int = param(120, 50, 1200, unit="dots per inch", doc="resolution of the PNG figures")
+    vector: str = param("none", choices=FIGURE_VECTOR_FORMATS,
+                        doc="also write every figure in this vector format (pdf or svg) "
+                            "next to its PNG; none writes PNG only")
+
+
 @dataclass
 class ArmPhase(Frozen):
     """In an experiment arm: switch to the ``strategy`` preset from step ``start`` on."""
@@ -448,7 +463,9 @@ class ExperimentConfig(Frozen):
                                  metadata={"doc": "dotted key -> list of values, crossed "
                                                   "with every arm"})
     reference: str = param("", doc="arm that paired differences are taken against "
-                                   "(default: the first)")
+                                   "(default: the first); in a grid experiment an arm "
+                                   "without grid values, compared with at the same grid "
+                                   "values")
 
 
 @dataclass
@@ -489,6 +506,7 @@ class Config(Frozen):
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
     phases: list[PhaseConfig] = field(default_factory=list,
                                       metadata={"doc": "strategy changes at later steps"})
     experiment: ExperimentConfig | None = field(
@@ -497,6 +515,16 @@ class Config(Frozen):
     @property
     def arm_name(self) -> str:
         return self.arm or self.strategy.name
+
+
+def strategy_at(cfg: Config, step: int) -> StrategyConfig:
+    """The strategy in force at ``step``: the last of ``cfg.phases`` started by then, else
+    ``cfg.strategy``."""
+    current = cfg.strategy
+    for phase in cfg.phases:
+        if phase.start <= step:
+            current = phase
+    return current
 
 
 def iter_params(obj: Any, prefix: str = ""):

@@ -46,6 +46,7 @@ RUN_KEYS = {
     "replicates": "every arm runs the run's replicates",
     "workers": "the run's processes serve every arm",
     "force_memory": "the memory check covers the whole run",
+    "figures": "the run's figures are written in one style",
     "arm": "an arm is labelled by its name",
     "transactions": "the run writes one transactions.parquet for every arm",
     "experiment": "an arm is not an experiment",
@@ -56,11 +57,16 @@ MAX_ARMS = 10_000
 
 @dataclass
 class Arm:
-    """A resolved arm: its label, its full configuration and its grid values."""
+    """A resolved arm: its label, its full configuration, its grid values and ``base``, the
+    name of the experiment arm it resolves (its label without grid values)."""
 
     name: str
     config: Config
     params: dict[str, Any] = field(default_factory=dict)
+    base: str = ""
+
+    def __post_init__(self) -> None:
+        self.base = self.base or self.name
 
 
 def strategy_folders() -> list[Path]:
@@ -177,7 +183,8 @@ def _arm_config(base: Config, arm: ArmConfig) -> tuple[str, Config]:
     return name, dataclasses.replace(cfg, phases=phases or cfg.phases)
 
 
-def _resolve(name: str, arm_cfg: Config, params: dict[str, Any]) -> Arm:
+def _resolve(base: str, arm_cfg: Config, params: dict[str, Any]) -> Arm:
+    name = base
     if params:
         name += " " + " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in params.items())
     where = f"experiment arm {name!r}"
@@ -186,7 +193,7 @@ def _resolve(name: str, arm_cfg: Config, params: dict[str, Any]) -> Arm:
         validate(cfg)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from err
-    return Arm(name, cfg, params)
+    return Arm(name, cfg, params, base)
 
 
 def resolve_arms(cfg: Config) -> list[Arm]:
@@ -220,16 +227,26 @@ def resolve_arms(cfg: Config) -> list[Arm]:
     duplicates = sorted(n for n, count in collections.Counter(names).items() if count > 1)
     if duplicates:
         raise ConfigError(f"experiment.arms: duplicate arm names {duplicates}")
-    if exp.reference and exp.reference not in names:
-        shown = ", ".join(names[:10]) + (f", ... ({len(names)} arms)" if len(names) > 10
+    bases = list(dict.fromkeys(a.base for a in resolved))
+    if exp.reference and exp.reference not in bases:
+        shown = ", ".join(bases[:10]) + (f", ... ({len(bases)} arms)" if len(bases) > 10
                                          else "")
-        raise ConfigError(f"experiment.reference={exp.reference!r}: no such arm "
+        grid = (" without grid values: in a grid experiment each arm is compared with the "
+                "reference arm at the same grid values" if keys else "")
+        raise ConfigError(f"experiment.reference={exp.reference!r}: no such arm{grid} "
                           f"(arms: {shown})")
     return resolved
 
 
-def reference_arm(cfg: Config, arms: list[Arm]) -> str:
-    """The arm paired differences are taken against."""
-    if cfg.experiment is not None and cfg.experiment.reference:
-        return cfg.experiment.reference
-    return arms[0].name
+def references(cfg: Config, arms: list[Arm]) -> dict[str, str]:
+    """The arm each arm's paired differences are taken against: the reference arm
+    (``experiment.reference``, default the first) at the same grid values, so that arms are
+    compared within a grid value. An experiment of one arm over a grid has nothing to
+    compare within a grid value: each of its grid values is compared with its first."""
+    if len({a.base for a in arms}) == 1:
+        return {a.name: arms[0].name for a in arms[1:]}
+    base = (cfg.experiment.reference if cfg.experiment is not None
+            and cfg.experiment.reference else arms[0].base)
+    at = {tuple(a.params.items()): a.name for a in arms if a.base == base}
+    return {a.name: at[tuple(a.params.items())] for a in arms
+            if a.base != base and tuple(a.params.items()) in at}

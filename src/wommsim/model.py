@@ -12,7 +12,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from wommsim.config import Brand, Config, ConsumerConfig, StrategyConfig, brands_of, validate
+from wommsim.config import (
+    Brand,
+    Config,
+    ConsumerConfig,
+    StrategyConfig,
+    brands_of,
+    strategy_at,
+    validate,
+)
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
 from wommsim.mechanisms.common import edge_sources
@@ -180,13 +188,9 @@ class BrandSide:
         return self.config.brand.budget * getattr(self.strategy_at(self.model.steps), lever)
 
     def strategy_at(self, step: int) -> StrategyConfig:
-        """The brand's strategy in force at ``step``: its last phase started by then, else
-        its strategy."""
-        current = self.config.strategy
-        for phase in self.config.phases:
-            if phase.start <= step:
-                current = phase
-        return current
+        """The brand's strategy in force at ``step`` (:func:`wommsim.config.strategy_at` of
+        its config)."""
+        return strategy_at(self.config, step)
 
 
 class WommModel(mesa.Model):

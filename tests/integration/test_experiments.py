@@ -16,7 +16,7 @@ from matplotlib import image
 from tests.helpers import small_config, unfrozen_copy
 from wommsim.compose import compose, configs_dir
 from wommsim.config import ArmPhase, ConfigError, brands_of
-from wommsim.experiment import resolve_arms
+from wommsim.experiment import references, resolve_arms
 from wommsim.runs.runner import run, simulate
 
 EXPERIMENTS = sorted(p.stem for p in (configs_dir() / "experiment").glob("*.yaml"))
@@ -72,6 +72,29 @@ def test_parallel_and_serial_runs_give_identical_tables():
 def test_bad_experiments_are_refused(override, fragment):
     with pytest.raises(ConfigError, match=fragment.replace(".", r"\.").replace("'", "'")):
         resolve_arms(compose(["+experiment=ads_vs_wom", override]))
+
+
+def test_a_grid_experiment_pairs_each_arm_with_the_reference_at_its_grid_values():
+    cfg = compose(["+experiment=ad_blindness", "+debug=tiny"])
+    arms = resolve_arms(cfg)
+    pairs = references(cfg, arms)
+    shares = cfg.experiment.grid["consumer.ad_blind_fraction"]
+    assert pairs == {f"conversation_led ad_blind_fraction={v}": f"ad_heavy ad_blind_fraction={v}"
+                     for v in shares}
+    assert {a.base for a in arms} == {"ad_heavy", "conversation_led"}
+
+
+def test_a_one_arm_grid_compares_each_grid_value_with_its_first():
+    cfg = compose(["+experiment=social_object", "+debug=tiny"])
+    arms = resolve_arms(cfg)
+    assert references(cfg, arms) == {a.name: arms[0].name for a in arms[1:]}
+
+
+def test_a_grid_reference_naming_one_grid_value_is_refused():
+    # Differences against one grid point would compare grid values, not strategies.
+    with pytest.raises(ConfigError, match=r"without grid values.*ad_heavy, conversation_led"):
+        resolve_arms(compose(["+experiment=ad_blindness", "+debug=tiny",
+                              "experiment.reference='ad_heavy ad_blind_fraction=0.0'"]))
 
 
 def test_bad_arm_override_names_the_arm_and_key():

@@ -172,8 +172,8 @@ def test_resume_recomputes_a_job_whose_edge_list_changed(tmp_path):
 
 def test_config_hash_without_input_files_is_what_it_always_was():
     # Results already on disk stay valid: the hash of a configuration that reads no file
-    # is the SHA-256 of its settings without workers (jobs then) and overwrite (added
-    # since), as before input files were hashed.
+    # is the SHA-256 of its settings without workers (jobs then), overwrite and figures
+    # (added since), as before input files were hashed.
     import dataclasses
     import hashlib
 
@@ -184,6 +184,7 @@ def test_config_hash_without_input_files_is_what_it_always_was():
     settings = dataclasses.asdict(cfg)
     settings.pop("workers")  # called jobs then
     settings.pop("overwrite")
+    settings.pop("figures")
     text = json.dumps(settings, sort_keys=True, default=str)
     assert config_hash(cfg) == hashlib.sha256(text.encode()).hexdigest()
 

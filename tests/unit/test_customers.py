@@ -134,7 +134,8 @@ def test_the_takers_decomposition_follows_takers_into_the_reference_arm():
         + rows("none", 0, {1: 3.0, 3: 5.0, 4: 2.0})  # consumer 2 never bought there
         + rows("offers", 1, {1: 8.0, 5: 1.0}, took={1})
         + rows("none", 1, {1: 2.0, 5: 3.0}))
-    out = takers_decomposition(table, "none", {"offers": 10, "none": 10}).set_index("group")
+    out = takers_decomposition(table, {"offers": "none"},
+                               {"offers": 10, "none": 10}).set_index("group")
     # Replicate 0: takers {1, 2} 14 vs 3 (+11); the rest 6 vs 5 + 2 (-1).
     # Replicate 1: taker {1} 8 vs 2 (+6); the rest 1 vs 3 (-2).
     assert out.loc["takers", "value"] == pytest.approx(8.5)

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from wommsim.compose import compose
-from wommsim.config import ExperimentConfig
+from wommsim.compose import compose, configs_dir
+from wommsim.config import ArmConfig, ExperimentConfig
+from wommsim.experiment import references, resolve_arms
 from wommsim.reporting import analysis, plots, report
-from wommsim.runs.runner import run_replicate
+from wommsim.runs.runner import arm_table, run_replicate
+from wommsim.validation.core import CASES
 
 FIGURES = ["adoption", "new_adopters", "attribution", "sentiment", "cost_per_adopter",
            "final_adoption"]
@@ -178,3 +180,118 @@ def test_single_arm_report(data, tmp_path):
     assert text.startswith("# wommsim report: ads")
     assert "no paired differences" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+def _section(text: str, heading: str) -> str:
+    return text.split(f"## {heading}")[1].split("\n## ")[0]
+
+
+def _row(section: str, arm: str) -> list[str]:
+    line = next(x for x in section.splitlines() if x.startswith(f"| {arm} |"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_report_shows_spend_per_lever_and_why_a_lever_cannot_spend_its_share(tmp_path):
+    # On 500 a week, ad-heavy's content share (10%, 50 a week) buys no content piece (100):
+    # its "equal budget" is a cap it cannot reach.
+    budget = ["brand.budget=500"]
+    data = _run({"ads": ["strategy=ad_heavy", *budget], "talk": budget})
+    cfg = dataclasses.replace(compose([*SMALL, "replicates=3", *budget]),
+                              experiment=ExperimentConfig(name="spend", arms=[
+                                  ArmConfig(name="ads", strategy="ad_heavy"),
+                                  ArmConfig(name="talk", strategy="conversation_led")]))
+    spend = _section(_report(data, tmp_path, cfg), "Spend")
+    header = [c.strip() for c in spend.splitlines()[4].strip("|").split("|")]
+    ads = dict(zip(header, _row(spend, "ads"), strict=True))
+    assert ads["Budget (money)"] == "6,000"  # 500 a week x 12 weeks
+    assert ads["content (spent of allotted)"] == "0 of 600"
+    assert ads["advertising (spent of allotted)"] == "5,100 of 5,100"
+    talk = dict(zip(header, _row(spend, "talk"), strict=True))
+    spent = data["summary"].set_index("arm").at["talk", "spend_mean"]
+    assert talk["Spent (money)"].startswith(f"{spent:,.0f}")
+    assert "- **ads**, content: in 12 of 12 weeks its share of the budget is less than one " \
+           "content piece costs (100)" in spend
+    # talk's 175 a week buys one piece: whole units leave 75 a week.
+    assert "- **talk**, content: whole content pieces only (100 each): its shares can buy " \
+           "1,200 of the 2,100 allotted." in spend
+    assert "**ads**, advertising" not in spend  # it spends all it is allotted
+
+
+def _grid_data(final: dict[str, list[float]], replicates: int = 4):
+    """ad_blindness (tiny) with made-up outcomes: final adoption per arm and share as
+    given, replicate noise of +-0.01; what the report consumes."""
+    cfg = compose(["+experiment=ad_blindness", "+debug=tiny"])
+    arms = resolve_arms(cfg)
+    rows, frames = [], []
+    shares = cfg.experiment.grid["consumer.ad_blind_fraction"]
+    for arm in arms:
+        level = final[arm.base][shares.index(arm.params["consumer.ad_blind_fraction"])]
+        for r in range(replicates):
+            rows.append({"arm": arm.name, "replicate": r,
+                         **{k: 10.0 + r for k in analysis.OUTCOMES},
+                         "final_adoption": level + 0.01 * (r % 2 - 0.5)})
+            frames.append(pd.DataFrame({"arm": arm.name, "replicate": r, "step": range(6),
+                                        "adopted_fraction": np.linspace(0.0, level, 6)}))
+    outcomes = pd.DataFrame(rows)
+    summary = analysis.summarise(pd.concat(frames), outcomes, arm_table(arms))
+    return cfg, arms, summary, analysis.paired_differences(outcomes, references(cfg, arms))
+
+
+def _grid_report(tmp_path, final) -> str:
+    cfg, arms, summary, differences = _grid_data(final)
+    report.write_report(tmp_path / "report.md", cfg, [a.name for a in arms], summary,
+                        differences, [], None)
+    return (tmp_path / "report.md").read_text()
+
+
+def test_a_grid_reading_compares_the_arms_at_each_grid_value_and_follows_each_arm(tmp_path):
+    u = [0.77, 0.67, 0.65, 0.69, 0.84, 0.90, 0.92]
+    text = _grid_report(tmp_path, {"ad_heavy": u, "conversation_led": [0.99] * 7})
+    reading = _section(text, "Reading")
+    assert ("**ad_heavy**: final adoption is U-shaped in ad_blind_fraction: it falls from "
+            "77.0% at 0.0 to a minimum of 65.0% at 0.5, then rises to 92.0% at 0.99; its 95% "
+            "intervals at the turn and at both ends do not overlap.") in reading
+    assert ("**conversation_led** had the highest final adoption at every grid value (7 of 7); "
+            "its paired difference from the other arm excludes 0 at 7 of them.") in reading
+    # Differences are taken within a grid value, never across grid points of one arm.
+    diffs = _section(text, "Paired differences")
+    assert "reference arm **ad_heavy** at the same grid values" in diffs
+    assert "ad_heavy ad_blind_fraction" not in diffs
+    assert "conversation_led ad_blind_fraction=0.5 minus ad_heavy ad_blind_fraction=0.5" in reading
+    at = _section(text, "The arms at each grid value")
+    row = _row(at, "0.5")
+    assert row[1].startswith("65.0") and row[2].startswith("99.0")
+    assert row[-1].startswith("**+34.0")  # conversation_led minus ad_heavy, both at 0.5
+
+
+def test_a_grid_reading_follows_the_numbers(tmp_path):
+    text = _grid_report(tmp_path, {"ad_heavy": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3],
+                                   "conversation_led": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]})
+    reading = _section(text, "Reading")
+    assert "U-shaped" not in reading
+    assert "**ad_heavy**: final adoption falls with ad_blind_fraction, from 90.0% at 0.0 " \
+           "to 30.0% at 0.99." in reading
+    assert "**conversation_led**: final adoption rises with ad_blind_fraction" in reading
+    assert ("the arm with the highest final adoption depends on the grid value: **ad_heavy** "
+            "at consumer.ad_blind_fraction = 0.0") in reading
+
+
+def test_the_report_links_the_validation_cases_of_its_experiment(data, tmp_path):
+    cfg = dataclasses.replace(compose([*SMALL, "replicates=3"]), experiment=ExperimentConfig(
+        name="incentive_backfire"))
+    text = _report(data, tmp_path, cfg)
+    section = _section(text, "Validation")
+    links = re.findall(r"\[(\w+)\]\(([^)#]+)#(\w+)\)", section)
+    assert {name for name, *_ in links} == {
+        name for name, spec in CASES.items() if "incentive_backfire" in spec.experiments}
+    assert {"incentive_backfire", "dissatisfied_buyers"} <= {name for name, *_ in links}
+    for name, target, anchor in links:
+        assert (tmp_path / target).resolve().is_file()
+        assert anchor == name and f"### {name}" in (tmp_path / target).read_text()
+    other = dataclasses.replace(cfg, experiment=ExperimentConfig(name="ads_vs_talk"))
+    assert "## Validation" not in _report(data, tmp_path / "other", other)
+
+
+def test_every_experiment_a_validation_case_names_exists():
+    named = {e for spec in CASES.values() for e in spec.experiments}
+    assert named and all((configs_dir() / "experiment" / f"{e}.yaml").is_file() for e in named)

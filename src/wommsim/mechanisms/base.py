@@ -86,6 +86,9 @@ class Mechanism:
       levels that later stages also change.
     - ``influence``: set if it can trigger a purchase.
     - ``lever``: paid from the brand's budget by the strategy's share ``strategy.<name>``.
+    - ``recipients``: a lever that pays only for the units it places: who can receive one
+      (reports say so when it spends less than its whole units allow); empty for a lever
+      that pays for every unit its money buys.
     - ``switch``: what ``<name>.enabled: false`` does to a mechanism that is not a lever
       (a lever switched off runs with no money): ``"skip"``, the model runs ``off`` in its
       place (if given) and its step metrics are 0; ``"inside"``, it runs and reads the flag.
@@ -106,6 +109,7 @@ class Mechanism:
     influence: Influence | None = None
     report: Callable[[WommModel], Mapping[str, float]] | None = None
     lever: bool = False
+    recipients: str = ""
     switch: Literal["skip", "inside"] = "skip"
     off: Callable[[WommModel], None] | None = None
     market: bool = False

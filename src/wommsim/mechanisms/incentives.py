@@ -50,6 +50,7 @@ MECHANISM = Mechanism(
                                          model.steps, rng),
     doc="follow-for-discount offers: takers follow, hold a discount (until it expires) and "
         "expect more",
+    recipients="consumers who neither follow the brand, have bought it, nor hold an offer",
     writes=("aware", "aware_source", "follower", "follow_source", "incentivised", "offer_step",
             "expectation"),
     metrics=(Metric("incentive_offers", "flow", "follow-for-discount offers made"),),

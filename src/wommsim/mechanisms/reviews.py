@@ -62,6 +62,7 @@ MECHANISM = Mechanism(
                                           model.review_board, rng),
     doc="invitations to past buyers to rate the product; the board's score reaches online "
         "researchers in the decision",
+    recipients="buyers who have neither reviewed nor been invited before",
     writes=("review_invited", "reviewed"),
     metrics=(Metric("review_invitations", "flow", "review invitations sent"),
              Metric("reviews", "cumulative", "reviews posted so far"),

@@ -4,6 +4,8 @@ which the brand spends nothing (docs/ODD.md §3.3.16, §5.2)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -94,10 +96,12 @@ def summarise_brands(outcomes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def brand_differences(outcomes: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Each arm minus ``reference``, brand by brand and replicate by replicate: the mean
-    difference of every :data:`BRAND_OUTCOMES` with its 95% interval (the columns of
-    ``differences.csv``)."""
+def brand_differences(outcomes: pd.DataFrame,
+                      reference: str | Mapping[str, str]) -> pd.DataFrame:
+    """Each arm minus its reference (as in
+    :func:`~wommsim.reporting.analysis.paired_differences`), brand by brand and replicate by
+    replicate: the mean difference of every :data:`BRAND_OUTCOMES` with its 95% interval
+    (the columns of ``differences.csv``)."""
     frames = []
     for brand, part in outcomes.groupby("brand", sort=False):
         diff = paired_differences(part, reference, tuple(BRAND_OUTCOMES))

@@ -10,6 +10,8 @@ reviews and social proof) is the rest of the brand's change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -19,17 +21,19 @@ from wommsim.reporting.analysis import mean_ci
 GROUPS = ("takers", "everyone else")
 
 
-def takers_decomposition(customers: pd.DataFrame, reference: str,
-                         consumers: dict[str, int]) -> pd.DataFrame:
-    """Per arm whose consumers took offers (other than ``reference``), brand and group
-    (:data:`GROUPS`): the group's size and the mean over replicates, with its 95% interval,
-    of the group's change against ``reference`` in ``value`` (margin, discounted) and
-    ``purchases``, in total and per consumer. ``consumers`` is each arm's population."""
+def takers_decomposition(customers: pd.DataFrame, references: Mapping[str, str],
+                         consumers: Mapping[str, int]) -> pd.DataFrame:
+    """Per compared arm whose consumers took offers (``references`` maps each to its
+    reference arm), brand and group (:data:`GROUPS`): the group's size and the mean over
+    replicates, with its 95% interval, of the group's change against the reference in
+    ``value`` (margin, discounted) and ``purchases``, in total and per consumer.
+    ``consumers`` is each arm's population."""
     rows = []
-    ref = customers[customers["arm"] == reference]
     for (arm, brand), offered in customers.groupby(["arm", "brand"], sort=False):
-        if arm == reference or not offered["took_offer"].any():
+        if arm not in references or not offered["took_offer"].any():
             continue
+        reference = references[arm]
+        ref = customers[customers["arm"] == reference]
         per_replicate = []
         for rep, mine in offered.groupby("replicate"):
             theirs = ref[(ref["replicate"] == rep) & (ref["brand"] == brand)]

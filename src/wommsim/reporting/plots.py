@@ -1,72 +1,165 @@
 """Figures of one experiment: adoption curves, attribution, sentiment, cost and spread.
 
-:func:`save_figures` writes PNGs from the per-step table, the per-replicate outcomes and the
-per-arm summary (see :mod:`wommsim.reporting.analysis`). Figures are drawn on the Agg canvas without
-pyplot, so nothing is shown, no global backend is switched and no figure outlives its save.
-Each arm keeps one colour across all figures (the arm order of the per-step table).
+:func:`save_figures` writes PNGs (and optionally PDF or SVG, :class:`~wommsim.config.FiguresConfig`)
+from the per-step table, the per-replicate outcomes and the per-arm summary (see
+:mod:`wommsim.reporting.analysis`). Figures are drawn on the Agg canvas without pyplot, so
+nothing is shown, no global backend is switched and no figure outlives its save.
+
+Every curve or bar that is a mean over replicates carries its 95% interval. Arms are named
+for people (``ad-heavy``). With more arms than :data:`~wommsim.reporting.figures.MAX_LINES`,
+or a grid, the curves are small multiples: one panel per grid value (a line per experiment
+arm, so the arms are compared at each grid value) or one panel per arm. Each series keeps
+one colour across all figures.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from scipy import stats
 
+from wommsim.config import FiguresConfig
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
+from wommsim.reporting.analysis import interval
 from wommsim.reporting.figures import (
+    MAX_LINES,
     arm_colours,
+    arm_label,
+    blank,
     category_x,
+    dodge,
     figure,
-    legend,
+    joined,
+    outcome_label,
+    param_label,
     save,
     wrap,
 )
 
+#: Panels per row of a small-multiples figure.
+PANEL_COLUMNS = 3
 
-def mean_band(ts: pd.DataFrame, column: str, scale: float = 1.0) -> pd.DataFrame:
+
+def mean_band(ts: pd.DataFrame, column: str, scale: float = 1.0,
+              bounds: tuple[float, float] | None = None) -> pd.DataFrame:
     """Per arm and step: mean of ``column`` x ``scale`` over replicates and its 95%
-    t-interval (``lo``/``hi`` NaN with a single replicate)."""
+    interval (``lo``/``hi``; NaN with a single replicate), inside ``bounds`` (of the
+    unscaled column) when given (:func:`~wommsim.reporting.analysis.interval`)."""
     g = ts.groupby(["arm", "step"], sort=False)[column].agg(["mean", "std", "count"]) * 1.0
-    g[["mean", "std"]] *= scale
-    n = g["count"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.975, np.where(n > 1, n - 1, np.nan)) * g["std"] / np.sqrt(n)
-    return g.assign(lo=g["mean"] - half, hi=g["mean"] + half)
+    lo, hi = interval(g["mean"], g["std"], g["count"], bounds=bounds)
+    return pd.DataFrame({"mean": g["mean"] * scale, "lo": lo * scale, "hi": hi * scale,
+                         "count": g["count"]}, index=g.index)
 
 
+class Layout:
+    """Which arms share a panel and how each is drawn: in a grid experiment, one panel per
+    grid combination with a series per experiment arm; else one panel of every arm, or
+    one panel per arm beyond :data:`MAX_LINES` arms."""
+
+    def __init__(self, arms: Sequence[str], summary: pd.DataFrame,
+                 grid_keys: Sequence[str]) -> None:
+        info = summary.set_index("arm").reindex(arms)
+        keys = [k for k in grid_keys if k in info.columns]
+        if keys and "base_arm" in info.columns:
+            self.series = {a: str(info.at[a, "base_arm"]) for a in arms}
+            combos: dict[str, list[str]] = {}
+            for a in arms:
+                title = ", ".join(f"{param_label(k, unit=False)} = {info.at[a, k]}"
+                                  for k in keys)
+                combos.setdefault(title, []).append(a)
+            self.panels: list[tuple[str | None, list[str]]] = list(combos.items())
+        else:
+            self.series = {a: a for a in arms}
+            self.panels = ([(None, list(arms))] if len(arms) <= MAX_LINES
+                           else [(arm_label(a), [a]) for a in arms])
+        self.colours = arm_colours(list(dict.fromkeys(self.series.values())))
+
+    def colour(self, arm: str) -> tuple:
+        return self.colours[self.series[arm]]
+
+    def label(self, arm: str) -> str:
+        return wrap(arm_label(self.series[arm]))
+
+    def grid(self, height: float = 2.6) -> tuple[int, int, tuple[float, float]]:
+        """Rows, columns and the figure size of the panels."""
+        n = len(self.panels)
+        if n == 1:
+            return 1, 1, (8.0, 5.0)
+        ncols = min(n, PANEL_COLUMNS)
+        nrows = math.ceil(n / ncols)
+        return nrows, ncols, (3.6 * ncols + 0.8, height * nrows + 1.6)
 
 
+def _panels(fig_or_sub, layout: Layout, nrows: int, ncols: int,
+            xlabel: str | None = None) -> list:
+    """The panels of ``layout`` (spare cells hidden); the lowest panel of each column shows
+    the time axis, labelled ``xlabel``."""
+    axes = fig_or_sub.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    n = len(layout.panels)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes.flat[:n]):
+        if i + ncols >= n:  # nothing below it
+            ax.tick_params(labelbottom=True)
+            if xlabel:
+                ax.set_xlabel(xlabel)
+    return list(axes.flat[:n])
 
 
+def _legend(fig, axes: Sequence, title: str | None, extra: Sequence = ()) -> None:
+    """One legend for the figure, below the plots (clear of every title), its entries
+    gathered from every panel, when there are several."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    handles = [*entries.values(), *extra]
+    if len(handles) > 1:
+        fig.legend(handles, [*entries, *(h.get_label() for h in extra)], title=title,
+                   loc="outside lower center", ncols=min(len(handles), 4),
+                   fontsize="small", title_fontsize="small", frameon=False)
 
 
+def _curves(layout: Layout, path: Path, title: str, ylabel: str,
+            draw: Callable[[object, list[str]], None], output: FiguresConfig | None,
+            extra: Sequence = ()) -> Path:
+    """A figure of curves against time: one panel per group of arms of ``layout``."""
+    nrows, ncols, size = layout.grid()
+    fig = blank(size)
+    axes = _panels(fig, layout, nrows, ncols, "time (weeks)")
+    for ax, (panel, members) in zip(axes, layout.panels, strict=True):
+        draw(ax, members)
+        ax.grid(alpha=0.3)
+        if panel:
+            ax.set_title(wrap(panel), fontsize="small")
+    fig.supylabel(ylabel, fontsize="medium")
+    fig.suptitle(title)
+    _legend(fig, axes, "arm", extra)
+    return save(fig, path, output)
 
 
+def _bands(band: pd.DataFrame, layout: Layout, **style) -> Callable[[object, list[str]], None]:
+    """Draw each arm's mean line with its 95% band."""
+    def draw(ax, members: list[str]) -> None:
+        for arm in members:
+            d = band.loc[arm]
+            ax.plot(d.index, d["mean"], color=layout.colour(arm), label=layout.label(arm),
+                    **style)
+            if np.isfinite(d["lo"]).any():
+                ax.fill_between(d.index, d["lo"], d["hi"], color=layout.colour(arm),
+                                alpha=0.15, linewidth=0)
+    return draw
 
 
-
-
-def _lines(ax, band: pd.DataFrame, arms, colours, clip=(-np.inf, np.inf), **style) -> None:
-    """One mean line per arm, with its band where ``band`` has finite bounds."""
-    for arm in arms:
-        d = band.loc[arm]
-        ax.plot(d.index, d["mean"], color=colours[arm], label=wrap(arm), **style)
-        if np.isfinite(d["lo"]).any():
-            ax.fill_between(d.index, d["lo"].clip(*clip), d["hi"].clip(*clip),
-                            color=colours[arm], alpha=0.15, linewidth=0)
-
-
-def _arm_axis(ax, arms) -> np.ndarray:
+def _arm_axis(ax, labels: Sequence[str]) -> np.ndarray:
     """Horizontal-bar layout: one row per arm, first arm on top; returns the positions."""
-    pos = np.arange(len(arms))
-    ax.set_yticks(pos, [wrap(a) for a in arms], fontsize="small")
-    ax.set_ylim(len(arms) - 0.5, -0.5)
+    pos = np.arange(len(labels))
+    ax.set_yticks(pos, [wrap(a) for a in labels], fontsize="small")
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     return pos
 
 
@@ -75,140 +168,165 @@ def _bar_height(n: int) -> tuple[float, float]:
     return 8, max(5.0, 1.6 + 0.45 * n)
 
 
-def _legend_height(arms: Sequence[str], least: float = 5.0) -> tuple[float, float]:
-    """Size of a line figure tall enough for its legend of (wrapped) arm names."""
-    lines = sum(wrap(a).count("\n") + 1 for a in arms)
-    return 8, max(least, 1.0 + 0.17 * lines + 0.1 * len(arms))
+def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path,
+                 output: FiguresConfig | None) -> Path:
+    """Final adoption and cost per adopter against the first grid key, a series per
+    experiment arm (dodged sideways, joined only on a numeric grid of enough values,
+    :func:`~wommsim.reporting.figures.joined`); with a second key, one column of panels per
+    value of it."""
+    from wommsim.reporting.report import GRID_OUTCOMES
 
-
-
-
-
-def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path) -> Path:
-    """Final adoption and cost per adopter against the first grid key, one line per base
-    arm; with a second key, one column of panels per value of it."""
     key, *rest = grid_keys
     summary = summary.reset_index(drop=True)
     xs, cats = category_x(summary[key])
-    shorts = [k.rsplit(".", 1)[-1] for k in grid_keys[:2]]
-    pattern = "|".join(re.escape(s) for s in shorts)
-    base = summary["arm"].astype(str).str.replace(rf"\s+(?:{pattern})=\S+", "", regex=True)
+    base = (summary["base_arm"].astype(str) if "base_arm" in summary.columns
+            else summary["arm"].astype(str))
     bases = list(pd.unique(base))
     colours = arm_colours(bases)
+    line = "-" if joined(summary[key]) else "none"
     columns = list(pd.unique(summary[rest[0]])) if rest else [None]
     fig, axes = figure((max(8.0, 4.0 * len(columns) + 2), 8), nrows=2, ncols=len(columns),
-                        squeeze=False, sharex=True, sharey="row")
-    panels = [("final_adoption", 100.0, "final adoption (% of consumers)"),
-              ("cost_per_adopter", 1.0, "cost per adopter (money)")]
+                       squeeze=False, sharex=True, sharey="row")
     for j, value in enumerate(columns):
         part = summary if value is None else summary[summary[rest[0]] == value]
-        for i, (outcome, scale, ylabel) in enumerate(panels):
+        for i, outcome in enumerate(GRID_OUTCOMES):
+            ylabel, scale = outcome_label(outcome)
             ax = axes[i, j]
-            for b in bases:
+            for k, b in enumerate(bases):
                 rows = part[base.loc[part.index] == b]
                 x = xs[rows.index]
                 order = np.argsort(x, kind="stable")
-                mean = rows[f"{outcome}_mean"].to_numpy(dtype=float)[order] * scale
-                lo = rows[f"{outcome}_lo"].to_numpy(dtype=float)[order] * scale
-                hi = rows[f"{outcome}_hi"].to_numpy(dtype=float)[order] * scale
+                mean, lo, hi = (rows[f"{outcome}_{c}"].to_numpy(dtype=float)[order] * scale
+                                for c in ("mean", "lo", "hi"))
                 err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(0)
-                ax.errorbar(x[order], mean, yerr=err, color=colours[b], marker="o",
-                            capsize=3, label=wrap(b))
+                ax.errorbar(dodge(k, len(bases), x[order]), mean, yerr=err, color=colours[b],
+                            marker="o", linestyle=line, capsize=3, label=wrap(arm_label(b)))
             if cats:
                 ax.set_xticks(range(len(cats)), cats)
             ax.grid(alpha=0.3)
             if j == 0:
-                ax.set_ylabel(ylabel)
+                ax.set_ylabel(ylabel.lower().replace("(%)", "(% of consumers)"))
             if i == 0 and value is not None:
-                ax.set_title(f"{rest[0]} = {value}", fontsize="medium")
+                ax.set_title(f"{param_label(rest[0], unit=False)} = {value}", fontsize="medium")
             if i == 1:
-                ax.set_xlabel(key)
-    handles, labels = axes[0, -1].get_legend_handles_labels()
-    if len(handles) > 1:
-        fig.legend(handles, labels, title="arm (grid values removed)", fontsize="small",
-                   loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
-    fig.suptitle(f"Final adoption and cost per adopter against {key} (95% intervals)")
-    return save(fig, path)
+                ax.set_xlabel(param_label(key))
+    _legend(fig, [axes[0, -1]], "arm")
+    fig.suptitle(f"Final adoption and cost per adopter against "
+                 f"{param_label(key, unit=False)}\n(mean and 95% interval over replicates)")
+    return save(fig, path, output)
 
 
 def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.DataFrame,
-                 figdir: Path, grid_keys: Sequence[str] = ()) -> list[Path]:
-    """Write the experiment's figures into ``figdir`` and return their paths."""
+                 figdir: Path, grid_keys: Sequence[str] = (),
+                 output: FiguresConfig | None = None) -> list[Path]:
+    """Write the experiment's figures into ``figdir`` and return their PNG paths."""
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
     arms = list(pd.unique(timeseries["arm"]))
-    colours = arm_colours(arms)
+    layout = Layout(arms, summary, grid_keys)
     reps = timeseries.groupby("arm", sort=False)["replicate"].nunique()
     n_text = (f"{reps.min()}-{reps.max()} replicates" if reps.min() != reps.max()
               else f"{reps.min()} replicate{'' if reps.min() == 1 else 's'}")
     paths = []
-
-    fig, ax = figure(_legend_height(arms))
-    _lines(ax, mean_band(timeseries, "adopted_fraction", 100.0), arms, colours, clip=(0, 100))
-    ax.set(title=f"Adoption over time (mean and 95% band, {n_text})", xlabel="time (weeks)",
-           ylabel="adopted (% of consumers)")
-    ax.grid(alpha=0.3)
-    legend(ax, title="arm")
-    paths.append(save(fig, figdir / "adoption.png"))
-
-    fig, ax = figure(_legend_height(arms))
     later = timeseries[timeseries["step"] > 0]  # step 0 is the initial state
-    _lines(ax, mean_band(later, "new_adopters").assign(lo=np.nan, hi=np.nan), arms, colours)
-    ax.set(title=f"New adopters per week (mean over {n_text})", xlabel="time (weeks)",
-           ylabel="new adopters (consumers per week)")
-    ax.grid(alpha=0.3)
-    legend(ax, title="arm")
-    paths.append(save(fig, figdir / "new_adopters.png"))
 
-    fig, ax = figure(_bar_height(len(arms)))
-    cols = [f"new_adopters_{name}" for name in INFLUENCES]
-    won = (later.groupby(["arm", "replicate"], sort=False)[cols].sum()
-           .groupby("arm", sort=False).mean().reindex(arms))
-    pos, left = _arm_axis(ax, arms), np.zeros(len(arms))
-    palette = matplotlib.colormaps["Set2"]
-    for k, (name, col) in enumerate(zip(INFLUENCES, cols, strict=True)):
-        ax.barh(pos, won[col], left=left, color=palette(k), label=INFLUENCE_LABELS[name],
+    paths.append(_curves(
+        layout, figdir / "adoption.png",
+        f"Adoption over time (mean and 95% band, {n_text})", "adopted (% of consumers)",
+        _bands(mean_band(timeseries, "adopted_fraction", 100.0, (0.0, 1.0)), layout),
+        output))
+    paths.append(_curves(
+        layout, figdir / "new_adopters.png",
+        f"New adopters per week (mean and 95% band, {n_text})",
+        "new adopters (consumers per week)", _bands(mean_band(later, "new_adopters"), layout),
+        output))
+    paths.append(_attribution(later, arms, layout, figdir / "attribution.png", n_text, output))
+    paths.append(_sentiment(timeseries, layout, figdir / "sentiment.png", n_text, output))
+    paths.append(_cost(summary, arms, layout, figdir / "cost_per_adopter.png", n_text, output))
+    paths.append(_spread(outcomes, arms, layout, figdir / "final_adoption.png", n_text,
+                         output))
+    if grid_keys:
+        paths.append(_grid_figure(summary, list(grid_keys), figdir / "grid.png", output))
+    return paths
+
+
+def _attribution(later: pd.DataFrame, arms: list[str], layout: Layout, path: Path,
+                 n_text: str, output: FiguresConfig | None) -> Path:
+    """Adopters won during the run by each triggering influence: a panel per influence,
+    a bar per arm with its 95% interval over replicates."""
+    cols = [f"new_adopters_{name}" for name in INFLUENCES if f"new_adopters_{name}" in later]
+    won = later.groupby(["arm", "replicate"], sort=False)[cols].sum()
+    idle = [c for c in cols if not won[c].any()]  # no panel for an influence that won none
+    cols = [c for c in cols if c not in idle] or cols[:1]
+    stats = won.groupby("arm", sort=False).agg(["mean", "std", "count"])
+    ncols = min(len(cols), PANEL_COLUMNS)
+    nrows = math.ceil(len(cols) / ncols)
+    panel = max(2.4, 0.8 + 0.3 * len(arms))
+    fig, axes = figure((3.2 * ncols + 2.4, panel * nrows + 1.2), nrows=nrows, ncols=ncols,
+                       squeeze=False, sharey=True)
+    labels = [arm_label(a) for a in arms]
+    for ax, col in zip(axes.flat, cols, strict=False):
+        s = stats[col].reindex(arms)
+        lo, hi = interval(s["mean"], s["std"], s["count"])
+        mean = s["mean"].to_numpy(dtype=float)
+        err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(0)
+        pos = _arm_axis(ax, labels)
+        ax.barh(pos, mean, xerr=err, color=[layout.colour(a) for a in arms], capsize=2,
                 height=0.7)
-        left += won[col].to_numpy()
-    for p, total in zip(pos, left, strict=True):
-        ax.annotate(f"{total:.1f}", (total, p), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize="small")
-    ax.set_xlim(0, max(left.max(), 1.0) * 1.12)
-    ax.set(title=f"Adopters won during the run by triggering influence (mean, {n_text})",
-           xlabel="adopters won (consumers per run)")
-    ax.grid(axis="x", alpha=0.3)
-    legend(ax, title="influence")
-    paths.append(save(fig, figdir / "attribution.png"))
+        ax.set_title(INFLUENCE_LABELS[col.removeprefix("new_adopters_")], fontsize="small")
+        ax.set_xlim(left=0)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes.flat[len(cols):]:
+        ax.set_visible(False)
+    none = ", ".join(INFLUENCE_LABELS[c.removeprefix("new_adopters_")] for c in idle
+                     if c in stats.columns.get_level_values(0) and c not in cols)
+    fig.supxlabel("adopters won during the run (consumers)"
+                  + (f"\nno adopter won by: {none}" if none else ""), fontsize="medium")
+    fig.suptitle(f"Adopters won by triggering influence (mean and 95% interval, {n_text})")
+    return save(fig, path, output)
 
-    fig, (top, bottom) = figure(_legend_height(arms, 8.0), nrows=2, sharex=True)
-    _lines(top, mean_band(timeseries, "mean_opinion").assign(lo=np.nan, hi=np.nan), arms,
-           colours)
-    top.axhline(0, color="grey", linewidth=0.8)
-    top.set(title=f"Mean opinion of consumers (mean over {n_text})",
-            ylabel="mean opinion (scale -1 to 1)")
-    for column, style in (("advocates", "-"), ("detractors", "--")):
-        band = mean_band(timeseries, column)
-        for arm in arms:
-            bottom.plot(band.loc[arm].index, band.loc[arm]["mean"], color=colours[arm],
-                        linestyle=style)
-    bottom.set(title="Advocates (solid) and detractors (dashed)", xlabel="time (weeks)",
-               ylabel="consumers")
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
-    legend(top, title="arm")
-    bottom.legend(handles=[Line2D([], [], color="black", linestyle=s, label=lab)
-                           for lab, s in (("advocates", "-"), ("detractors", "--"))],
-                  loc="upper left", fontsize="small")
-    paths.append(save(fig, figdir / "sentiment.png"))
 
+def _sentiment(ts: pd.DataFrame, layout: Layout, path: Path, n_text: str,
+               output: FiguresConfig | None) -> Path:
+    """Mean opinion (top) and advocates and detractors (bottom), with 95% bands."""
+    nrows, ncols, (width, height) = layout.grid(2.2)
+    fig = blank((width, height * 2 - 1.0 if nrows * ncols > 1 else 8.0))
+    top, bottom = fig.subfigures(2, 1)
+    opinion = _bands(mean_band(ts, "mean_opinion", bounds=(-1.0, 1.0)), layout)
+    advocates = _bands(mean_band(ts, "advocates"), layout)
+    detractors = _bands(mean_band(ts, "detractors"), layout, linestyle="--")
+    upper = _panels(top, layout, nrows, ncols)
+    lower = _panels(bottom, layout, nrows, ncols, "time (weeks)")
+    for ax_top, ax_bottom, (panel, members) in zip(upper, lower, layout.panels, strict=True):
+        opinion(ax_top, members)
+        ax_top.axhline(0, color="grey", linewidth=0.8)
+        advocates(ax_bottom, members)
+        detractors(ax_bottom, members)  # same labels: the legend keeps the solid lines
+        for ax in (ax_top, ax_bottom):
+            ax.grid(alpha=0.3)
+            if panel:
+                ax.set_title(wrap(panel), fontsize="small")
+    top.suptitle(f"Mean opinion of consumers (mean and 95% band, {n_text})",
+                 fontsize="medium")
+    top.supylabel("mean opinion (-1 to 1)", fontsize="small")
+    bottom.suptitle("Advocates (solid) and detractors (dashed)", fontsize="medium")
+    bottom.supylabel("adopters (consumers)", fontsize="small")
+    styles = [Line2D([], [], color="black", linestyle=s, label=lab)
+              for lab, s in (("advocates", "-"), ("detractors", "--"))]
+    _legend(fig, upper, "arm", styles)
+    return save(fig, path, output)
+
+
+def _cost(summary: pd.DataFrame, arms: list[str], layout: Layout, path: Path, n_text: str,
+          output: FiguresConfig | None) -> Path:
     fig, ax = figure(_bar_height(len(arms)))
     s = summary.set_index("arm").reindex(arms)
     mean, lo, hi = (s[f"cost_per_adopter_{x}"].to_numpy(dtype=float) for x in ("mean", "lo", "hi"))
-    pos = _arm_axis(ax, arms)
+    pos = _arm_axis(ax, [arm_label(a) for a in arms])
     ok = np.isfinite(mean)
     err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(0)
-    ax.barh(pos[ok], mean[ok], xerr=err[:, ok], color=[colours[a] for a in np.array(arms)[ok]],
-            capsize=3, height=0.7)
+    ax.barh(pos[ok], mean[ok], xerr=err[:, ok],
+            color=[layout.colour(a) for a in np.array(arms)[ok]], capsize=3, height=0.7)
     spent = s["spend_mean"].to_numpy(dtype=float) > 0
     ends = np.fmax(np.nan_to_num(mean, nan=0.0), np.nan_to_num(hi, nan=0.0))
     for p, m, end, paid in zip(pos, mean, ends, spent, strict=True):
@@ -218,26 +336,25 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
                     fontsize="small")
     ax.set_xlim(0, max(ends.max(), 1.0) * 1.15)
     ax.set(title=f"Cost per adopter won (mean and 95% interval, {n_text})",
-           xlabel="cost per adopter (money per consumer)")
+           xlabel="cost per adopter (money per consumer won)")
     ax.grid(axis="x", alpha=0.3)
-    paths.append(save(fig, figdir / "cost_per_adopter.png"))
+    return save(fig, path, output)
 
+
+def _spread(outcomes: pd.DataFrame, arms: list[str], layout: Layout, path: Path,
+            n_text: str, output: FiguresConfig | None) -> Path:
     fig, ax = figure(_bar_height(len(arms)))
     pos = np.arange(len(arms))
     values = [outcomes.loc[outcomes["arm"] == a, "final_adoption"].to_numpy(float) * 100
               for a in arms]
     ax.boxplot(values, positions=pos, orientation="horizontal", widths=0.6, showfliers=False,
                medianprops={"color": "black"})
-    _arm_axis(ax, arms)
+    _arm_axis(ax, [arm_label(a) for a in arms])
     rng = np.random.default_rng(0)
     for p, arm, v in zip(pos, arms, values, strict=True):
-        ax.scatter(v, p + rng.uniform(-0.2, 0.2, v.size), color=colours[arm], s=18, alpha=0.8,
-                   zorder=3)
+        ax.scatter(v, p + rng.uniform(-0.2, 0.2, v.size), color=layout.colour(arm), s=18,
+                   alpha=0.8, zorder=3)
     ax.set(title=f"Final adoption across replicates ({n_text}; box: quartiles)",
            xlabel="final adoption (% of consumers)")
     ax.grid(axis="x", alpha=0.3)
-    paths.append(save(fig, figdir / "final_adoption.png"))
-
-    if grid_keys:
-        paths.append(_grid_figure(summary, list(grid_keys), figdir / "grid.png"))
-    return paths
+    return save(fig, path, output)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from wommsim.config import LEVERS, Config, validate
-from wommsim.experiment import Arm, reference_arm, resolve_arms
+from wommsim.experiment import Arm, references, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
 from wommsim.reporting.analysis import paired_differences, replicate_outcomes, summarise
@@ -86,10 +86,12 @@ def simulate(tasks: list[tuple[Config, int]], workers: int,
 
 
 def arm_table(arms: list[Arm]) -> pd.DataFrame:
-    """Descriptive columns per arm for the summary: strategy, shares, grid values."""
+    """Descriptive columns per arm for the summary: the experiment arm it resolves
+    (``base_arm``, its name without grid values), strategy, shares, grid values."""
     rows = []
     for arm in arms:
-        row: dict[str, object] = {"arm": arm.name, "strategy": arm.config.strategy.name}
+        row: dict[str, object] = {"arm": arm.name, "base_arm": arm.base,
+                                  "strategy": arm.config.strategy.name}
         row.update({f"share_{lever}": getattr(arm.config.strategy, lever) for lever in LEVERS})
         row["phases"] = "; ".join(f"{p.name} from step {p.start}" for p in arm.config.phases)
         row.update(arm.params)
@@ -184,17 +186,17 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
 
-    reference = reference_arm(cfg, arms)
+    pairs = references(cfg, arms)  # each compared arm's reference (within its grid values)
     market = replicate_outcomes(timeseries, cfg.economics, brands)
     per_brand = brand_outcomes(brands, cfg.economics.steps_per_year)
     market_summary = summarise(timeseries, market, arm_table(arms))
-    market_differences = paired_differences(market, reference)
+    market_differences = paired_differences(market, pairs)
     # The tables of record have one row per arm (and replicate) and brand: the market's
     # outcomes, then the brand's; differences.csv names the brand of a brand outcome.
     outcomes = with_brands(market, per_brand, ("arm", "replicate"))
     summary = with_brands(market_summary, summarise_brands(per_brand))
     differences = pd.concat([market_differences.assign(brand=""),
-                             brand_differences(per_brand, reference)], ignore_index=True)
+                             brand_differences(per_brand, pairs)], ignore_index=True)
     grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
@@ -205,7 +207,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
         for name, table in (("transactions", transactions), ("customers", customers)):
             write_atomic(outdir / f"{name}.parquet",
                          lambda p, t=table: t.to_parquet(p, index=False))
-        takers = takers_decomposition(customers, reference, population)
+        takers = takers_decomposition(customers, pairs, population)
         if not takers.empty:
             write_atomic(outdir / "takers.csv", lambda p: takers.to_csv(p, index=False))
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
@@ -218,7 +220,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
         tmp.mkdir()
         figures.extend(outdir / "figures" / f.name
                        for f in save_figures(timeseries, market, market_summary, tmp,
-                                             grid_keys))
+                                             grid_keys, cfg.figures))
 
     write_atomic(outdir / "figures", draw)
     write_report(outdir / "report.md", cfg, [a.name for a in arms], market_summary,

@@ -46,7 +46,7 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from wommsim.config import ConfigError
+from wommsim.config import ConfigError, FiguresConfig
 from wommsim.runs import faults
 from wommsim.sweeps.sweep import ERROR_FILE
 
@@ -271,6 +271,20 @@ def _with_params(frame: pd.DataFrame, num: int, params: pd.DataFrame) -> pd.Data
 
 # -- writing the aggregate -------------------------------------------------------------------
 
+def _figure_output(jobs: Sequence[Job]) -> FiguresConfig:
+    """The sweep's figure settings (``figures.*``, the same for every job: they are not
+    swept), from the first complete job's configuration; the defaults without one."""
+    from wommsim.compose import to_config
+
+    for job in jobs:
+        if job.complete and job.dir is not None:
+            try:
+                return to_config(OmegaConf.load(job.dir / ".hydra" / "config.yaml")).figures
+            except (ConfigError, *UNREADABLE):
+                continue
+    return FiguresConfig()
+
+
 def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
     """Find the jobs of the sweep in ``sweep_dir`` and (re)write ``sweep_dir/aggregate/``."""
     from wommsim.runs.results import write_atomic
@@ -319,7 +333,8 @@ def aggregate(sweep_dir: Path | str, figures: bool = True) -> SweepAggregate:
         series_table.to_parquet(tmp / "timeseries.parquet", index=False)
         missing.to_csv(tmp / "missing.csv", index=False)
         if figures:
-            paths, notes = save_sweep_figures(run_table, params, tmp / "figures")
+            paths, notes = save_sweep_figures(run_table, params, tmp / "figures",
+                                              _figure_output(jobs))
             result.figures = [out / "figures" / p.name for p in paths]
             result.notes.extend(notes)
 

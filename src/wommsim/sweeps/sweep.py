@@ -62,8 +62,8 @@ def sweep_name(overrides: Sequence[str]) -> str:
     """``<experiment or run>/<swept keys>-<hash>`` for a sweep command's ``overrides``.
 
     The hash covers the task overrides in their order (not ``hydra.*`` settings such as the
-    launcher, nor ``jobs`` and ``overwrite``, which change how a sweep runs, not what it
-    computes: :data:`~wommsim.config.RUN_ONLY_KEYS`), so the same sweep gets the same
+    launcher, nor ``jobs``, ``overwrite`` and ``figures.*``, which change how a sweep runs,
+    not what it computes: :data:`~wommsim.config.RUN_ONLY_KEYS`), so the same sweep gets the same
     directory on every machine and every launcher.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -72,7 +72,8 @@ def sweep_name(overrides: Sequence[str]) -> str:
 
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     task = [o for o in parsed
-            if not o.is_hydra_override() and o.key_or_group not in RUN_ONLY_KEYS]
+            if not o.is_hydra_override()
+            and o.key_or_group.split(".", 1)[0] not in RUN_ONLY_KEYS]
     experiment = next((o for o in task if o.key_or_group == "experiment"
                        and not o.is_sweep_override() and isinstance(o.value(), str)), None)
     name = _path_safe(experiment.value()) if experiment else "run"

@@ -67,7 +67,8 @@ def _design(runs: SubstepRuns, what: str) -> str:
 
 
 @case("bass_discrete", "docking", "Discrete Bass equation on the complete graph",
-      "Bass (1969); the discrete form of `docs/ODD.md` §3.3.15")
+      "Bass (1969); the discrete form of `docs/ODD.md` §3.3.15",
+      experiments=("bass_docking",))
 def bass_discrete(ctx: Context) -> Finding:
     runs = substep_runs(ctx)
     sim = runs.adoption(1)
@@ -114,7 +115,8 @@ def bass_discrete(ctx: Context) -> Finding:
 
 
 @case("bass_continuous", "docking", "Continuous Bass curve as sub-steps shrink",
-      "Bass (1969), closed-form solution `F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})`")
+      "Bass (1969), closed-form solution `F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})`",
+      experiments=("bass_docking",))
 def bass_continuous(ctx: Context) -> Finding:
     runs = substep_runs(ctx)
     times = np.arange(runs.horizon + 1)
@@ -180,7 +182,8 @@ def bass_continuous(ctx: Context) -> Finding:
 
 
 @case("bass_peak_time", "docking", "Peak time of new adopters",
-      "Bass (1969): the adoption rate peaks at `t* = ln(q/p) / (p + q)`")
+      "Bass (1969): the adoption rate peaks at `t* = ln(q/p) / (p + q)`",
+      experiments=("bass_docking",))
 def bass_peak_time(ctx: Context) -> Finding:
     runs = substep_runs(ctx)
     expected = theory.peak_time(P, Q)
@@ -236,7 +239,8 @@ def bass_peak_time(ctx: Context) -> Finding:
 
 @case("bass_ads_share", "docking", "Share of adoptions triggered by the external term",
       "Mahajan, Muller & Srivastava (1990): innovators are a share `(p/q) ln(1 + q/p)` of "
-      "the market in the continuous Bass model")
+      "the market in the continuous Bass model",
+      experiments=("bass_docking",))
 def bass_ads_share(ctx: Context) -> Finding:
     runs = substep_runs(ctx)
     continuous = theory.ads_share_continuous(P, Q)

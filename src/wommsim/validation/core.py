@@ -77,28 +77,33 @@ class CaseResult(Finding):
 
 @dataclass(frozen=True)
 class CaseSpec:
-    """A registered case: its name, category, title, cited source and function."""
+    """A registered case: its name, category, title, cited source, function, and the
+    experiments (``configs/experiment/NAME.yaml``) whose question it bears on: their reports
+    link to it."""
 
     name: str
     category: str
     title: str
     source: str
     function: Callable[[Context], Finding]
+    experiments: tuple[str, ...] = ()
 
 
 #: Every case, in report order (registration order).
 CASES: dict[str, CaseSpec] = {}
 
 
-def case(name: str, category: str, title: str, source: str):
-    """Register ``fn(ctx) -> Finding`` as the validation case ``name``."""
+def case(name: str, category: str, title: str, source: str, *,
+         experiments: tuple[str, ...] = ()):
+    """Register ``fn(ctx) -> Finding`` as the validation case ``name``, bearing on the
+    named ``experiments``."""
     if category not in CATEGORIES:
         raise ValueError(f"case {name!r}: unknown category {category!r}")
 
     def register(fn: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
         if name in CASES:
             raise ValueError(f"validation case {name!r} registered twice")
-        CASES[name] = CaseSpec(name, category, title, source, fn)
+        CASES[name] = CaseSpec(name, category, title, source, fn, tuple(experiments))
         return fn
 
     return register
@@ -183,3 +188,8 @@ def plain_log_ticks(ax, xticks: Sequence[float]) -> None:
 def pct(x: float, decimals: int = 2) -> str:
     """A share as a percentage."""
     return f"{100 * x:.{decimals}f}%"
+
+
+def cases_for(experiment: str) -> list[CaseSpec]:
+    """The registered cases that bear on ``experiment``, in report order."""
+    return [spec for spec in CASES.values() if experiment in spec.experiments]

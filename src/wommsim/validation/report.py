@@ -4,12 +4,21 @@ generated from the numbers (no number in it is written by hand)."""
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from wommsim.reporting.tables import markdown_table
 from wommsim.validation.core import CATEGORIES, CaseResult
 from wommsim.validation.stats import format_p
+
+
+def anchor(name: str) -> str:
+    """The link fragment of a case's heading (``### NAME``) in ``VALIDATION.md``, as
+    GitHub and most Markdown renderers make it: lower case, spaces as hyphens, other
+    punctuation than ``-`` and ``_`` dropped."""
+    return re.sub(r"[^a-z0-9 _-]", "", name.lower()).replace(" ", "-")
+
 
 REFERENCES = [
     "Bass, F. M. (1969). A new product growth for model consumer durables. *Management "
@@ -86,7 +95,7 @@ def render(results: Sequence[CaseResult], *, date: str, commit: str | None,
         "## Summary",
         "",
         markdown_table(["case", "kind", "source", "expected", "measured", "test", "result"],
-                 [(f"[{r.name}](#{r.name.replace('_', '-')})", r.category, r.source,
+                 [(f"[{r.name}](#{anchor(r.name)})", r.category, r.source,
                    r.expected, r.measured,
                    f"p = {format_p(r.p_value)}" if r.p_value is not None else "exact or "
                    "tolerance band", f"**{r.verdict}**") for r in results]),

@@ -54,7 +54,8 @@ def _band(values: np.ndarray) -> tuple[float, float]:
 
 @case("ad_blindness", "stylised", "Advertising loses reach as the ad-blind share rises",
       "Cho & Cheon (2004) on ad avoidance online; the project's claim that most "
-      "social-platform users ignore ads (`docs/ODD.md` §1.1)")
+      "social-platform users ignore ads (`docs/ODD.md` §1.1)",
+      experiments=("ad_blindness",))
 def ad_blindness(ctx: Context) -> Finding:
     n, steps, size = _size(ctx)
     shares = ctx.size((0.0, 0.25, 0.5, 0.75, 0.9, 0.96, 0.99), (0.0, 0.5, 0.99))
@@ -113,7 +114,8 @@ def ad_blindness(ctx: Context) -> Finding:
 @case("incentive_backfire", "stylised",
       "Incentives backfire with a disappointing product",
       "The project's claim that coercive incentives raise expectations and backfire when the "
-      "product disappoints (`docs/ODD.md` §1.1); expectation–disconfirmation, Oliver (1980)")
+      "product disappoints (`docs/ODD.md` §1.1); expectation–disconfirmation, Oliver (1980)",
+      experiments=("incentive_backfire",))
 def incentive_backfire(ctx: Context) -> Finding:
     n, steps, size = _size(ctx)
     replicates = ctx.size(20, 3)
@@ -211,7 +213,8 @@ def mean_lag(response: np.ndarray) -> float:
 
 @case("carry_over", "stylised", "Word of mouth carries over longer than advertising",
       "Trusov, Bucklin & Pauwels (2009): word-of-mouth referrals have substantially longer "
-      "carry-over effects on new customers than traditional marketing")
+      "carry-over effects on new customers than traditional marketing",
+      experiments=("timing",))
 def carry_over(ctx: Context) -> Finding:
     start, window = 3, ctx.size(8, 5)
     n, _, size = _size(ctx, steps=start + window - 1)
@@ -369,7 +372,8 @@ def spread_for(dissatisfied: float, quality: float) -> float:
 @case("dissatisfied_buyers", "stylised",
       "A small share of dissatisfied buyers costs disproportionately",
       "Goldenberg, Libai, Moldovan & Muller (2007), 'The NPV of bad news': negative word of "
-      "mouth from a few dissatisfied customers has a disproportionate effect")
+      "mouth from a few dissatisfied customers has a disproportionate effect",
+      experiments=("incentive_backfire",))
 def dissatisfied_buyers(ctx: Context) -> Finding:
     n, steps, size = _size(ctx, quick=(1000, 30))
     quality, primary = 0.3, 0.10
