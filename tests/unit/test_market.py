@@ -200,3 +200,23 @@ def test_brand_outcomes_from_a_hand_made_table():
     assert a["incremental_cost_per_customer"] == pytest.approx(200 / 3)
     assert a["ltv_wom"] == pytest.approx(30.0) and np.isnan(a["ltv_ads"])
     assert np.isnan(out.loc[("none", "a"), "incremental_customers"])
+
+
+def test_the_reports_brand_section_reads_the_numbers():
+    from wommsim.reporting.brands import BRAND_OUTCOMES, brand_section
+
+    def row(arm, brand, share, lo, hi):
+        values = {f"{o}_{p}": np.nan for o in BRAND_OUTCOMES for p in ("mean", "lo", "hi")}
+        values.update({"arm": arm, "brand": brand, "market_share_mean": share,
+                       "market_share_lo": lo, "market_share_hi": hi, "ltv_wom_mean": 40.0,
+                       "ltv_ads_mean": 20.0})
+        return values
+
+    summary = pd.DataFrame([row("duel", "a", 0.1, 0.08, 0.12), row("duel", "b", 0.9, 0.88, 0.92),
+                            row("mirror", "a", 0.52, 0.45, 0.59),
+                            row("mirror", "b", 0.48, 0.41, 0.55)])
+    text = "\n".join(brand_section(summary, pd.DataFrame()))
+    assert "duel: purchases split b 90.0 [88.0, 92.0]% against a 10.0 [8.0, 12.0]%" in text
+    assert "b leads, the intervals apart" in text
+    assert "mirror: purchases split" in text and "no brand leads clearly" in text
+    assert "customers acquired by wom are worth 40.00 each, by ads 20.00 (2.00×)" in text

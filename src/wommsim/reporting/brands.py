@@ -11,6 +11,11 @@ import pandas as pd
 
 from wommsim.mechanisms import INFLUENCES
 from wommsim.reporting.analysis import mean_ci, paired_differences
+from wommsim.reporting.tables import markdown_table
+
+#: Brand outcomes bounded by their definition: their intervals stay inside the bounds.
+BRAND_BOUNDS: dict[str, tuple[float, float]] = {"market_share": (0.0, 1.0),
+                                                "churn": (0.0, 1.0)}
 
 #: Per-replicate outcomes of each brand, in column order, with their meaning.
 BRAND_OUTCOMES: dict[str, str] = {
@@ -90,7 +95,8 @@ def summarise_brands(outcomes: pd.DataFrame) -> pd.DataFrame:
     for (arm, brand), group in outcomes.groupby(["arm", "brand"], sort=False):
         row: dict[str, object] = {"arm": arm, "brand": brand}
         for outcome in BRAND_OUTCOMES:
-            mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float))
+            mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float),
+                                   bounds=BRAND_BOUNDS.get(outcome))
             row.update({f"{outcome}_mean": mean, f"{outcome}_lo": lo, f"{outcome}_hi": hi})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -117,3 +123,84 @@ def with_brands(table: pd.DataFrame, brand_table: pd.DataFrame,
     merged = table.merge(brand_table, on=list(keys), how="left", sort=False)
     columns = [*keys, "brand", *(c for c in merged.columns if c not in (*keys, "brand"))]
     return merged[columns]
+
+
+def brand_section(summary: pd.DataFrame, differences: pd.DataFrame) -> list[str]:
+    """The report's section on the brands: per arm and brand its market share, customers,
+    churn, customer equity, cost per customer (and per incremental customer), lifetime value
+    by acquisition source, and a reading generated from the numbers. ``summary`` and
+    ``differences`` are :func:`summarise_brands` and :func:`brand_differences`."""
+    sources = [name for name in INFLUENCES if summary[f"ltv_{name}_mean"].notna().any()]
+    incremental = summary["incremental_cost_per_customer_mean"].notna().any()
+    rivals = summary.groupby("arm")["brand"].transform("size").gt(1).any()
+    header = ["arm", "brand", *(["market share (%)"] if rivals else []), "customers at end",
+              "churn (per year, %)",
+              "customer equity", "cost per customer",
+              *(["cost per incremental customer"] if incremental else []),
+              *(f"lifetime value, {name}" for name in sources)]
+    rows = []
+    for _, r in summary.iterrows():
+        rows.append([r["arm"], r["brand"], *([_ci(r, "market_share", 1, 100)] if rivals else []),
+                     _ci(r, "customers_end", 0), _ci(r, "churn", 1, 100),
+                     _ci(r, "customer_equity", 0), _ci(r, "cost_per_customer", 2),
+                     *([_ci(r, "incremental_cost_per_customer", 2)] if incremental else []),
+                     *(_ci(r, f"ltv_{name}", 2) for name in sources)])
+    lines = ["## Brands", "",
+             "Per arm and brand (mean [95% interval] over replicates; money discounted to "
+             "step 0 where it says so in the definitions):", "",
+             *markdown_table(header, rows).splitlines(), ""]
+    defined = [*(["market_share"] if rivals else []), "churn", "customer_equity",
+               "cost_per_customer", *(["incremental_cost_per_customer"] if incremental else [])]
+    lines += [f"- **{name}**: {BRAND_OUTCOMES[name]}" for name in defined]
+    if sources:
+        lines.append("- **lifetime value, SOURCE**: discounted margin earned during the run "
+                     "per customer that source acquired (the influence credited with the "
+                     "customer's first purchase)")
+    lines += ["", *(f"- {sentence}" for sentence in _brand_reading(summary, differences,
+                                                                   sources)), ""]
+    return lines
+
+
+def _brand_reading(summary: pd.DataFrame, differences: pd.DataFrame,
+                   sources: list[str]) -> list[str]:
+    out = []
+    for arm, rows in summary.groupby("arm", sort=False):
+        rows = rows.sort_values("market_share_mean", ascending=False)
+        if len(rows) > 1:
+            lead, second = rows.iloc[0], rows.iloc[1]
+            split = " against ".join(f"{r['brand']} {_ci(r, 'market_share', 1, 100)}%"
+                                     for _, r in rows.iterrows())
+            apart = lead["market_share_lo"] > second["market_share_hi"]
+            out.append(f"{arm}: purchases split {split}"
+                       + (f"; {lead['brand']} leads, the intervals apart." if apart else
+                          "; the intervals overlap: no brand leads clearly."))
+        for _, r in rows.iterrows():
+            values = {name: r[f"ltv_{name}_mean"] for name in sources
+                      if np.isfinite(r[f"ltv_{name}_mean"])}
+            if len(values) >= 2:
+                best = max(values, key=values.get)
+                worst = min(values, key=values.get)
+                ratio = values[best] / values[worst] if values[worst] > 0 else np.nan
+                out.append(f"{arm}, {r['brand']}: customers acquired by {best} are worth "
+                           f"{values[best]:,.2f} each, by {worst} {values[worst]:,.2f}"
+                           + (f" ({ratio:.2f}×)." if np.isfinite(ratio) else "."))
+    if not differences.empty:
+        sure = differences[differences["outcome"].isin(["customer_equity", "market_share"])
+                           & ((differences["lo"] > 0) | (differences["hi"] < 0))]
+        for _, d in sure.iterrows():
+            scale, unit = (100, " points") if d["outcome"] == "market_share" else (1, "")
+            out.append(f"{d['arm']} against {d['reference']}, {d['brand']}: "
+                       f"{d['outcome'].replace('_', ' ')} "
+                       f"{d['difference'] * scale:+,.2f}{unit} "
+                       f"[{d['lo'] * scale:+,.2f}, {d['hi'] * scale:+,.2f}] (paired).")
+    return out
+
+
+def _ci(row: pd.Series, outcome: str, decimals: int, scale: float = 1.0) -> str:
+    mean, lo, hi = (row[f"{outcome}_{part}"] for part in ("mean", "lo", "hi"))
+    if not np.isfinite(mean):
+        return "n/a"
+    text = f"{mean * scale:,.{decimals}f}"
+    if np.isfinite(lo) and np.isfinite(hi):
+        text += f" [{lo * scale:,.{decimals}f}, {hi * scale:,.{decimals}f}]"
+    return text

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wommsim.reporting.analysis import mean_ci
+from wommsim.reporting.tables import markdown_table
 
 #: The groups of :func:`takers_decomposition`.
 GROUPS = ("takers", "everyone else")
@@ -68,6 +69,30 @@ def takers_decomposition(customers: pd.DataFrame, references: Mapping[str, str],
     return pd.DataFrame(rows)
 
 
+def takers_section(table: pd.DataFrame) -> list[str]:
+    """The report's section on offer takers and everyone else (``takers.csv``)."""
+    if table.empty:
+        return []
+    rows = [[r["arm"], r["brand"], r["group"], f"{r['consumers']:,.0f}",
+             _ci(r, "value", 0), _ci(r, "value_per_consumer", 2), _ci(r, "purchases", 0)]
+            for _, r in table.iterrows()]
+    return ["## Offer takers and everyone else", "",
+            "The offers' effect against the reference arm, split between the consumers who "
+            "took an offer and everyone else, the same consumers followed into the reference "
+            "(the arms share consumers): change in discounted customer value and in purchases "
+            "over the run, mean [95% interval] over replicates (`takers.csv`).", "",
+            *markdown_table(["arm", "brand", "group", "consumers", "value", "value per consumer",
+                             "purchases"], rows).splitlines(), "",
+            *(f"- {line}" for line in decomposition_reading(table)), ""]
+
+
+def _ci(row: pd.Series, measure: str, decimals: int) -> str:
+    text = f"{row[measure]:+,.{decimals}f}"
+    if np.isfinite(row[f"{measure}_lo"]):
+        text += f" [{row[f'{measure}_lo']:+,.{decimals}f}, {row[f'{measure}_hi']:+,.{decimals}f}]"
+    return text
+
+
 def decomposition_reading(table: pd.DataFrame) -> list[str]:
     """One sentence per arm and brand: the offers' effect on takers and on everyone else."""
     lines = []
@@ -75,7 +100,7 @@ def decomposition_reading(table: pd.DataFrame) -> list[str]:
         takers, rest = (part[part["group"] == g].iloc[0] for g in GROUPS)
         total = takers["value"] + rest["value"]
         lines.append(
-            f"Against {takers['reference']}, {arm}'s offers changed {brand}'s customer value "
+            f"Against {takers['reference']}, the offers of {arm} changed {brand}'s customer value "
             f"by {total:+,.0f}: {takers['value']:+,.0f} "
             f"[{takers['value_lo']:+,.0f}, {takers['value_hi']:+,.0f}] among the "
             f"{takers['consumers']:,.0f} consumers who took an offer "

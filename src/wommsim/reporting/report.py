@@ -472,8 +472,10 @@ def _figures(path: Path, figures: list[Path]) -> list[str]:
 
 def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.DataFrame,
                  differences: pd.DataFrame, figures: list[Path],
-                 wall_time: float | None) -> None:
-    """Write ``report.md`` at ``path`` atomically (temporary file, then rename)."""
+                 wall_time: float | None, brands: list[str] = ()) -> None:
+    """Write ``report.md`` at ``path`` atomically (temporary file, then rename);
+    ``brands``, the lines of the brands' sections (:mod:`wommsim.reporting.brands`,
+    :mod:`wommsim.reporting.customers`), follow the paired differences."""
     path = Path(path)
     exp = cfg.experiment
     arms = _ordered(summary, list(arm_names))
@@ -494,7 +496,7 @@ def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.Data
              f"Date: {stamp}{run}.", "",
              *_configuration(cfg, arms), *_summary_table(arms), *_spend_table(cfg, arms),
              *(_grid_section(arms, differences, grid) if grid else []),
-             *_differences_table(differences, arms, list(arm_names)),
+             *_differences_table(differences, arms, list(arm_names)), *brands,
              *_figures(path, figures), *_reading(arms, differences, grid),
              *_validation_links(path, cfg)]
     text = "\n".join(lines).rstrip() + "\n"

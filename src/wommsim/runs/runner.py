@@ -22,10 +22,11 @@ from wommsim.reporting.analysis import paired_differences, replicate_outcomes, s
 from wommsim.reporting.brands import (
     brand_differences,
     brand_outcomes,
+    brand_section,
     summarise_brands,
     with_brands,
 )
-from wommsim.reporting.customers import takers_decomposition
+from wommsim.reporting.customers import takers_decomposition, takers_section
 from wommsim.runs import rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import progress_bar, worker_count, worker_pool
@@ -194,14 +195,17 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     # The tables of record have one row per arm (and replicate) and brand: the market's
     # outcomes, then the brand's; differences.csv names the brand of a brand outcome.
     outcomes = with_brands(market, per_brand, ("arm", "replicate"))
-    summary = with_brands(market_summary, summarise_brands(per_brand))
-    differences = pd.concat([market_differences.assign(brand=""),
-                             brand_differences(per_brand, pairs)], ignore_index=True)
+    brand_summary = summarise_brands(per_brand)
+    brand_diffs = brand_differences(per_brand, pairs)
+    summary = with_brands(market_summary, brand_summary)
+    differences = pd.concat([market_differences.assign(brand=""), brand_diffs],
+                            ignore_index=True)
     grid_keys = list(cfg.experiment.grid) if cfg.experiment else []
 
     write_atomic(outdir / "timeseries.parquet", lambda p: timeseries.to_parquet(p, index=False))
     write_atomic(outdir / "timeseries.csv", lambda p: timeseries.to_csv(p, index=False))
     write_atomic(outdir / "brands.parquet", lambda p: brands.to_parquet(p, index=False))
+    takers = None
     if customer_level is not None:  # transactions=true
         transactions, customers, population = customer_level
         for name, table in (("transactions", transactions), ("customers", customers)):
@@ -223,5 +227,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
                                              grid_keys, cfg.figures))
 
     write_atomic(outdir / "figures", draw)
+    brand_lines = [*brand_section(brand_summary, brand_diffs),
+                   *(takers_section(takers) if takers is not None else [])]
     write_report(outdir / "report.md", cfg, [a.name for a in arms], market_summary,
-                 market_differences, figures, wall_time)  # written atomically by itself
+                 market_differences, figures, wall_time, brand_lines)  # atomically
