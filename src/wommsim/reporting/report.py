@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wommsim.config import LEVERS, Config, ConfigError
+from wommsim.config import LEVERS, Config, ConfigError, brands_of
 from wommsim.reporting.analysis import (
     INTERVALS,
     OUTCOME_LABELS,
@@ -85,24 +85,46 @@ def _arm_configs(cfg: Config) -> dict[str, Config]:
         return {}
 
 
-def _arm_strategies(cfg: Config, arms: pd.DataFrame) -> dict[str, tuple[object, str]]:
-    """Each arm's strategy (shares of the budget) and phases: from the resolved arms of the
-    experiment, else from the strategy preset named in the summary; None if unknown."""
+def _arm_strategies(cfg: Config, arms: pd.DataFrame
+                    ) -> dict[str, list[tuple[str, object, str]]]:
+    """Each arm's strategies (shares of the budget) and phases, one per brand of its market
+    as ``(label, strategy, phases)`` (the label names the brand when there are several):
+    from the resolved arms of the experiment, else from the strategy preset named in the
+    summary; None if unknown."""
     from wommsim.experiment import strategy_preset
 
     configs = _arm_configs(cfg)
     out = {}
     for _, row in arms.iterrows():
-        arm_cfg = configs.get(row["arm"])
+        arm, arm_cfg = row["arm"], configs.get(row["arm"])
         if arm_cfg is not None:
-            phases = ", ".join(f"{p.name} from step {p.start}" for p in arm_cfg.phases)
-            out[row["arm"]] = (arm_cfg.strategy, phases or "-")
+            brands = brands_of(arm_cfg)
+            out[arm] = []
+            for brand in brands:
+                own = brand.config
+                phases = ", ".join(f"{p.name} from step {p.start}" for p in own.phases)
+                label = f"{arm}: brand {brand.name}" if len(brands) > 1 else arm
+                out[arm].append((label, own.strategy, phases or "-"))
             continue
-        out[row["arm"]] = (None, "n/a")
+        out[arm] = [(arm, None, "n/a")]
         if isinstance(row.get("strategy"), str):
             with contextlib.suppress(ConfigError, OSError):  # not a known preset
-                out[row["arm"]] = (strategy_preset(row["strategy"]), "n/a")
+                out[arm] = [(arm, strategy_preset(row["strategy"]), "n/a")]
     return out
+
+
+def _allowance(arm_cfg: Config) -> pd.DataFrame:
+    """What each lever may spend over the run (:func:`lever_allowance`), added up over the
+    brands of the arm's market (each spends its own budget by its own strategy)."""
+    parts = [lever_allowance(brand.config) for brand in brands_of(arm_cfg)]
+    if len(parts) == 1:
+        return parts[0]
+    both = pd.concat(parts)
+    total = both.groupby(level=0, sort=False).first()
+    total[["allotted", "spendable"]] = both.groupby(level=0, sort=False)[
+        ["allotted", "spendable"]].sum()
+    total["steps_without_unit"] = both.groupby(level=0, sort=False)["steps_without_unit"].max()
+    return total
 
 
 def _ordered(summary: pd.DataFrame, arm_names: list[str]) -> pd.DataFrame:
@@ -120,7 +142,9 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
             ["replicates", f"{cfg.replicates} per arm, paired on the same seeds"],
             ["seed", f"{cfg.seed} (replicate r uses SeedSequence([seed, r]))"],
             ["network", cfg.network.kind], ["decision rule", rule],
-            ["budget", f"{cfg.brand.budget:,g} money per step"],
+            ["budget", f"{cfg.brand.budget:,g} money per step"
+             + (" for each brand (unless a brand sets its own)"
+                if len(cfg.market.brands) > 1 else "")],
             ["ad-blind share", f"{cfg.consumer.ad_blind_fraction:g}"],
             ["product quality", f"{cfg.brand.quality:g} (mean experienced quality, -1 to 1)"]]
     lines = ["## Configuration", "",
@@ -135,13 +159,13 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
     header = ["Arm", "Strategy", *desc, *(f"{lever} (%)" for lever in LEVERS), "Phases"]
     rows = []
     for _, row in arms.iterrows():
-        strategy, phases = strategies[row["arm"]]
-        name = strategy.name if strategy is not None else row.get("strategy", "n/a")
-        shares = [_num(getattr(strategy, lever), 0, 100.0) if strategy is not None else "n/a"
-                  for lever in LEVERS]
         values = [v if not isinstance(v, float) or math.isfinite(v) else "n/a"
                   for v in (row[c] for c in desc)]
-        rows.append([row["arm"], name, *values, *shares, phases])
+        for label, strategy, phases in strategies[row["arm"]]:
+            name = strategy.name if strategy is not None else row.get("strategy", "n/a")
+            shares = [_num(getattr(strategy, lever), 0, 100.0) if strategy is not None
+                      else "n/a" for lever in LEVERS]
+            rows.append([label, name, *values, *shares, phases])
     lines += ["Arms and their split of the budget:", "",
               *markdown_table(header, rows).splitlines(), ""]
     return lines
@@ -179,8 +203,8 @@ def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
         arm_cfg = configs.get(row["arm"])
         if arm_cfg is None:
             continue
-        budget = arm_cfg.brand.budget * arm_cfg.steps
-        allowance = lever_allowance(arm_cfg)
+        budget = sum(b.config.brand.budget for b in brands_of(arm_cfg)) * arm_cfg.steps
+        allowance = _allowance(arm_cfg)
         share = row["spend_mean"] / budget if budget > 0 else math.nan
         cells = []
         for lever, a in allowance.iterrows():
