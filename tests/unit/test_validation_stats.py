@@ -16,6 +16,7 @@ from wommsim.validation.stats import (
     paired_t,
     peak_location,
     slope_test,
+    two_sided_t,
 )
 from wommsim.validation.stylised import mean_lag, spread_for
 
@@ -43,6 +44,19 @@ def test_paired_t_rejects_bad_input():
         paired_t(np.ones(3), "two-sided")
     with pytest.raises(ValueError, match="at least 2"):
         paired_t(np.ones(1), "greater")
+
+
+def test_two_sided_t_matches_scipy():
+    d = np.random.default_rng(3).normal(0.1, 1.0, 20)
+    ours = two_sided_t(d)
+    ref = stats.ttest_1samp(d, 0.0)
+    assert ours.statistic == pytest.approx(ref.statistic)
+    assert ours.p_value == pytest.approx(ref.pvalue)
+    assert "two-sided p" in ours.text
+    assert two_sided_t(np.zeros(4)).p_value == 1.0
+    assert two_sided_t(np.full(4, -1.0)).p_value == 0.0
+    with pytest.raises(ValueError, match="at least 2"):
+        two_sided_t(np.ones(1))
 
 
 def test_slope_test_detects_direction():

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from wommsim.config import Config, validate
 from wommsim.reporting import figures
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import worker_count
-from wommsim.runs.runner import simulate
+from wommsim.runs.runner import run_market_task, run_task, simulate
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,15 @@ def case(name: str, category: str, title: str, source: str, *,
     return register
 
 
+class MarketTables(NamedTuple):
+    """One replicate of a market: its per-step table (the market's totals), its per-brand
+    table and its purchases (:func:`wommsim.runs.runner.run_replicate` with ``brands``)."""
+
+    steps: pd.DataFrame
+    brands: pd.DataFrame
+    transactions: pd.DataFrame
+
+
 @dataclass
 class Context:
     """Where and at what size cases run: base seed, worker processes (0 = one per core),
@@ -133,13 +142,25 @@ class Context:
     def run(self, arms: dict[str, Config], replicates: int) -> dict[str, list[pd.DataFrame]]:
         """Run every arm for replicates ``0..replicates-1`` (paired: replicate ``r`` of every
         arm shares its seed) in one parallel batch; per arm, the per-step tables."""
+        return self._simulate(arms, replicates, run_task)
+
+    def run_markets(self, arms: dict[str, Config], replicates: int
+                    ) -> dict[str, list[MarketTables]]:
+        """As :meth:`run`, but per arm and replicate the per-step, per-brand and purchase
+        tables (the rows of ``timeseries``, ``brands`` and ``transactions.parquet``; the
+        last is empty unless the arm's config sets ``transactions``)."""
+        return {name: [MarketTables(*tables) for tables in runs]
+                for name, runs in self._simulate(arms, replicates, run_market_task).items()}
+
+    def _simulate(self, arms: dict[str, Config], replicates: int,
+                  function: Callable[[tuple[Config, int]], Any]) -> dict[str, list[Any]]:
         names = list(arms)
         tasks = [(arms[name], r) for name in names for r in range(replicates)]
         check_memory([dataclasses.replace(c, replicates=replicates, workers=self.workers)
                       for c in arms.values()],
                      worker_count(self.workers, len(tasks)))
-        tables = simulate(tasks, self.workers)
-        return {name: tables[i * replicates:(i + 1) * replicates]
+        results = simulate(tasks, self.workers, function=function)
+        return {name: results[i * replicates:(i + 1) * replicates]
                 for i, name in enumerate(names)}
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:

@@ -1,9 +1,10 @@
 """Significance tests and estimators used by the validation cases (SciPy underneath).
 
-Every test is one-sided in the direction a case's source predicts and returns a
-:class:`TestResult` with the statistic, its p-value and a one-line description for the
-report. Replicates that share a seed are paired (same network and consumers), so paired
-tests are used where arms share seeds.
+Every test is one-sided in the direction a case's source predicts, or two-sided where the
+source predicts no difference (a symmetry), and returns a :class:`TestResult` with the
+statistic, its p-value and a one-line description for the report. Replicates that share a
+seed are paired (same network and consumers), so paired tests are used where arms share
+seeds.
 """
 
 from __future__ import annotations
@@ -54,6 +55,23 @@ def paired_t(differences: np.ndarray, alternative: str, null: float = 0.0) -> Te
     op = ">" if alternative == "greater" else "<"
     return TestResult(float(t), p, f"paired t-test, H1: mean {op} {null:g}: t({n - 1}) = "
                                    f"{t:.2f}, one-sided p = {format_p(p)}")
+
+
+def two_sided_t(differences: np.ndarray) -> TestResult:
+    """Two-sided one-sample t-test of the mean of paired ``differences`` against 0 (a
+    symmetry: no difference either way). With all differences equal, p is 1 if they are 0
+    and 0 otherwise."""
+    d = np.asarray(differences, dtype=float)
+    if d.size < 2:
+        raise ValueError(f"two_sided_t needs at least 2 differences, got {d.size}")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0.0:
+        t = 0.0 if mean == 0.0 else np.copysign(np.inf, mean)
+    else:
+        t = mean / (sd / np.sqrt(d.size))
+    p = float(2 * stats.t.sf(abs(t), d.size - 1))
+    return TestResult(float(t), p, f"paired t-test, H1: mean ≠ 0: t({d.size - 1}) = {t:.2f}, "
+                                   f"two-sided p = {format_p(p)}")
 
 
 def slope_test(x: np.ndarray, y: np.ndarray, alternative: str) -> TestResult:
