@@ -101,13 +101,14 @@ def test_brand_share_counts_the_purchases_of_the_run():
 
 def test_mirrored_tables_are_the_same_market_with_the_names_swapped():
     steps = pd.DataFrame({"step": [0, 1, 2], "new_adopters": [0, 4, 4]})
-    first = MarketTables(steps, _brands([1, 3, 1], [2, 1, 3]), pd.DataFrame())
-    swapped = MarketTables(steps.copy(), _brands([2, 1, 3], [1, 3, 1]), pd.DataFrame())
+    first = MarketTables(steps, _brands([1, 3, 1], [2, 1, 3]), pd.DataFrame(), pd.DataFrame())
+    swapped = MarketTables(steps.copy(), _brands([2, 1, 3], [1, 3, 1]), pd.DataFrame(),
+                           pd.DataFrame())
     names = {"a": "b", "b": "a"}
     assert mirrored(first, swapped, names)
     assert not mirrored(first, first, names)  # not symmetric: a and b differ
     other_steps = MarketTables(steps.assign(new_adopters=[0, 4, 5]), swapped.brands,
-                               pd.DataFrame())
+                               pd.DataFrame(), pd.DataFrame())
     assert not mirrored(first, other_steps, names)
 
 

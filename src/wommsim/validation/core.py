@@ -111,11 +111,13 @@ def case(name: str, category: str, title: str, source: str, *,
 
 class MarketTables(NamedTuple):
     """One replicate of a market: its per-step table (the market's totals), its per-brand
-    table and its purchases (:func:`wommsim.runs.runner.run_replicate` with ``brands``)."""
+    table, its purchases and its customers (:func:`wommsim.runs.runner.run_replicate` with
+    ``brands``)."""
 
     steps: pd.DataFrame
     brands: pd.DataFrame
     transactions: pd.DataFrame
+    customers: pd.DataFrame
 
 
 @dataclass

@@ -261,7 +261,8 @@ def _decomposition(comparison: ValueComparison, group: str, reference: str) -> s
       "Customers acquired with a deep discount are worth about half",
       "Lewis (2006), 'Customer acquisition promotions and customer asset value', *J. "
       "Marketing Research* 43(2):195–203: customers acquired with a 35% discount have about "
-      "half the long-term value of customers acquired at the regular price")
+      "half the long-term value of customers acquired at the regular price",
+      experiments=("incentive_backfire",))
 def discount_acquired_value(ctx: Context) -> Finding:
     n, year, replicates = _size(ctx)
     cfg = _repeat_monopoly(ctx, n, year, ["strategy=incentive_push",
@@ -324,7 +325,8 @@ def discount_acquired_value(ctx: Context) -> Finding:
       "Villanueva, Yoo & Hanssens (2008), 'The impact of marketing-induced versus "
       "word-of-mouth customer acquisition on customer equity growth', *J. Marketing "
       "Research* 45(1):48–59: word-of-mouth customers add nearly twice as much long-term "
-      "value as marketing-induced ones")
+      "value as marketing-induced ones",
+      experiments=("ads_vs_wom", "duel"))
 def wom_acquired_value(ctx: Context) -> Finding:
     n, year, replicates = _size(ctx)
     cfg = _repeat_monopoly(ctx, n, year, ["strategy=balanced"], "balanced")
@@ -423,7 +425,7 @@ def mirrored(first: MarketTables, second: MarketTables, names: dict[str, str]) -
 
 @case("mirror_duel", "corner", "Two identical brands split their market evenly",
       "Symmetry: no brand may gain by its name or its place in the list (issue 13; "
-      "`docs/ODD.md` §3.3.16)")
+      "`docs/ODD.md` §3.3.16)", experiments=("duel",))
 def mirror_duel(ctx: Context) -> Finding:
     n, year, _ = _size(ctx)
     # Shares vary from replicate to replicate (s.d. about 0.05 at full size): 40 replicates
