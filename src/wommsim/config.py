@@ -375,6 +375,10 @@ class WomConfig(Frozen):
                                    doc="weight of negative talk relative to positive")
     neutral_band: float = param(0.1, 0.0, 1.0, unit="opinion",
                                 doc="consumers with |opinion| at most this do not talk")
+    cross_brand: float = param(0.2, 0.0, 1.0, unit="share",
+                               doc="several brands: negative talk about one brand moves the "
+                                   "listener's opinion of each rival this share of its "
+                                   "negative pull toward +1")
 
 
 @dataclass

@@ -149,6 +149,7 @@ class BrandSide:
         self.buyers = self.first_buyers = np.empty(0, dtype=np.int64)
         self.triggers = self.first_triggers = np.empty(0, dtype=np.int8)
         self.switched_in = self.switched_out = self.churned = 0
+        self.heard_bad: tuple[np.ndarray, np.ndarray] | None = None
         self.spend = self.revenue = self.margin = self.discounts = 0.0
         self.redemptions = 0
 

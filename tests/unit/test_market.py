@@ -220,3 +220,26 @@ def test_the_reports_brand_section_reads_the_numbers():
     assert "b leads, the intervals apart" in text
     assert "mirror: purchases split" in text and "no brand leads clearly" in text
     assert "customers acquired by wom are worth 40.00 each, by ads 20.00 (2.00×)" in text
+
+
+def test_bad_news_of_a_brand_raises_its_listeners_opinion_of_the_rivals():
+    from wommsim.mechanisms import rivalry
+
+    model = WommModel(small_config("market=duel", "wom.cross_brand=0.5", consumers=50))
+    a, b = model.markets
+    for side in model.markets:
+        side.state.aware[:] = True
+        side.state.opinion[:] = 0.0
+    b.state.adopted[7] = True  # a rival's own buyer is not moved
+    a.heard_bad = (np.array([3, 7, 9]), np.array([1.0, 1.0, 0.4]))
+    b.heard_bad = None
+    rivalry.compare(model, None, 0.0)
+    assert b.state.opinion[3] == pytest.approx(0.5) and b.state.opinion[9] == pytest.approx(0.2)
+    assert b.state.opinion[7] == 0.0 and (a.state.opinion == 0).all()
+    assert np.count_nonzero(b.state.opinion) == 2
+
+
+def test_talk_across_brands_changes_nothing_in_a_monopoly():
+    plain = run_replicate(small_config(steps=15), 0)
+    cross = run_replicate(small_config("wom.cross_brand=0.9", steps=15), 0)
+    pd.testing.assert_frame_equal(plain, cross)

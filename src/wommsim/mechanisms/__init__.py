@@ -21,6 +21,7 @@ from wommsim.mechanisms import (
     incentives,
     purchase,
     reviews,
+    rivalry,
     wom,
 )
 from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
@@ -57,8 +58,8 @@ def influences_of(schedule: Sequence[Mechanism]) -> tuple[Influence, ...]:
 #: The model's mechanisms in step order.
 SCHEDULE: tuple[Mechanism, ...] = schedule_of([
     followers.MECHANISM, advertising.MECHANISM, dialogue.MECHANISM, content.MECHANISM,
-    reviews.MECHANISM, incentives.MECHANISM, wom.MECHANISM, decision.MECHANISM, purchase.MECHANISM,
-    category.MECHANISM, decay.MECHANISM,
+    reviews.MECHANISM, incentives.MECHANISM, wom.MECHANISM, rivalry.MECHANISM,
+    decision.MECHANISM, purchase.MECHANISM, category.MECHANISM, decay.MECHANISM,
 ])
 #: What a purchase can be credited to, in column order (``new_adopters_<name>``).
 INFLUENCES: tuple[str, ...] = tuple(i.name for i in influences_of(SCHEDULE))

@@ -23,12 +23,15 @@ WOM = INFLUENCE.code
 
 
 def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarray,
-         rng: np.random.Generator, edge_source: np.ndarray | None = None
-         ) -> dict[str, float]:
+         rng: np.random.Generator, edge_source: np.ndarray | None = None,
+         heard_bad: list | None = None) -> dict[str, float]:
     """One round of conversations; returns ``positive_wom`` and ``negative_wom`` counts.
 
     ``edge_source`` (the source of every stored edge) lets a large crowd of speakers be
     sampled in one pass over the edges (see :func:`~wommsim.mechanisms.common.sample_edges`).
+    ``heard_bad``, if given, receives the listeners who heard negative talk (of those whose
+    opinion talk moves) and the negative share of the pull on each, for the rivals' benefit
+    (:mod:`wommsim.mechanisms.rivalry`).
     """
     s.talked[:] = 0
     speaking = s.aware & (np.abs(s.opinion) > cfg.neutral_band)
@@ -56,6 +59,9 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
     w = np.bincount(slot, pull, minlength=heard.size)
     weighted = np.bincount(slot, pull * said, minlength=heard.size)
     delta = (weighted - w * s.opinion[heard]) / np.maximum(w, 1.0)
+    if heard_bad is not None:
+        bad = np.bincount(slot, pull * (said < 0), minlength=heard.size) / np.maximum(w, 1.0)
+        heard_bad.extend((heard[bad > 0], bad[bad > 0]))
     s.opinion[heard] += delta
     s.opinion_source[heard[delta > 0]] = WOM
 
@@ -84,10 +90,17 @@ def _silence(model) -> None:
     model.state.talked[:] = 0  # nobody talked: dialogue has no one to answer next step
 
 
+def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
+    # In a market of several brands, keep who heard bad news of this brand for its rivals.
+    heard_bad = [] if len(model.markets) > 1 else None
+    out = talk(model.state, model.config.wom, model.indptr, model.indices, rng,
+               model.edge_source, heard_bad)
+    model.heard_bad = tuple(heard_bad) if heard_bad else None
+    return out
+
+
 MECHANISM = Mechanism(
-    name="wom", stage=Stage.TALK, stream="wom",
-    step=lambda model, rng, money: talk(model.state, model.config.wom, model.indptr,
-                                        model.indices, rng, model.edge_source),
+    name="wom", stage=Stage.TALK, stream="wom", step=_step,
     doc="opinionated, aware consumers talk to neighbours; listeners become aware and "
         "non-adopters' opinions move toward the speakers'",
     writes=("talked", "opinion", "opinion_source", "aware", "aware_source"),
