@@ -490,18 +490,24 @@ def calibrate(base: Config, ranges: list[ParamRange], observed: pd.DataFrame,
                data_column=column, market=market)
 
 
+def check_bootstrap(resamples: int, confidence: float) -> None:
+    """Refuse a number of refits that gives no standard error, or a level outside (0, 1)."""
+    if resamples < 0 or resamples == 1:
+        raise ConfigError(f"bootstrap={resamples}: must be 0 (no intervals) or at least 2 (a "
+                          "standard error needs two refits)")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence={confidence:g}: must be between 0 and 1, e.g. 0.95")
+
+
 def bootstrap(fit: Fit, observed: pd.DataFrame, resamples: int = BOOTSTRAP,
               confidence: float = CONFIDENCE, budget: int = BUDGET - SCAN) -> Fit:
     """``fit`` with intervals at level ``confidence`` for each fitted value: a parametric
     bootstrap of ``resamples`` refits, each a Nelder–Mead polish from the fitted point
     within ``budget`` evaluations (see the module docstring for the method and its seeds).
     Needs at least 2 resamples; 0 returns ``fit`` as it is."""
+    check_bootstrap(resamples, confidence)
     if resamples == 0:
         return fit
-    if resamples < 2:
-        raise ConfigError(f"bootstrap={resamples}: must be 0 (no intervals) or at least 2")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence={confidence:g}: must be between 0 and 1, e.g. 0.95")
     cfg, reps = fit.config, fit.config.replicates
     steps = observed["step"].to_numpy()
     start = np.array([float(r.unscale(fit.values[r.key])) for r in fit.ranges])
@@ -712,13 +718,8 @@ def _calibrate(own: Any, outdir: Path, overrides: list[str]) -> int:
     market = parse_market(sizes, observed, own["data"])
     scan = number(own, "scan", SCAN)
     budget = number(own, "budget", BUDGET, lo=2)
-    resamples = number(own, "bootstrap", BOOTSTRAP, lo=0)
-    if resamples == 1:
-        raise ConfigError("bootstrap=1: must be 0 (no intervals) or at least 2 (a standard "
-                          "error needs two refits)")
-    confidence = float(own.get("confidence", CONFIDENCE))
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence={confidence:g}: must be between 0 and 1, e.g. 0.95")
+    resamples, confidence = int(own["bootstrap"]), float(own["confidence"])
+    check_bootstrap(resamples, confidence)  # before the search, not after it
     faults.check_writable(outdir)  # before the search, not after it
     started = time.perf_counter()
     fit = calibrate(base, ranges, observed, scan=scan, budget=budget, market=market)
