@@ -449,17 +449,20 @@ class Simulator:
     def __exit__(self, *exc: Any) -> bool | None:
         return self._stack.__exit__(*exc)
 
-    def run(self, configs: Sequence[Config], replicates: int,
+    def run(self, configs: Sequence[Config], replicates: int | Sequence[int],
             progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
-        """Each config's replicate tables (replicates ``0 .. replicates-1``), in order.
+        """Each config's replicate tables (replicates ``0 .. replicates-1``, or the replicate
+        numbers listed), in order.
 
         Refuses (:func:`wommsim.runs.memory.check_memory`) a batch that will not fit in memory
         before building any market."""
+        numbers = range(replicates) if isinstance(replicates, int) else list(replicates)
+        n = len(numbers)
         if configs:
-            check_memory([dataclasses.replace(cfg, replicates=replicates) for cfg in configs],
+            check_memory([dataclasses.replace(cfg, replicates=n) for cfg in configs],
                          self.workers)
-        tasks = [(cfg, r) for cfg in configs for r in range(replicates)]
+        tasks = [(cfg, r) for cfg in configs for r in numbers]
         results = (self._pool.map(run_task, tasks) if self._pool is not None
                    else map(run_task, tasks))
         frames = list((progress or (lambda it: it))(results))
-        return [frames[i * replicates:(i + 1) * replicates] for i in range(len(configs))]
+        return [frames[i * n:(i + 1) * n] for i in range(len(configs))]
