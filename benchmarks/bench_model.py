@@ -50,8 +50,14 @@ CONFIGS = {
     "opinion": ["strategy=conversation_led", "decision=opinion"],
     "bass": ["strategy=none", "decision=bass"],
 }
+#: Markets of one and two brands (issue 13): the ``opinion`` row's settings in a monopoly and
+#: a duel (each brand with the run's strategy and budget), in a durable and a repeat-purchase
+#: category. Measured by ``run.py --parts market``; not part of the rows by size.
+MARKETS = {f"{market} {category}": [*CONFIGS["opinion"], f"market={market}",
+                                    f"market.category={category}"]
+           for category in ("durable", "repeat") for market in ("monopoly", "duel")}
 #: Rows measured by one child process each ("kernels" gives both reference kernels).
-CHILDREN = ("opinion", "bass", "kernels", "mesa")
+CHILDREN = ("opinion", "bass", "kernels", "mesa", *MARKETS)
 #: The reference kernel the ratios divide by.
 REFERENCE = "ref: sparse pass"
 MESA = "mesa per-agent"
@@ -87,7 +93,8 @@ def config_for(consumers: int, config: str, m: int):
     """The composed wommsim Config of one row (``config`` in CONFIGS)."""
     from wommsim.compose import compose
 
-    return compose([f"consumers={consumers}", f"network.m={m}", *COMMON, *CONFIGS[config]])
+    settings = CONFIGS[config] if config in CONFIGS else MARKETS[config]
+    return compose([f"consumers={consumers}", f"network.m={m}", *COMMON, *settings])
 
 
 def timed_steps(step, steps: int) -> list[float]:
@@ -126,8 +133,11 @@ def build_graph(cfg):
 
 
 def measure_model(consumers: int, config: str, steps: int, m: int) -> list[dict]:
-    """The full model (``config`` in CONFIGS) at one size, in this process."""
+    """The full model (``config`` in CONFIGS or MARKETS) at one size, in this process; with
+    the memory estimate of its market (:func:`wommsim.runs.memory.market_bytes`, in MiB)."""
+    from wommsim.config import brands_of
     from wommsim.model import WommModel
+    from wommsim.runs.memory import market_bytes
 
     cfg = config_for(consumers, config, m)
     rss_before = peak_rss_mb()
@@ -138,7 +148,9 @@ def measure_model(consumers: int, config: str, steps: int, m: int) -> list[dict]
     times = timed_steps(model.step, steps)
     return [row_of(config, consumers, graph.n_edges, graph_s, state_s, times,
                    float(model.metrics["adopted_fraction"]), rss_before,
-                   rule=cfg.decision.rule, strategy=cfg.strategy.name, m=m)]
+                   rule=cfg.decision.rule, strategy=cfg.strategy.name, m=m,
+                   market=cfg.market.name, category=cfg.market.category,
+                   brands=len(brands_of(cfg)), estimate_mb=market_bytes(cfg)[2] / 2**20)]
 
 
 def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dict]:
@@ -175,7 +187,7 @@ def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dic
 
 def measure(consumers: int, child: str, steps: int, m: int) -> list[dict]:
     """One child's rows, measured in this process."""
-    if child in CONFIGS:
+    if child in CONFIGS or child in MARKETS:
         return measure_model(consumers, child, steps, m)
     return measure_baselines(consumers, child, steps, m)
 
@@ -267,10 +279,10 @@ def _cell(value, width: int, spec: str) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
-def format_table(rows: list[dict]) -> str:
-    header = "".join(f"{title:>{width}}" for title, _, width, _ in COLUMNS)
+def format_table(rows: list[dict], columns=COLUMNS) -> str:
+    header = "".join(f"{title:>{width}}" for title, _, width, _ in columns)
     lines = [header, "-" * len(header)]
-    lines += ["".join(_cell(row.get(key), width, spec) for _, key, width, spec in COLUMNS)
+    lines += ["".join(_cell(row.get(key), width, spec) for _, key, width, spec in columns)
               for row in rows]
     return "\n".join(lines)
 
@@ -283,6 +295,45 @@ def format_ratios(ratios: dict[int, dict]) -> str:
         lines.append(f"{n:>11,}" + "".join(_cell(v, w, ".2f")
                                              for v, w in zip(cells, (13, 10, 11), strict=True)))
     return "\n".join(lines)
+
+
+def run_markets(consumers: int, steps: int, m: int = 4,
+                failures: list[str] | None = None) -> list[dict]:
+    """The MARKETS rows at one size, each in its own subprocess; each row gets
+    ``market_mb`` (its peak less the interpreter's, what the estimate is of) and, for a
+    duel, ``x_monopoly`` (its ms/step over the monopoly's of the same category)."""
+    rows = [row for child in MARKETS for row in run_guarded(consumers, child, steps, m,
+                                                              failures)]
+    by_name = {r["row"]: r for r in rows}
+    for r in rows:
+        r["market_mb"] = r["peak_rss_mb"] - r["rss_after_imports_mb"]
+        alone = by_name.get(f"monopoly {r['category']}")
+        r["x_monopoly"] = (r["ms_per_step_mean"] / alone["ms_per_step_mean"]
+                           if alone and r["brands"] > 1 else None)
+    return rows
+
+
+MARKET_COLUMNS = (
+    ("consumers", "consumers", 11, ","),
+    ("row", "row", 18, ""),
+    ("ms/step", "ms_per_step_mean", 10, ".2f"),
+    ("min ms", "ms_per_step_min", 9, ".2f"),
+    ("max ms", "ms_per_step_max", 9, ".2f"),
+    ("peak MB", "peak_rss_mb", 9, ".0f"),
+    ("market MB", "market_mb", 11, ".0f"),
+    ("estimate MB", "estimate_mb", 13, ".0f"),
+    ("est/meas", "estimate_over_measured", 10, ".2f"),
+    ("adopted", "adopted_fraction_end", 9, ".1%"),
+    ("x monopoly", "x_monopoly", 12, ".2f"),
+)
+
+
+def format_markets(rows: list[dict]) -> str:
+    """The MARKETS rows: time per step, peak memory, the market's share of it against the
+    memory estimate, and the duel's time over the monopoly's."""
+    for r in rows:
+        r["estimate_over_measured"] = r["estimate_mb"] / r["market_mb"]
+    return format_table(rows, MARKET_COLUMNS)
 
 
 def write_json(path: Path, data: dict) -> None:
