@@ -103,15 +103,18 @@ def inclusive_utility(cfg: DecisionConfig, utility: np.ndarray) -> np.ndarray:
     utility exactly."""
     top = utility.max(axis=0)
     finite = np.isfinite(top)
-    # Shoppers know some brand, so every column is finite: then no copy of the columns.
-    known = utility if finite.all() else utility[:, finite]
-    z = known - (top if known is utility else top[finite])
-    z /= cfg.temperature
-    total = np.exp(z, out=z).sum(axis=0)
-    if known is utility:
-        top += cfg.temperature * np.log(total)
+    if utility.shape[0] == 2:
+        # Two brands: the better one's term is exp(0) = 1 exactly, so only the other's is
+        # computed, and only where it is known (exp(-inf) = 0 is exact but slow): the same
+        # sums, about a quarter of the time.
+        other = utility.min(axis=0)
+        both = np.flatnonzero(np.isfinite(other))
+        total = np.ones(top.size)
+        total[both] += np.exp((other[both] - top[both]) / cfg.temperature)
+        total = total[finite]
     else:
-        top[finite] += cfg.temperature * np.log(total)
+        total = np.exp((utility[:, finite] - top[finite]) / cfg.temperature).sum(axis=0)
+    top[finite] += cfg.temperature * np.log(total)
     return top
 
 
