@@ -56,8 +56,11 @@ CONFIGS = {
 MARKETS = {f"{market} {category}": [*CONFIGS["opinion"], f"market={market}",
                                     f"market.category={category}"]
            for category in ("durable", "repeat") for market in ("monopoly", "duel")}
-#: Rows measured by one child process each ("kernels" gives both reference kernels).
-CHILDREN = ("opinion", "bass", "kernels", "mesa", *MARKETS)
+CATEGORIES = ("durable", "repeat")
+#: Rows measured by one child process each ("kernels" gives both reference kernels; "paired
+#: <category>" both markets of a category, see measure_paired).
+CHILDREN = ("opinion", "bass", "kernels", "mesa", *MARKETS,
+            *(f"paired {category}" for category in CATEGORIES))
 #: The reference kernel the ratios divide by.
 REFERENCE = "ref: sparse pass"
 MESA = "mesa per-agent"
@@ -185,10 +188,34 @@ def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dic
     return rows
 
 
+def measure_paired(consumers: int, category: str, steps: int, m: int) -> list[dict]:
+    """The monopoly and the duel of ``category`` in this process on one graph, their steps
+    alternated, each timed in CPU seconds (``time.process_time``): other processes' load
+    slows both alike, so their ratio holds on a busy machine, where two wall-clock runs
+    made one after the other can meet different loads."""
+    from wommsim.model import WommModel
+
+    cfg = {name: config_for(consumers, f"{name} {category}", m) for name in ("monopoly", "duel")}
+    graph, _ = build_graph(cfg["monopoly"])
+    models = {name: WommModel(c, replicate=0, graph=graph) for name, c in cfg.items()}
+    cpu: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(steps):
+        for name, model in models.items():
+            start = time.process_time()
+            model.step()
+            cpu[name].append(time.process_time() - start)
+    mean = {name: 1000 * sum(times) / len(times) for name, times in cpu.items()}
+    return [{"row": f"paired {category}", "consumers": consumers, "m": m, "steps": steps,
+             "category": category, "monopoly_cpu_ms": mean["monopoly"],
+             "duel_cpu_ms": mean["duel"], "x_monopoly": mean["duel"] / mean["monopoly"]}]
+
+
 def measure(consumers: int, child: str, steps: int, m: int) -> list[dict]:
     """One child's rows, measured in this process."""
     if child in CONFIGS or child in MARKETS:
         return measure_model(consumers, child, steps, m)
+    if child.startswith("paired "):
+        return measure_paired(consumers, child.removeprefix("paired "), steps, m)
     return measure_baselines(consumers, child, steps, m)
 
 
@@ -298,19 +325,22 @@ def format_ratios(ratios: dict[int, dict]) -> str:
 
 
 def run_markets(consumers: int, steps: int, m: int = 4,
-                failures: list[str] | None = None) -> list[dict]:
-    """The MARKETS rows at one size, each in its own subprocess; each row gets
-    ``market_mb`` (its peak less the interpreter's, what the estimate is of) and, for a
-    duel, ``x_monopoly`` (its ms/step over the monopoly's of the same category)."""
+                failures: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """The MARKETS rows at one size, each in its own subprocess, and the paired CPU-time
+    rows of each category (:func:`measure_paired`). Each market row gets ``market_mb``
+    (its peak less the interpreter's, what the estimate is of) and, for a duel,
+    ``x_monopoly`` (its ms/step over the monopoly's of the same category)."""
     rows = [row for child in MARKETS for row in run_guarded(consumers, child, steps, m,
                                                               failures)]
+    paired = [row for category in CATEGORIES
+              for row in run_guarded(consumers, f"paired {category}", steps, m, failures)]
     by_name = {r["row"]: r for r in rows}
     for r in rows:
         r["market_mb"] = r["peak_rss_mb"] - r["rss_after_imports_mb"]
         alone = by_name.get(f"monopoly {r['category']}")
         r["x_monopoly"] = (r["ms_per_step_mean"] / alone["ms_per_step_mean"]
                            if alone and r["brands"] > 1 else None)
-    return rows
+    return rows, paired
 
 
 MARKET_COLUMNS = (
@@ -334,6 +364,15 @@ def format_markets(rows: list[dict]) -> str:
     for r in rows:
         r["estimate_over_measured"] = r["estimate_mb"] / r["market_mb"]
     return format_table(rows, MARKET_COLUMNS)
+
+
+PAIRED_COLUMNS = (
+    ("consumers", "consumers", 11, ","),
+    ("category", "category", 10, ""),
+    ("monopoly CPU ms/step", "monopoly_cpu_ms", 22, ".2f"),
+    ("duel CPU ms/step", "duel_cpu_ms", 18, ".2f"),
+    ("duel / monopoly", "x_monopoly", 17, ".2f"),
+)
 
 
 def write_json(path: Path, data: dict) -> None:
