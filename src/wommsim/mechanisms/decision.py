@@ -103,17 +103,19 @@ def inclusive_utility(cfg: DecisionConfig, utility: np.ndarray) -> np.ndarray:
     utility exactly."""
     top = utility.max(axis=0)
     finite = np.isfinite(top)
-    if utility.shape[0] == 2:
-        # Two brands: the better one's term is exp(0) = 1 exactly, so only the other's is
-        # computed, and only where it is known (exp(-inf) = 0 is exact but slow): the same
-        # sums, about a quarter of the time.
-        other = utility.min(axis=0)
-        both = np.flatnonzero(np.isfinite(other))
-        total = np.ones(top.size)
-        total[both] += np.exp((other[both] - top[both]) / cfg.temperature)
-        total = total[finite]
-    else:
-        total = np.exp((utility[:, finite] - top[finite]) / cfg.temperature).sum(axis=0)
+    if utility.shape[0] == 2 and finite.all():
+        # Two brands, every consumer knowing one: the better one's term is exp(0) = 1
+        # exactly, the other's exp(d) with d = (u_other - top) / T <= 0. Below d = -40,
+        # exp(d) < 2^-53 and 1 + exp(d) rounds to 1, so d is clipped there: the same sums,
+        # without exp's slow path for -inf (an unknown brand) and underflow.
+        d = utility.min(axis=0)
+        d -= top
+        d /= cfg.temperature
+        total = np.exp(np.maximum(d, -40.0, out=d), out=d)
+        total += 1.0
+        top += cfg.temperature * np.log(total)
+        return top
+    total = np.exp((utility[:, finite] - top[finite]) / cfg.temperature).sum(axis=0)
     top[finite] += cfg.temperature * np.log(total)
     return top
 
