@@ -3,7 +3,7 @@ consumers, the scaling curve, the ads_vs_wom experiment, and the issue's targets
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py            # everything (about 5 min on 2 quiet cores)
+    .venv/bin/python benchmarks/run.py            # everything (about 6 min on 2 quiet cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke run (1-2 min)
     .venv/bin/python benchmarks/run.py --parts model experiment   # some parts only
 
