@@ -317,19 +317,20 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     holders = (f"{need.processes} parallel processes (workers={first.workers}) each hold"
                if need.processes > 1 else "one process holds")
     market = need.largest or first
-    markets = (f"{holders} a market of {need.consumers:,} consumers on a "
-               f"{market.network.kind} network with {need.entries // 2:,} edges "
-               f"({_size(need.market)} each)")
-    steps = max(c.steps for c in configs)
-    arms = f" x {len(configs)} arms" if len(configs) > 1 else ""
-    table = (f"the results tables of {need.rows:,} rows ({steps + 1:,} per replicate{arms}) "
-             f"and as many per brand take {_size(need.results)}")
-    python = f"{_size(need.interpreters)} for the Python processes"
     # Name the key that drives the estimate, and the way out that helps.
     logs = need.processes * need.market_log + need.log
     parts = {"market": need.processes * need.market - need.processes * need.market_log,
              "log": logs, "results": need.results, "interpreters": need.interpreters}
     driver = max(parts, key=parts.get)
+    each = (f"{_size(need.market - need.market_log)} each besides its log" if driver == "log"
+            else f"{_size(need.market)} each")
+    markets = (f"{holders} a market of {need.consumers:,} consumers on a "
+               f"{market.network.kind} network with {need.entries // 2:,} edges ({each})")
+    steps = max(c.steps for c in configs)
+    arms = f" x {len(configs)} arms" if len(configs) > 1 else ""
+    table = (f"the results tables of {need.rows:,} rows ({steps + 1:,} per replicate{arms}) "
+             f"and as many per brand take {_size(need.results)}")
+    python = f"{_size(need.interpreters)} for the Python processes"
     if driver == "log":
         durable = market.market.category == "durable"
         key = "transactions=true" + ("" if durable else f", steps={steps}")
