@@ -9,8 +9,9 @@ Usage::
 Each case runs in its own fresh Python subprocess: compose the overrides, note the resident
 memory (``/proc/self/statm``), build the market (``WommModel``), run ``--steps`` steps and
 take the peak (``VmHWM``). The market's measured bytes are the peak minus the resident
-memory before it; the table puts the estimate of ``memory.market_bytes`` beside it. Linux
-only (``/proc``).
+memory before it; the table puts the estimate of ``memory.market_bytes`` beside it, and for
+a case with ``transactions=true`` the purchases logged beside the estimate's bound
+(``memory.logged_purchases``). Linux only (``/proc``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ CASES = (
     "consumers=3000 network=complete",
     "consumers=10000 agents=on",
     "consumers=50000 agents=on",
+    # Two brands, and the purchase log (a durable's bound is tight, a repeat one's loose).
+    "consumers=1000000 market=duel",
+    "consumers=1000000 market=duel transactions=true steps=52",
+    "consumers=1000000 market=duel market.category=repeat transactions=true steps=52",
+    "consumers=300000 network.m=1 market=duel transactions=true steps=52",
 )
 QUICK = ("consumers=100000",)
 
@@ -48,9 +54,11 @@ model = WommModel(cfg)
 for _ in range(cfg.steps):
     model.step()
 model.timeseries()
+model.brand_timeseries()
+log = model.transaction_table()  # the purchase log's DataFrame, as a replicate ends
 with open("/proc/self/status") as status:  # VmHWM: ru_maxrss would keep a larger parent's
     peak = next(int(x.split()[1]) for x in status if x.startswith("VmHWM:")) * 1024
-print(json.dumps({"before": before, "peak": peak, "n": model.n,
+print(json.dumps({"before": before, "peak": peak, "n": model.n, "purchases": len(log),
                   "entries": int(model.graph.adjacency.nnz)}))
 """
 
@@ -70,16 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from wommsim.compose import compose
-    from wommsim.runs.memory import MB, market_bytes
+    from wommsim.runs.memory import MB, logged_purchases, market_bytes
 
     cases = args.case or (QUICK if args.quick else CASES)
     print(f"{'case':<52} {'entries':>12} {'measured MB':>12} {'estimate MB':>12} {'ratio':>6}")
     for case in cases:
         measured = measure(case, args.steps)
         market = measured["peak"] - measured["before"]
-        _, entries, estimate = market_bytes(compose(["agents=off", *case.split()]))
+        cfg = compose(["agents=off", f"steps={args.steps}", *case.split()])
+        _, entries, estimate = market_bytes(cfg)
+        log = (f"  purchases logged {measured['purchases']:,} (bound {logged_purchases(cfg):,})"
+               if cfg.transactions else "")
         print(f"{case:<52} {entries:>12,} {market / MB:>12,.0f} {estimate / MB:>12,.0f} "
-              f"{estimate / market:>6.2f}", flush=True)
+              f"{estimate / market:>6.2f}{log}", flush=True)
     return 0
 
 

@@ -50,8 +50,17 @@ CONFIGS = {
     "opinion": ["strategy=conversation_led", "decision=opinion"],
     "bass": ["strategy=none", "decision=bass"],
 }
-#: Rows measured by one child process each ("kernels" gives both reference kernels).
-CHILDREN = ("opinion", "bass", "kernels", "mesa")
+#: Markets of one and two brands (issue 13): the ``opinion`` row's settings in a monopoly and
+#: a duel (each brand with the run's strategy and budget), in a durable and a repeat-purchase
+#: category. Measured by ``run.py --parts market``; not part of the rows by size.
+MARKETS = {f"{market} {category}": [*CONFIGS["opinion"], f"market={market}",
+                                    f"market.category={category}"]
+           for category in ("durable", "repeat") for market in ("monopoly", "duel")}
+CATEGORIES = ("durable", "repeat")
+#: Rows measured by one child process each ("kernels" gives both reference kernels; "paired
+#: <category>" both markets of a category, see measure_paired).
+CHILDREN = ("opinion", "bass", "kernels", "mesa", *MARKETS,
+            *(f"paired {category}" for category in CATEGORIES))
 #: The reference kernel the ratios divide by.
 REFERENCE = "ref: sparse pass"
 MESA = "mesa per-agent"
@@ -87,7 +96,8 @@ def config_for(consumers: int, config: str, m: int):
     """The composed wommsim Config of one row (``config`` in CONFIGS)."""
     from wommsim.compose import compose
 
-    return compose([f"consumers={consumers}", f"network.m={m}", *COMMON, *CONFIGS[config]])
+    settings = CONFIGS[config] if config in CONFIGS else MARKETS[config]
+    return compose([f"consumers={consumers}", f"network.m={m}", *COMMON, *settings])
 
 
 def timed_steps(step, steps: int) -> list[float]:
@@ -126,8 +136,11 @@ def build_graph(cfg):
 
 
 def measure_model(consumers: int, config: str, steps: int, m: int) -> list[dict]:
-    """The full model (``config`` in CONFIGS) at one size, in this process."""
+    """The full model (``config`` in CONFIGS or MARKETS) at one size, in this process; with
+    the memory estimate of its market (:func:`wommsim.runs.memory.market_bytes`, in MiB)."""
+    from wommsim.config import brands_of
     from wommsim.model import WommModel
+    from wommsim.runs.memory import market_bytes
 
     cfg = config_for(consumers, config, m)
     rss_before = peak_rss_mb()
@@ -138,7 +151,9 @@ def measure_model(consumers: int, config: str, steps: int, m: int) -> list[dict]
     times = timed_steps(model.step, steps)
     return [row_of(config, consumers, graph.n_edges, graph_s, state_s, times,
                    float(model.metrics["adopted_fraction"]), rss_before,
-                   rule=cfg.decision.rule, strategy=cfg.strategy.name, m=m)]
+                   rule=cfg.decision.rule, strategy=cfg.strategy.name, m=m,
+                   market=cfg.market.name, category=cfg.market.category,
+                   brands=len(brands_of(cfg)), estimate_mb=market_bytes(cfg)[2] / 2**20)]
 
 
 def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dict]:
@@ -173,10 +188,34 @@ def measure_baselines(consumers: int, kind: str, steps: int, m: int) -> list[dic
     return rows
 
 
+def measure_paired(consumers: int, category: str, steps: int, m: int) -> list[dict]:
+    """The monopoly and the duel of ``category`` in this process on one graph, their steps
+    alternated, each timed in CPU seconds (``time.process_time``): other processes' load
+    slows both alike, so their ratio holds on a busy machine, where two wall-clock runs
+    made one after the other can meet different loads."""
+    from wommsim.model import WommModel
+
+    cfg = {name: config_for(consumers, f"{name} {category}", m) for name in ("monopoly", "duel")}
+    graph, _ = build_graph(cfg["monopoly"])
+    models = {name: WommModel(c, replicate=0, graph=graph) for name, c in cfg.items()}
+    cpu: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(steps):
+        for name, model in models.items():
+            start = time.process_time()
+            model.step()
+            cpu[name].append(time.process_time() - start)
+    mean = {name: 1000 * sum(times) / len(times) for name, times in cpu.items()}
+    return [{"row": f"paired {category}", "consumers": consumers, "m": m, "steps": steps,
+             "category": category, "monopoly_cpu_ms": mean["monopoly"],
+             "duel_cpu_ms": mean["duel"], "x_monopoly": mean["duel"] / mean["monopoly"]}]
+
+
 def measure(consumers: int, child: str, steps: int, m: int) -> list[dict]:
     """One child's rows, measured in this process."""
-    if child in CONFIGS:
+    if child in CONFIGS or child in MARKETS:
         return measure_model(consumers, child, steps, m)
+    if child.startswith("paired "):
+        return measure_paired(consumers, child.removeprefix("paired "), steps, m)
     return measure_baselines(consumers, child, steps, m)
 
 
@@ -267,10 +306,10 @@ def _cell(value, width: int, spec: str) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
-def format_table(rows: list[dict]) -> str:
-    header = "".join(f"{title:>{width}}" for title, _, width, _ in COLUMNS)
+def format_table(rows: list[dict], columns=COLUMNS) -> str:
+    header = "".join(f"{title:>{width}}" for title, _, width, _ in columns)
     lines = [header, "-" * len(header)]
-    lines += ["".join(_cell(row.get(key), width, spec) for _, key, width, spec in COLUMNS)
+    lines += ["".join(_cell(row.get(key), width, spec) for _, key, width, spec in columns)
               for row in rows]
     return "\n".join(lines)
 
@@ -283,6 +322,57 @@ def format_ratios(ratios: dict[int, dict]) -> str:
         lines.append(f"{n:>11,}" + "".join(_cell(v, w, ".2f")
                                              for v, w in zip(cells, (13, 10, 11), strict=True)))
     return "\n".join(lines)
+
+
+def run_markets(consumers: int, steps: int, m: int = 4,
+                failures: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """The MARKETS rows at one size, each in its own subprocess, and the paired CPU-time
+    rows of each category (:func:`measure_paired`). Each market row gets ``market_mb``
+    (its peak less the interpreter's, what the estimate is of) and, for a duel,
+    ``x_monopoly`` (its ms/step over the monopoly's of the same category)."""
+    rows = [row for child in MARKETS for row in run_guarded(consumers, child, steps, m,
+                                                              failures)]
+    paired = [row for category in CATEGORIES
+              for row in run_guarded(consumers, f"paired {category}", steps, m, failures)]
+    by_name = {r["row"]: r for r in rows}
+    for r in rows:
+        r["market_mb"] = r["peak_rss_mb"] - r["rss_after_imports_mb"]
+        alone = by_name.get(f"monopoly {r['category']}")
+        r["x_monopoly"] = (r["ms_per_step_mean"] / alone["ms_per_step_mean"]
+                           if alone and r["brands"] > 1 else None)
+    return rows, paired
+
+
+MARKET_COLUMNS = (
+    ("consumers", "consumers", 11, ","),
+    ("row", "row", 18, ""),
+    ("ms/step", "ms_per_step_mean", 10, ".2f"),
+    ("min ms", "ms_per_step_min", 9, ".2f"),
+    ("max ms", "ms_per_step_max", 9, ".2f"),
+    ("peak MB", "peak_rss_mb", 9, ".0f"),
+    ("market MB", "market_mb", 11, ".0f"),
+    ("estimate MB", "estimate_mb", 13, ".0f"),
+    ("est/meas", "estimate_over_measured", 10, ".2f"),
+    ("adopted", "adopted_fraction_end", 9, ".1%"),
+    ("x monopoly", "x_monopoly", 12, ".2f"),
+)
+
+
+def format_markets(rows: list[dict]) -> str:
+    """The MARKETS rows: time per step, peak memory, the market's share of it against the
+    memory estimate, and the duel's time over the monopoly's."""
+    for r in rows:
+        r["estimate_over_measured"] = r["estimate_mb"] / r["market_mb"]
+    return format_table(rows, MARKET_COLUMNS)
+
+
+PAIRED_COLUMNS = (
+    ("consumers", "consumers", 11, ","),
+    ("category", "category", 10, ""),
+    ("monopoly CPU ms/step", "monopoly_cpu_ms", 22, ".2f"),
+    ("duel CPU ms/step", "duel_cpu_ms", 18, ".2f"),
+    ("duel / monopoly", "x_monopoly", 17, ".2f"),
+)
 
 
 def write_json(path: Path, data: dict) -> None:

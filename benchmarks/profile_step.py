@@ -5,10 +5,12 @@ Usage::
     python benchmarks/profile_step.py [--consumers 1000000] [--steps 20] [--config opinion] [--m 4]
                                       [--text benchmarks/results/profile.txt]
 
-Same configurations as ``bench_model.py``. The model is built and stepped once (warm-up)
-outside the profile; then ``--steps`` steps are sampled every 0.1 ms. Time is attributed
-to the call made directly from ``WommModel.step`` (one mechanism each); time spent in the
-body of ``step`` itself (mostly the share division ``np.divide``) is counted as decision.
+Same configurations as ``bench_model.py`` (its rows and its markets, e.g. ``--config "duel
+durable"``). The model is built and stepped once (warm-up) outside the profile; then
+``--steps`` steps are sampled every 0.1 ms. ``WommModel.step`` calls each mechanism through
+its declaration, so time is attributed by the module of the function it calls
+(``wommsim/mechanisms/<name>.py``, once per brand for a brand's mechanism); the rest by
+function name (recording the metrics, bookkeeping).
 """
 
 from __future__ import annotations
@@ -19,39 +21,21 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from bench_model import COMMON, CONFIGS
+from bench_model import COMMON, CONFIGS, MARKETS
 
-# Function called from WommModel.step -> "mechanism: detail".
+# Function called from WommModel.step (not a mechanism's) -> "group: detail".
 MECHANISM_OF = {
-    "advertise": "advertising",
-    "converse": "dialogue",
-    "spread": "content",
-    "age": "content",
-    "hubs": "content",
-    "invite": "reviews",
-    "offer": "incentives",
-    "talk": "word of mouth",
-    "__matmul__": "decision: adopted neighbours (sparse mat-vec)",
-    "ndarray.astype": "decision: adopted neighbours (sparse mat-vec)",
-    "_count_new_adopters": "decision: adopted neighbours (counting new buyers' edges)",
-    "opinion_rule": "decision: rule",
-    "bass_rule": "decision: rule",
-    "score": "decision: rule",
-    "weight": "decision: rule",
-    "zeros": "decision: inline in step body (share = adopted / degree)",
-    "[self]": "decision: inline in step body (share = adopted / degree)",
-    "adopt": "purchase",
-    "fade": "decay",
     "_record": "recording metrics: _record",
-    "bincount": "recording metrics: _record",
     "collect": "recording metrics: DataCollector.collect",
-    "getattr": "step bookkeeping",
-    "dict.update": "step bookkeeping",
-    "dict.items": "step bookkeeping",
-    "strategy_at": "step bookkeeping",
-    "len": "step bookkeeping",
-    "__getattr__": "step bookkeeping",
 }
+
+
+def group_of(frame) -> str:
+    """A frame called from WommModel.step: its mechanism (by module), else by function."""
+    path = frame.file_path or ""
+    if "wommsim/mechanisms/" in path:
+        return path.rsplit("/", 1)[-1].removesuffix(".py")
+    return MECHANISM_OF.get(frame.function, "step bookkeeping")
 
 
 def step_frames(frame):
@@ -65,12 +49,12 @@ def step_frames(frame):
 
 def breakdown(root) -> dict[str, float]:
     """Seconds per mechanism under WommModel.step, plus Mesa's step wrapper and the rest."""
-    seconds = dict.fromkeys(MECHANISM_OF.values(), 0.0)
+    seconds: dict[str, float] = {}
     inside = 0.0
     for step in step_frames(root):
         inside += step.time
         for child in step.children:
-            name = MECHANISM_OF.get(child.function, f"other: {child.function}")
+            name = group_of(child)
             seconds[name] = seconds.get(name, 0.0) + child.time
     seconds["outside WommModel.step (Mesa wrapper, loop)"] = root.time - inside
     return seconds
@@ -82,7 +66,7 @@ def main() -> None:
                         help="population size (default 1000000)")
     parser.add_argument("--steps", type=int, default=20,
                         help="profiled steps after one warm-up (default 20)")
-    parser.add_argument("--config", choices=sorted(CONFIGS), default="opinion",
+    parser.add_argument("--config", choices=[*CONFIGS, *MARKETS], default="opinion",
                         help="configuration, as in bench_model.py (default opinion)")
     parser.add_argument("--m", type=int, default=4,
                         help="Barabási–Albert edges per new consumer (default 4)")
@@ -92,8 +76,8 @@ def main() -> None:
     from wommsim.compose import compose
     from wommsim.model import WommModel
 
-    cfg = compose([f"consumers={args.consumers}", f"network.m={args.m}", *COMMON,
-                   *CONFIGS[args.config]])
+    settings = CONFIGS[args.config] if args.config in CONFIGS else MARKETS[args.config]
+    cfg = compose([f"consumers={args.consumers}", f"network.m={args.m}", *COMMON, *settings])
     model = WommModel(cfg, replicate=0)
     model.step()  # warm-up (also computes the cached hub order)
 

@@ -3,11 +3,11 @@ consumers, the scaling curve, the ads_vs_wom experiment, and the issue's targets
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py            # everything (about 5 min on 2 quiet cores)
+    .venv/bin/python benchmarks/run.py            # everything (about 6 min on 2 quiet cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke run (1-2 min)
     .venv/bin/python benchmarks/run.py --parts model experiment   # some parts only
 
-Parts (default: model huge scaling experiment; ``profile`` only when asked):
+Parts (default: model huge scaling market experiment; ``profile`` only when asked):
 
 * ``model``: ``bench_model.py`` at 10,000, 100,000 and 1,000,000 consumers (BA m = 4):
   ``opinion`` and ``bass`` model rows, the two reference kernels, per-agent Mesa up to
@@ -15,6 +15,10 @@ Parts (default: model huge scaling experiment; ``profile`` only when asked):
 * ``huge``: 10,000,000 consumers: the ``opinion`` model row and the reference kernels;
 * ``scaling``: ``scaling.py`` (the m = 4 points are taken from ``model`` and ``huge`` when
   they ran with the same steps), figure ``results/scaling.png``;
+* ``market``: markets of one and two brands (``market=monopoly`` and ``market=duel``, the
+  ``opinion`` row's settings) at 1,000,000 consumers, durable and repeat category: ms/step,
+  peak memory against the memory estimate, and the duel's ms/step over the monopoly's;
+  then both markets of a category in one process, steps alternated, in CPU time;
 * ``experiment``: ``python -m wommsim +experiment=ads_vs_wom`` at its defaults, wall time;
 * ``profile``: ``profile_step.py`` for both model rows at 1,000,000 consumers.
 
@@ -38,15 +42,16 @@ import bench_model
 import scaling
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("model", "huge", "scaling", "experiment", "profile")
-DEFAULT_PARTS = ("model", "huge", "scaling", "experiment")
+PARTS = ("model", "huge", "scaling", "market", "experiment", "profile")
+DEFAULT_PARTS = ("model", "huge", "scaling", "market", "experiment")
 HUGE = 10_000_000
 TARGET_SIZE = 1_000_000
 MIB_PER_GB = 1e9 / 2**20  # peak_rss_mb is in MiB (ru_maxrss KiB / 1024); targets in GB
 
 
-def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]:
-    """The issue's targets, each with its limit, the measured value and a verdict."""
+def targets(rows: list[dict], experiment: dict | None, steps: int,
+            markets: list[dict] = (), paired: list[dict] = ()) -> list[dict]:
+    """The issues' targets, each with its limit, the measured value and a verdict."""
     at = {(r["consumers"], r["m"], r["row"]): r for r in rows}
     ref = at.get((TARGET_SIZE, 4, bench_model.REFERENCE))
     opinion = at.get((TARGET_SIZE, 4, "opinion"))
@@ -76,6 +81,11 @@ def targets(rows: list[dict], experiment: dict | None, steps: int) -> list[dict]
               huge["peak_rss_mb"] / MIB_PER_GB if huge and full_run else None, "GB",
               (f"graph {huge['graph_build_s']:.1f} s, state {huge['state_build_s']:.1f} s, "
                f"{huge['ms_per_step_mean']:.0f} ms/step") if huge else ""),
+        *(entry(f"two brands vs one at 1M, {r['category']}: step time duel / monopoly", 2.0,
+                r["x_monopoly"], "x", "paired CPU time; wall-clock runs: " + ", ".join(
+                    f"{w['x_monopoly']:.2f} x" for w in markets
+                    if w["category"] == r["category"] and w["x_monopoly"] is not None))
+          for r in paired if r["consumers"] == TARGET_SIZE),
         entry("python -m wommsim +experiment=ads_vs_wom at its defaults", 60.0,
               experiment["seconds"] if experiment and not experiment["overrides"] else None,
               "s", "on all cores (workers=0)"),
@@ -159,6 +169,21 @@ def main() -> None:
                       HERE / "results" / ("scaling-quick.json" if quick else "scaling.json"),
                       steps, info, degree_size)
 
+    markets: list[dict] = []
+    paired: list[dict] = []
+    if "market" in parts:
+        size = bench_model.QUICK_SIZES[-1] if quick else TARGET_SIZE
+        markets, paired = bench_model.run_markets(size, steps, 4, failures)
+        if markets:
+            print(f"\nmarkets of one and two brands (the opinion row's settings, each brand "
+                  f"with the run's strategy and budget), {steps} steps; market MB = peak less "
+                  "the interpreter's, beside wommsim.runs.memory's estimate\n")
+            print(bench_model.format_markets(markets), flush=True)
+        if paired:
+            print("\nthe same markets paired: monopoly and duel in one process on one graph, "
+                  "steps alternated, CPU time (robust to other processes' load)\n")
+            print(bench_model.format_table(paired, bench_model.PAIRED_COLUMNS), flush=True)
+
     experiment = None
     if "experiment" in parts:
         overrides = ("replicates=2", "steps=5") if quick else ()
@@ -178,7 +203,7 @@ def main() -> None:
             print(f"  FAILED: {err}", file=sys.stderr, flush=True)
             failures.append(str(err).splitlines()[0])
 
-    goals = targets(rows, experiment, steps)
+    goals = targets(rows, experiment, steps, markets, paired)
     print(f"\ntargets (machine-relative; '-' = not measured in this run"
           f"{', quick run' if quick else ''})")
     print(format_targets(goals))
@@ -186,7 +211,8 @@ def main() -> None:
         "machine": info, "steps": steps, "parts": list(parts), "quick": quick,
         "reference": bench_model.REFERENCE, "results": rows,
         "ratios": {str(n): r for n, r in ratios.items()}, "scaling": scaling_rows,
-        "experiment": experiment, "targets": goals, "failures": failures})
+        "markets": markets, "paired": paired, "experiment": experiment, "targets": goals,
+        "failures": failures})
     print(f"\nwrote {out}")
     if failures:
         sys.exit("failed measurements (their rows are missing):\n  " + "\n  ".join(failures))

@@ -243,3 +243,28 @@ def test_talk_across_brands_changes_nothing_in_a_monopoly():
     plain = run_replicate(small_config(steps=15), 0)
     cross = run_replicate(small_config("wom.cross_brand=0.9", steps=15), 0)
     pd.testing.assert_frame_equal(plain, cross)
+
+
+def test_two_brands_inclusive_utility_is_the_general_sum_exactly():
+    # The two-brand path skips the better brand's exp(0) = 1 and clips the other's exponent
+    # at -40 (1 + exp(d) rounds to 1 below it): it must give the same bits as the sum over
+    # brands, with unknown brands (-inf), ties, and gaps on both sides of the clip.
+    from wommsim.mechanisms.decision import inclusive_utility
+
+    cfg = small_config().decision
+    temperature, rng, n = cfg.temperature, np.random.default_rng(11), 200_000
+    u = np.empty((2, n))
+    u[0] = rng.normal(scale=rng.choice([0.01, 1.0, 100.0], n))
+    gap = rng.choice([0.0, 1e-9, 0.5, 39.0, 40.0, 41.0, 1e3], n) * temperature
+    u[1] = u[0] - gap * rng.random(n) * rng.choice([1.0, 2.0], n)
+    unknown = np.flatnonzero(rng.random(n) < 0.3)
+    u[rng.integers(0, 2, unknown.size), unknown] = -np.inf
+    flip = rng.random(n) < 0.5
+    u[:, flip] = u[::-1, flip]
+    top = u.max(axis=0)
+    general = top + temperature * np.log(np.exp((u - top) / temperature).sum(axis=0))
+    assert np.array_equal(inclusive_utility(cfg, u.copy()), general)
+    alone = u.copy()
+    alone[:, :10] = -np.inf  # consumers who know no brand: the general path, -inf for them
+    got = inclusive_utility(cfg, alone)
+    assert np.isneginf(got[:10]).all() and np.array_equal(got[10:], general[10:])

@@ -17,7 +17,7 @@ from wommsim.config import ConfigError
 from wommsim.network import build_network
 from wommsim.rng import Streams
 from wommsim.runs import memory, parallel, results, runner
-from wommsim.state import STATE_VARS, StateVar
+from wommsim.state import BRAND, STATE_VARS, StateVar
 
 MB = memory.MB
 
@@ -82,6 +82,69 @@ def test_reading_an_edge_list_with_a_long_label_stays_within_the_estimate(tmp_pa
         tracemalloc.stop()
     assert graph.n == 51 and graph.labels[0] == long
     assert peak <= memory.market_bytes(cfg)[2], (peak / MB, memory.market_bytes(cfg)[2] / MB)
+
+def test_estimate_counts_every_brand_of_the_market():
+    # Barabási–Albert m=1: few edges, so the held state, not the graph build, sets the peak.
+    one = small_config("agents=off", "network.m=1", consumers=1_000_000)
+    two = small_config("agents=off", "network.m=1", "market=duel", consumers=1_000_000)
+    per_brand = memory.state_bytes_per_consumer(2) - memory.state_bytes_per_consumer(1)
+    assert per_brand == sum(np.dtype(v.dtype).itemsize for v in STATE_VARS.values()
+                            if v.axes == BRAND) > 0
+    grown = memory.market_bytes(two)[2] - memory.market_bytes(one)[2]
+    assert grown == 1_000_000 * (per_brand + memory.MODEL_BYTES_PER_BRAND)
+    # brands.parquet: one row per brand a step, beside the per-step table's
+    alone, duel = memory.estimate([one], workers=1), memory.estimate([two], workers=1)
+    assert duel.results == alone.results * 3 // 2 and duel.rows == alone.rows
+
+
+def test_estimate_counts_the_purchase_log():
+    plain = small_config("agents=off", "market=duel", "replicates=3", consumers=1_000_000,
+                         steps=52)
+    durable = small_config("agents=off", "market=duel", "replicates=3", "transactions=true",
+                           consumers=1_000_000, steps=52)
+    repeat = small_config("agents=off", "market=duel", "replicates=3", "transactions=true",
+                          "market.category=repeat", "market.interpurchase_steps=4",
+                          consumers=1_000_000, steps=52)
+    assert memory.logged_purchases(plain) == 0
+    assert memory.logged_purchases(durable) == 1_000_000  # one purchase a consumer, any brand
+    assert memory.logged_purchases(repeat) == 1_000_000 * 52 // 4  # purchase occasions
+    before = memory.estimate([plain], workers=1)
+    for cfg in (durable, repeat):
+        need = memory.estimate([cfg], workers=1)
+        purchases = memory.logged_purchases(cfg)
+        assert need.purchases == purchases
+        assert need.log == 3 * purchases * memory.RESULT_LOG_BYTES_PER_PURCHASE
+        assert need.market >= max(before.market, purchases * memory.LOG_BYTES_PER_PURCHASE)
+        assert need.total >= before.total + need.log
+    # The log comes on top of the held market, not of the graph build's temporaries (which
+    # set the peak of the durable market here): 13M purchases raise the market's peak.
+    need = memory.estimate([repeat], workers=1)
+    assert need.market >= before.market + need.market_log // 2
+    assert need.total > memory.estimate([durable], workers=1).total
+
+
+@pytest.mark.parametrize("category,key,way_out", [
+    ("repeat", "transactions=true, steps=5200", "transactions=false, fewer steps"),
+    ("durable", "transactions=true", "transactions=false, fewer consumers"),
+])
+def test_a_purchase_log_that_cannot_fit_is_refused_naming_it(monkeypatch, category, key,
+                                                             way_out):
+    # The run fits in 2 GB; its purchase log, over 5,200 weekly steps (repeat) or 10
+    # replicates of 2,000,000 consumers (durable), does not.
+    monkeypatch.setattr(memory, "available_bytes", lambda: (2 * memory.GB, "a test's limit"))
+    repeat = category == "repeat"
+    common = ("agents=off", "market=duel", f"market.category={category}", "workers=1",
+              "replicates=1" if repeat else "replicates=10")
+    size = {"consumers": 200_000 if repeat else 2_000_000, "steps": 5200 if repeat else 52}
+    memory.check_memory([small_config(*common, **size)], workers=1)
+    cfg = small_config(*common, "transactions=true", **size)
+    with pytest.raises(ConfigError) as info:
+        memory.check_memory([cfg], workers=1)
+    message = str(info.value)
+    assert message.startswith(f"{key}: this run needs about"), message
+    assert "purchase log" in message and way_out in message, message
+    assert "force_memory=true" in message, message
+
 
 def test_estimate_grows_with_consumers_jobs_and_agents():
     small = memory.estimate([small_config("agents=off", consumers=100_000)], workers=1)

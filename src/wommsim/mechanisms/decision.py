@@ -41,12 +41,13 @@ def opinion_terms(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
                   incentive_bonus: float, influences: int) -> np.ndarray:
     """Utility terms of consumers ``who``, one column per influence (opinion excluded).
 
-    ``review_signal`` is the credibility-weighted review score seen by online researchers;
-    ``influences`` is how many influences there are (the columns).
+    ``neighbour_share`` is their adopted share of neighbours (one entry per consumer of
+    ``who``); ``review_signal`` is the credibility-weighted review score seen by online
+    researchers; ``influences`` is how many influences there are (the columns).
     """
     terms = np.zeros((who.size, influences))
     terms[:, ADS] = cfg.ad_weight * s.adstock[who]
-    terms[:, WOM] = cfg.social_weight * neighbour_share[who]
+    terms[:, WOM] = cfg.social_weight * neighbour_share
     terms[:, REVIEWS] = cfg.review_weight * review_signal * s.researches_online[who]
     terms[:, INCENTIVES] = incentive_bonus * s.incentivised[who]
     return terms
@@ -63,10 +64,11 @@ def opinion_probability(cfg: DecisionConfig, utility: np.ndarray,
 def brand_utility(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
                   neighbour_share: np.ndarray, review_signal: float,
                   incentive_bonus: float) -> np.ndarray:
-    """Utility of one brand to consumers ``who``: opinion, adstock, social proof, the review
-    score (online researchers) and a held discount."""
+    """Utility of one brand to consumers ``who``: opinion, adstock, social proof (their
+    adopted share of neighbours, ``neighbour_share``, one entry per consumer of ``who``),
+    the review score (online researchers) and a held discount."""
     utility = s.opinion[who] + cfg.ad_weight * s.adstock[who]
-    utility += cfg.social_weight * neighbour_share[who]
+    utility += cfg.social_weight * neighbour_share
     if review_signal:
         utility += (cfg.review_weight * review_signal) * s.researches_online[who]
     if incentive_bonus:
@@ -79,7 +81,8 @@ def attribute(s: ConsumerState, cfg: DecisionConfig, buyers: np.ndarray,
               influences: int, rng: np.random.Generator) -> np.ndarray:
     """The influence credited with each purchase: drawn in proportion to the positive parts
     of the utility terms (the opinion term credited to the influence that last raised it;
-    with no positive term, the influence that made the buyer aware)."""
+    with no positive term, the influence that made the buyer aware). ``neighbour_share``:
+    the buyers' adopted share of neighbours, one entry per buyer."""
     shares = np.maximum(opinion_terms(s, cfg, buyers, neighbour_share, review_signal,
                                       incentive_bonus, influences), 0.0)
     opinion = s.opinion[buyers]
@@ -100,6 +103,18 @@ def inclusive_utility(cfg: DecisionConfig, utility: np.ndarray) -> np.ndarray:
     utility exactly."""
     top = utility.max(axis=0)
     finite = np.isfinite(top)
+    if utility.shape[0] == 2 and finite.all():
+        # Two brands, every consumer knowing one: the better one's term is exp(0) = 1
+        # exactly, the other's exp(d) with d = (u_other - top) / T <= 0. Below d = -40,
+        # exp(d) < 2^-53 and 1 + exp(d) rounds to 1, so d is clipped there: the same sums,
+        # without exp's slow path for -inf (an unknown brand) and underflow.
+        d = utility.min(axis=0)
+        d -= top
+        d /= cfg.temperature
+        total = np.exp(np.maximum(d, -40.0, out=d), out=d)
+        total += 1.0
+        top += cfg.temperature * np.log(total)
+        return top
     total = np.exp((utility[:, finite] - top[finite]) / cfg.temperature).sum(axis=0)
     top[finite] += cfg.temperature * np.log(total)
     return top
@@ -159,23 +174,27 @@ def opinion_choice(model, rng: np.random.Generator) -> None:
     cfg, market = model.config, model.config.market
     who = shoppers(model, model.streams.category)
     current = model.state.current_brand[who]
+    degree = model.degree[who]
+    linked = degree > 0
     utility = np.full((len(model.markets), who.size), -np.inf)
     signals = []
     for b, side in enumerate(model.markets):
         s, own = side.state, side.config
-        share = np.divide(side.adopted_neighbours, model.degree, out=np.zeros(model.n),
-                          where=model.degree > 0)
+        # Social proof of the shoppers only: nobody else's is read.
+        share = np.divide(side.adopted_neighbours[who], degree, out=np.zeros(who.size),
+                          where=linked)
         board = side.review_board
         review = board.score * board.weight(own.reviews) if own.reviews.enabled else 0.0
         bonus = own.incentives.bonus if own.incentives.enabled else 0.0
         signals.append((share, review, bonus))
-        known = s.aware[who]
-        u = brand_utility(s, cfg.decision, who[known], share, review, bonus)
+        # Every shopper's utility, kept where it knows the brand: the same values as
+        # computing it for those alone, without gathering them first.
+        u = brand_utility(s, cfg.decision, who, share, review, bonus)
         if market.inertia:
-            u += market.inertia * (current[known] == b)
+            u += market.inertia * (current == b)
         if own.economics.price != cfg.economics.price:
             u -= market.price_weight * np.log(own.economics.price / cfg.economics.price)
-        utility[b, known] = u
+        np.copyto(utility[b], u, where=s.aware[who])
     one = len(model.markets) == 1
     inclusive = utility[0] if one else inclusive_utility(cfg.decision, utility)
     rate = cfg.decision.purchase_rate if market.category == "durable" else 1.0
@@ -185,8 +204,11 @@ def opinion_choice(model, rng: np.random.Generator) -> None:
     brand = (np.zeros(buyers.size, dtype=np.int64) if one else
              choose_brand(cfg.decision, utility[:, bought], inclusive[bought], rng))
     for b, side in enumerate(model.markets):
-        side.buyers = buyers[brand == b] if not one else buyers
-        side.triggers = attribute(side.state, cfg.decision, side.buyers, *signals[b],
+        chose = brand == b
+        side.buyers = buyers[chose] if not one else buyers
+        share, review, bonus = signals[b]
+        share = share[bought][chose] if not one else share[bought]
+        side.triggers = attribute(side.state, cfg.decision, side.buyers, share, review, bonus,
                                   len(model.influences), rng)
 
 

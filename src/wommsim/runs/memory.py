@@ -6,17 +6,23 @@ undirected edges) costs, per process holding it:
 * building the graph: generator temporaries, ``NETWORKS[kind].build_bytes_per_entry * E``
   (the peak of a run on a sparse graph is reached here, inside ``build_network``);
 * holding it: the CSR adjacency (index and ``float32`` data per entry, an index per
-  consumer), the consumer state (the itemsizes of :data:`wommsim.state.STATE_VARS`), the
-  model's per-consumer arrays (:data:`MODEL_BYTES_PER_CONSUMER`) and a step's temporaries
-  (:data:`STEP_BYTES_PER_ENTRY` per entry: word of mouth draws per edge of every speaker);
+  consumer), the consumer state (the itemsizes of :data:`wommsim.state.STATE_VARS`, a
+  variable with the brand axis once per brand of the market), the model's per-consumer
+  arrays (:data:`MODEL_BYTES_PER_CONSUMER`, and :data:`MODEL_BYTES_PER_BRAND` for every
+  further brand) and a step's temporaries (:data:`STEP_BYTES_PER_ENTRY` per entry: word of
+  mouth draws per edge of every speaker; the brands talk one after another);
+* with ``transactions=true``, the purchase log at the end of the run
+  (:data:`LOG_BYTES_PER_PURCHASE` per purchase, :func:`logged_purchases` of them);
 * with Mesa agents on: :data:`AGENT_BYTES_PER_CONSUMER` and a networkx graph
   (:data:`AGENT_BYTES_PER_ENTRY`).
 
-The market's peak is the larger of building and holding, plus agents. Every process also
-holds the interpreter with its imports (:data:`INTERPRETER_BYTES`). Replicates run on
-``worker_count(workers, tasks)`` processes at once, each holding one market, beside the main
-process. The coefficients were measured with ``ru_maxrss`` on Linux, Python 3.12, NumPy 2
-(``benchmarks/bench_memory.py`` prints estimate against measurement); each is rounded up.
+The market's peak is the larger of building and holding (with the log), plus agents. Every
+process also holds the interpreter with its imports (:data:`INTERPRETER_BYTES`). Replicates
+run on ``worker_count(workers, tasks)`` processes at once, each holding one market, beside the
+main process, which gathers every replicate's tables (the per-step rows, one row per brand a
+step, and the purchase logs: :data:`RESULT_LOG_BYTES_PER_PURCHASE`). The coefficients were
+measured on Linux, Python 3.12, NumPy 2 (``benchmarks/bench_memory.py`` prints estimate
+against measurement); each is rounded up.
 
 The available memory is ``MemAvailable`` from ``/proc/meminfo``, lowered to the cgroup's
 limit minus its usage where a cgroup (v2 or v1) limits this process; elsewhere the
@@ -32,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wommsim.config import Config, ConfigError, input_file_problem
+from wommsim.config import Config, ConfigError, brands_of, input_file_problem
 from wommsim.network import NETWORKS
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,20 @@ STEP_BYTES_PER_ENTRY = 10.0
 #: (int32), hub order (int64), the social-proof share (float64) and the opinion rule's
 #: six-column utility matrix (float64) for a market of aware non-adopters.
 MODEL_BYTES_PER_CONSUMER = 8 + 4 + 8 + 8 + 6 * 8
+#: Per consumer and further brand: its adopted-neighbour counts (float64), and in the
+#: decision its social-proof share and its row of the brands' utilities (float64 each).
+MODEL_BYTES_PER_BRAND = 8 + 8 + 8
+#: The purchase log (``transactions=true``) in the process that runs a replicate, per
+#: purchase: 30 B of arrays while the run lasts (consumer int64, step int32, price paid and
+#: discount float64, channel and acquired_by int8), then ``transaction_table`` builds its
+#: DataFrame (brand and acquired_by as object columns), concatenates and sorts it: a peak
+#: of 141-143 B per purchase measured (200,000 consumers, duel, 52 steps), rounded up.
+LOG_BYTES_PER_PURCHASE = 160
+#: The same log in the main process, per purchase of every replicate: each replicate's
+#: table (67 B a row with its arm and replicate columns), their concatenation (a second
+#: copy) and the parquet file's Arrow copy while it is written: 160 B measured on 4M rows,
+#: rounded up.
+RESULT_LOG_BYTES_PER_PURCHASE = 180
 #: Mesa ``Consumer`` agents with their cells, and the networkx graph Mesa's ``Network``
 #: space is built from: 1.7-1.9 kB per consumer measured at 10k and 50k consumers with 8
 #: entries each, split as below (rounded up).
@@ -79,12 +99,19 @@ class Estimate:
     processes: int  # processes holding a market at once
     interpreters: int  # interpreter bytes over all processes
     results: int  # the results table
-    rows: int = 0  # rows of the results table (steps + 1 per replicate of each arm)
+    rows: int = 0  # rows of the per-step table (steps + 1 per replicate of each arm)
     largest: Config | None = None  # the arm whose market is the largest
+    purchases: int = 0  # purchases logged per replicate of that arm (transactions=true)
+    log: int = 0  # every replicate's purchase log in the main process
 
     @property
     def total(self) -> int:
-        return self.processes * self.market + self.interpreters + self.results
+        return self.processes * self.market + self.interpreters + self.results + self.log
+
+    @property
+    def market_log(self) -> int:
+        """The purchase log's part of one market's peak."""
+        return self.purchases * LOG_BYTES_PER_PURCHASE
 
 
 def stored_entries(cfg: Config) -> int:
@@ -123,12 +150,29 @@ def state_bytes_per_consumer(brands: int = 1) -> int:
                for var in STATE_VARS.values())
 
 
+def logged_purchases(cfg: Config, consumers: int | None = None) -> int:
+    """Purchases one replicate logs with ``transactions=true`` (0 without), at most: in a
+    durable category a consumer buys once, whichever brand (existing customers at step 0
+    are not logged), so ``consumers``; in a repeat one, a purchase occasion is at most one
+    purchase and a consumer has ``1 / market.interpurchase_steps`` of them a step on average,
+    so ``consumers × steps / market.interpurchase_steps`` (fewer: not every occasion ends in
+    a purchase, and a consumer who knows no brand does not shop)."""
+    if not cfg.transactions:
+        return 0
+    n = cfg.consumers if consumers is None else consumers
+    if cfg.market.category == "durable":
+        return n
+    return int(np.ceil(n * cfg.steps / cfg.market.interpurchase_steps))
+
+
 def market_bytes(cfg: Config) -> tuple[int, int, int]:
-    """``(consumers, stored entries, peak bytes)`` of one market of this configuration.
+    """``(consumers, stored entries, peak bytes)`` of one market of this configuration,
+    with its brands (:func:`wommsim.config.brands_of`) and its purchase log.
 
     For an edge list the file decides: one undirected edge per line, and as many consumers
     as lines (a mean degree of 2; denser files have fewer).
     """
+    brands = len(brands_of(cfg))
     if cfg.network.kind == "edgelist":
         lines, size = edgelist_size(cfg.network.path)
         n, entries = lines, 2 * lines
@@ -140,9 +184,11 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
     index = 4 if entries < 2**31 and n < 2**31 else 8
     # CSR indices and float32 data, indptr, and the model's source of every stored entry
     graph = entries * (index + 4) + (n + 1) * index + entries * index
-    held = (graph + n * (state_bytes_per_consumer() + MODEL_BYTES_PER_CONSUMER)
+    held = (graph + n * (state_bytes_per_consumer(brands) + MODEL_BYTES_PER_CONSUMER
+                         + MODEL_BYTES_PER_BRAND * (brands - 1))
             + STEP_BYTES_PER_ENTRY * entries)
-    peak = max(build + 16 * n, held)
+    # The log is whole at the end of the run, long after the graph's build temporaries.
+    peak = max(build + 16 * n, held + LOG_BYTES_PER_PURCHASE * logged_purchases(cfg, n))
     if cfg.agents == "on":  # with auto, a run builds none (they are built when first read)
         peak += AGENT_BYTES_PER_CONSUMER * n + AGENT_BYTES_PER_ENTRY * entries
     return n, entries, int(peak)
@@ -152,21 +198,28 @@ def estimate(configs: list[Config], workers: int) -> Estimate:
     """The peak memory of running ``configs`` (one per arm) on ``workers`` processes.
 
     The largest arm's market is assumed on every worker at once; the main process holds
-    its interpreter and, with more than one worker, no market (it pre-flights the network
-    before the workers start, which the single-process peak covers).
+    its interpreter, every replicate's tables (the per-step table, as many rows again per
+    brand for ``brands.parquet``, and the purchase logs) and, with more than one worker, no
+    market (it pre-flights the network before the workers start, which the single-process
+    peak covers).
     """
     markets: dict[tuple, tuple[tuple[int, int, int], Config]] = {}
+    log = 0
     for c in configs:  # arms or points that share a market are estimated once
-        key = (repr(c.network), c.consumers, c.agents)
+        key = (repr(c.network), c.consumers, c.agents, len(brands_of(c)), logged_purchases(c))
         if key not in markets:
             markets[key] = (market_bytes(c), c)
+        log += c.replicates * logged_purchases(c, markets[key][0][0])
     (n, entries, market), largest = max(markets.values(), key=lambda m: m[0][2])
     tasks = sum(c.replicates for c in configs)
     rows = tasks * (max(c.steps for c in configs) + 1)
+    brands = max(len(brands_of(c)) for c in configs)
     processes = workers + (1 if workers > 1 else 0)
     return Estimate(consumers=n, entries=entries, market=market, processes=workers,
                     interpreters=processes * INTERPRETER_BYTES,
-                    results=rows * RESULT_BYTES_PER_ROW, rows=rows, largest=largest)
+                    results=rows * (1 + brands) * RESULT_BYTES_PER_ROW, rows=rows,
+                    largest=largest, purchases=logged_purchases(largest, n),
+                    log=log * RESULT_LOG_BYTES_PER_PURCHASE)
 
 
 # -- what is available ------------------------------------------------------------------------
@@ -264,19 +317,31 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     holders = (f"{need.processes} parallel processes (workers={first.workers}) each hold"
                if need.processes > 1 else "one process holds")
     market = need.largest or first
+    # Name the key that drives the estimate, and the way out that helps.
+    logs = need.processes * need.market_log + need.log
+    parts = {"market": need.processes * need.market - need.processes * need.market_log,
+             "log": logs, "results": need.results, "interpreters": need.interpreters}
+    driver = max(parts, key=parts.get)
+    each = (f"{_size(need.market - need.market_log)} each besides its log" if driver == "log"
+            else f"{_size(need.market)} each")
     markets = (f"{holders} a market of {need.consumers:,} consumers on a "
-               f"{market.network.kind} network with {need.entries // 2:,} edges "
-               f"({_size(need.market)} each)")
+               f"{market.network.kind} network with {need.entries // 2:,} edges ({each})")
     steps = max(c.steps for c in configs)
     arms = f" x {len(configs)} arms" if len(configs) > 1 else ""
-    table = (f"the results table of {need.rows:,} rows ({steps + 1:,} per replicate{arms}) "
-             f"takes {_size(need.results)}")
+    table = (f"the results tables of {need.rows:,} rows ({steps + 1:,} per replicate{arms}) "
+             f"and as many per brand take {_size(need.results)}")
     python = f"{_size(need.interpreters)} for the Python processes"
-    # Name the key that drives the estimate, and the way out that helps.
-    parts = {"market": need.processes * need.market, "results": need.results,
-             "interpreters": need.interpreters}
-    driver = max(parts, key=parts.get)
-    if driver == "results":
+    if driver == "log":
+        durable = market.market.category == "durable"
+        key = "transactions=true" + ("" if durable else f", steps={steps}")
+        how = ("at most one per consumer in a durable category" if durable else
+               "consumers x steps / market.interpurchase_steps purchase occasions")
+        detail = (f"the purchase log of up to {need.purchases:,} purchases per replicate "
+                  f"({how}) takes {_size(logs)} in the replicates' processes and the one that "
+                  f"gathers them; {markets}, plus {python}")
+        fewer = "transactions=false, fewer " + ("consumers" if durable else "steps") + \
+            " or replicates"
+    elif driver == "results":
         key = f"steps={steps}, replicates={first.replicates}"
         detail, fewer = f"{table}; {markets}, plus {python}", "fewer steps or replicates"
     elif driver == "interpreters":
