@@ -268,3 +268,24 @@ def test_two_brands_inclusive_utility_is_the_general_sum_exactly():
     alone[:, :10] = -np.inf  # consumers who know no brand: the general path, -inf for them
     got = inclusive_utility(cfg, alone)
     assert np.isneginf(got[:10]).all() and np.array_equal(got[10:], general[10:])
+
+
+def test_bad_news_of_two_rivals_combines_whatever_their_order():
+    from wommsim.config import BrandSpec
+    from wommsim.mechanisms import rivalry
+
+    cfg = small_config("wom.cross_brand=0.5", consumers=30)
+    three = dataclasses.replace(cfg, market=dataclasses.replace(
+        cfg.market, brands={"a": BrandSpec(), "b": BrandSpec(), "c": BrandSpec()}))
+    model = WommModel(three)
+    a, b, c = model.markets
+    for side in model.markets:
+        side.state.aware[:] = True
+        side.state.opinion[:] = 0.0
+    a.heard_bad = (np.array([4]), np.array([1.0]))
+    b.heard_bad = (np.array([4]), np.array([0.5]))
+    c.heard_bad = None
+    rivalry.compare(model, None, 0.0)
+    # c gains 1 - (1 - 0.5)(1 - 0.25) of its gap; a and b each only from the other.
+    assert c.state.opinion[4] == pytest.approx(1 - 0.5 * 0.75)
+    assert a.state.opinion[4] == pytest.approx(0.25) and b.state.opinion[4] == pytest.approx(0.5)

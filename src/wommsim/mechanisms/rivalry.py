@@ -19,27 +19,26 @@ from wommsim.mechanisms.wom import WOM
 
 
 def compare(model, rng: None, money: float) -> dict[str, float]:
-    """Raise the rivals' opinions among this step's listeners of bad news (all from the
-    opinions every brand's talk left, so no brand's order matters)."""
+    """Raise the rivals' opinions among this step's listeners of bad news (each rival's
+    from the bad news of all the others, combined, so no brand's order matters)."""
     sides = model.markets
     share = model.config.wom.cross_brand
     if len(sides) < 2 or share == 0:
         return {}
-    rises = []
-    for side in sides:
-        if side.heard_bad is None:
+    for rival in sides:
+        heard = [side.heard_bad for side in sides
+                 if side is not rival and side.heard_bad is not None]
+        if not heard:
             continue
-        listeners, bad = side.heard_bad
-        for rival in sides:
-            if rival is side:
-                continue
-            s = rival.state
-            open_ = s.aware[listeners] & ~s.adopted[listeners]
-            rises.append((rival, listeners[open_], share * bad[open_]))
-    for rival, who, gain in rises:  # after every read: the same whatever the brands' order
         s = rival.state
-        np.add.at(s.opinion, who, gain * (1.0 - s.opinion[who]))
-        np.minimum(s.opinion, 1.0, out=s.opinion)
+        who = np.concatenate([listeners for listeners, _ in heard])
+        gain = np.concatenate([bad for _, bad in heard]) * share
+        if len(heard) > 1:  # bad news of several brands: combine, whatever their order
+            who, slot = np.unique(who, return_inverse=True)
+            gain = 1.0 - np.exp(np.bincount(slot, np.log1p(-np.minimum(gain, 1.0))))
+        open_ = s.aware[who] & ~s.adopted[who]
+        who, gain = who[open_], gain[open_]
+        s.opinion[who] += gain * (1.0 - s.opinion[who])
         s.opinion_source[who] = WOM
     return {}
 
