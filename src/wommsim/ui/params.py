@@ -7,6 +7,11 @@ a finite span (``UI_SPAN``), its tooltip and unit from the schema's doc and unit
 (:func:`value_text` shows a value with its unit). The keys are the model's keywords
 (``section__key`` for nested parameters), so a page builds the model by calling it with
 the settings, as Mesa's SolaraViz would.
+
+A market of several brands (the ``duel`` preset) has each brand's own strategy, budget and
+quality (:func:`brand_controls`, e.g. ``market.brands.a.strategy``, keyword
+``market__brands__a__strategy``): copies of the run's controls, whose value a brand would
+otherwise take.
 """
 
 from __future__ import annotations
