@@ -332,3 +332,17 @@ def test_the_comparison_page_shows_a_duel():
     assert sorted(i.format for i in rc.find(widgets.Image).widgets) == (
         ["png"] * 2 + ["svg+xml"] * 5)
     assert any("B: balanced · week 0" in s for s in html_snippets(rc))
+
+
+def test_two_markets_of_a_repeat_category_compare_their_customers():
+    rc = render(app.ComparePage())
+    select(rc, "Category", "repeat")
+    click(rc, "Reset")
+    click(rc, "Step")
+    assert shows(rc, "Time: 1.0")
+    images = plots(rc)
+    assert len(images) == 7  # each brand's customers and customers lost, then five
+    (customers,) = [svg for svg in map(bytes, (i.value for i in images))
+                    if b">Customers of each brand<" in svg]
+    assert b">A<" in customers and b">B<" in customers  # one line per market, A and B
+    assert all("repeat category, 156 weeks" in line for line in notes(rc, "running"))
