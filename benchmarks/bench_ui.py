@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_ui.py [--sizes 500 2000] [--steps 20] [--no-browser]
                                   [--out results.json] [--screenshot docs/ui.png]
+                                  [--set market=duel market.category=repeat ...]
 
 Two measurements per size (default 500 and 2,000 consumers; above 2,000 the network view
 draws a sample of 2,000, so larger sizes cost about the same to draw):
@@ -19,10 +20,13 @@ draws a sample of 2,000, so larger sizes cost about the same to draw):
 * **browser** (needs ``/usr/bin/chromium`` and Playwright): ``python -m wommsim.ui`` on a
   free localhost port driven by headless Chromium: **page load s** from navigation until the
   network and the five plots are decoded in the page, and **step ms** from clicking Step
-  until the page shows the new step and the new network image has been decoded.
+  until the new network image has been decoded (checked every animation frame; the page
+  then shows the new step).
 
 ``--screenshot PATH`` also saves a picture of the model page (2,000 consumers, after
-``--shot-steps`` steps) for the README.
+``--shot-steps`` steps) for the README. ``--set KEY=VALUE ...`` starts both measurements
+with these settings (as ``python -m wommsim.ui KEY=VALUE``), e.g. ``market=duel`` for a
+market of two brands.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 SERVER_SIDE = r"""
 import json, os, statistics, sys, time
 n, steps = int(sys.argv[1]), int(sys.argv[2])
-os.environ["WOMMSIM_UI_OVERRIDES"] = json.dumps({"consumers": n})
+from wommsim.ui.params import parse_overrides
+os.environ["WOMMSIM_UI_OVERRIDES"] = json.dumps({**parse_overrides(sys.argv[3:]),
+                                                 "consumers": n})
 t0 = time.perf_counter()
 import ipyvuetify as v
 import solara
@@ -70,7 +76,7 @@ def measure(page):
     return first, times
 
 first, times = measure(app.ModelPage())
-layout_s = app.UiModel(consumers=n).drawn.seconds
+layout_s = app.make_model(app.initial_settings())[0].drawn.seconds
 cfirst, ctimes = measure(app.ComparePage())
 print(json.dumps({"imports_s": imports, "first_render_s": first, "layout_s": layout_s,
                   "step_ms": times, "compare_first_render_s": cfirst,
@@ -78,8 +84,8 @@ print(json.dumps({"imports_s": imports, "first_render_s": first, "layout_s": lay
 """
 
 
-def server_side(n: int, steps: int) -> dict:
-    proc = subprocess.run([sys.executable, "-c", SERVER_SIDE, str(n), str(steps)],
+def server_side(n: int, steps: int, settings: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, "-c", SERVER_SIDE, str(n), str(steps), *settings],
                           capture_output=True, text=True, timeout=900, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -123,15 +129,16 @@ class Server:
                 self.proc.wait()
 
 
-ALL_DRAWN = ("[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
-             ".filter(e => e.complete && e.naturalWidth > 50).length >= 6")
+ALL_DRAWN = ("(imgs => imgs.length >= 6 && imgs.every(e => e.complete && e.naturalWidth > 50))"
+             "([...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')])")
 NETWORK_SRC = "() => document.querySelector('img.wommsim-network').src"
 NETWORK_CHANGED = ("old => { const e = document.querySelector('img.wommsim-network');"
                    " return e.src !== old && e.complete && e.naturalWidth > 50; }")
 
 
-def browser_side(browser, n: int, steps: int, screenshot: Path | None = None) -> dict:
-    with Server(f"consumers={n}") as server:
+def browser_side(browser, n: int, steps: int, settings: list[str],
+                 screenshot: Path | None = None) -> dict:
+    with Server(*settings, f"consumers={n}") as server:
         page = browser.new_page(viewport={"width": 1400,
                                           "height": 1150 if screenshot else 1050})
         page.set_default_timeout(60_000)
@@ -145,9 +152,11 @@ def browser_side(browser, n: int, steps: int, screenshot: Path | None = None) ->
             old = page.evaluate(NETWORK_SRC)
             t = time.perf_counter()
             page.get_by_role("button", name="Step").click()
-            page.get_by_text(f"Time: {i + 1}.0", exact=True).wait_for()
+            # checked every animation frame: a locator's wait retries after 0, 20, 100, 100
+            # and then 500 ms, which would round a redraw just over 0.2 s up to 0.7 s
             page.wait_for_function(NETWORK_CHANGED, arg=old)
             times.append(1000 * (time.perf_counter() - t))
+            page.get_by_text(f"Time: {i + 1}.0", exact=True).wait_for()  # the same update
         if screenshot is not None:
             page.wait_for_function(ALL_DRAWN)
             page.wait_for_timeout(500)
@@ -170,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshot", type=Path,
                         help="save a picture of the model page here (e.g. docs/ui.png)")
     parser.add_argument("--shot-steps", type=int, default=16)
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="start the UI with these settings, e.g. market=duel")
     args = parser.parse_args(argv)
 
     results = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                "machine": f"{platform.processor() or platform.machine()}, "
                           f"{os.cpu_count()} cores, Python {platform.python_version()}",
-               "steps": args.steps, "sizes": {}}
+               "steps": args.steps, "settings": args.set, "sizes": {}}
     for n in args.sizes:
-        results["sizes"][n] = server_side(n, args.steps)
+        results["sizes"][n] = server_side(n, args.steps, args.set)
 
     use_browser = not args.no_browser and Path(CHROMIUM).exists()
     if use_browser:
@@ -188,14 +199,16 @@ def main(argv: list[str] | None = None) -> int:
                                         headless=True)
             try:
                 for n in args.sizes:
-                    results["sizes"][n].update(browser_side(browser, n, args.steps))
+                    results["sizes"][n].update(browser_side(browser, n, args.steps,
+                                                            args.set))
                 if args.screenshot:
                     args.screenshot.parent.mkdir(parents=True, exist_ok=True)
-                    browser_side(browser, 2000, args.shot_steps, args.screenshot)
+                    browser_side(browser, 2000, args.shot_steps, args.set, args.screenshot)
             finally:
                 browser.close()
 
-    print(f"{results['date']}  {results['machine']}  ({args.steps} steps per size)\n")
+    settings = f", {' '.join(args.set)}" if args.set else ""
+    print(f"{results['date']}  {results['machine']}  ({args.steps} steps per size{settings})\n")
     print("                          server side (solara.render)                "
           "     browser (Chromium)")
     print("consumers  first s  layout s  step+redraw ms med/mean/max  compare: first s  "

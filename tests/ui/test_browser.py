@@ -153,6 +153,24 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
         ".filter(e => e.complete && e.naturalWidth > 50).length >= 7")
     shoot(page, "4-compare-step-3.png", full_page=True)
 
+    # the comparison as a duel: strategies A and B as brands a and b of one market
+    page.locator(".v-select").filter(has_text="Compare").first.click()
+    page.get_by_role("option", name="one market (duel)").click()
+    page.get_by_role("button", name="Reset").click()
+    wait_time(page, 0)
+    page.get_by_role("button", name="Step").click()
+    wait_time(page, 1)
+    page.locator(".wommsim-week", has_text="Duel · a: ad_heavy vs b: conversation_led · "
+                                           "week 1").wait_for()
+    page.wait_for_function("document.querySelectorAll('img.wommsim-network').length == 1")
+    for kind in ("share", "customers", "churn"):
+        page.locator(f"img.wommsim-plot-{kind}").wait_for()
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
+        ".filter(e => e.complete && e.naturalWidth > 50).length == 9")
+    assert "customer of a: ad_heavy" in page.locator(".wommsim-legend").inner_text()
+    shoot(page, "5-compare-duel.png", full_page=True)
+
     # settings belong to a session: another tab of the same browser starts afresh
     other = context.new_page()
     other.goto(server + "/compare")

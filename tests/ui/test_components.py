@@ -250,3 +250,99 @@ def test_step_and_play_stop_at_the_horizon(page, build, monkeypatch):
     click(rc, "Reset")
     assert shows(rc, f"Time: {horizon - 1}.0")
     assert not rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def select(rc, label: str, value: str) -> None:
+    rc.find(v.Select, label=label).widget.v_model = value
+
+
+def plots(rc) -> list[widgets.Image]:
+    return [i for i in rc.find(widgets.Image).widgets if i.format == "svg+xml"]
+
+
+def test_a_duel_on_the_model_page_has_each_brands_settings_and_plots():
+    rc = render(app.ModelPage())
+    assert not rc.find(v.Select, label="Brand a: strategy").widgets  # a monopoly: none
+    select(rc, "Market", "duel")
+    # each brand's strategy, budget and quality in place of the run's
+    assert not rc.find(v.Select, label="Strategy").widgets
+    assert rc.find(v.Select, label="Brand a: strategy").widget.v_model == "ad_heavy"
+    assert rc.find(v.Select, label="Brand b: strategy").widget.v_model == "conversation_led"
+    for gone in ("brand__budget", "brand__quality"):
+        assert not rc.find(v.Slider, class_=f"wommsim-slider-{gone}").widgets
+    select(rc, "Brand b: strategy", "none")
+    slider(rc, "market__brands__a__budget").v_model = 2500.0
+    assert "2,500 per week" in slider_label(rc, "market__brands__a__budget")
+    assert len(plots(rc)) == 5  # not applied before Reset
+    click(rc, "Reset")
+    line = running(rc)
+    assert "duel: a: ad_heavy (budget 2,500/week" in line and "b: none (budget 1,000" in line
+    assert any("a: ad_heavy</span> vs" in s and "week 0" in s for s in html_snippets(rc))
+    legend = " ".join(html_snippets(rc))
+    assert "customer of a: ad_heavy" in legend and "customer of b: none" in legend
+    before = [bytes(i.value) for i in plots(rc)]
+    assert len(before) == 8  # share, customers, customers lost, then the market's five
+    for title in ("Share of the week's purchases", "Customers of each brand",
+                  "Customers lost (cumulative)", "Adoption and awareness · all brands"):
+        assert sum(f">{title}<".encode() in image for image in before) == 1, title
+    for expected in ("Time: 1.0", "Time: 2.0"):
+        click(rc, "Step")
+        assert shows(rc, expected)
+    after = [bytes(i.value) for i in plots(rc)]
+    assert all(a != b for a, b in zip(before, after, strict=True))
+    select(rc, "Market", "monopoly")  # back to one brand: the run's strategy again
+    click(rc, "Reset")
+    assert running(rc).startswith("Running: conversation_led;") and len(plots(rc)) == 5
+
+
+def test_the_repeat_category_lengthens_the_horizon_and_adds_customer_plots():
+    rc = render(app.ModelPage())
+    assert "52 weeks" in slider_label(rc, "steps")
+    select(rc, "Category", "repeat")
+    assert slider(rc, "steps").v_model == app.REPEAT_HORIZON
+    assert f"{app.REPEAT_HORIZON} weeks" in slider_label(rc, "steps")
+    click(rc, "Reset")
+    assert "repeat category, 156 weeks" in running(rc)
+    assert len(plots(rc)) == 7  # the brand's customers and customers lost, then five
+    slider(rc, "steps").v_model = 60  # a shorter horizon stays once chosen
+    click(rc, "Reset")
+    assert "repeat category, 60 weeks" in running(rc)
+
+
+def test_the_comparison_page_shows_a_duel():
+    rc = render(app.ComparePage())
+    assert rc.find(v.Select, label="Compare").widget.v_model == app.TWO_MARKETS
+    assert not rc.find(v.Select, label="Market").widgets  # the comparison makes its own
+    select(rc, "Compare", app.DUEL)
+    select(rc, "Strategy B", "balanced")
+    click(rc, "Reset")
+    assert shows(rc, "Time: 0.0")
+    images = rc.find(widgets.Image).widgets
+    assert sorted(i.format for i in images) == ["png"] + ["svg+xml"] * 8  # one market
+    heading = next(s for s in html_snippets(rc) if "week 0" in s)
+    assert heading.startswith("<b>Duel · ") and "a: ad_heavy" in heading
+    assert "b: balanced" in heading
+    (line,) = notes(rc, "running")
+    assert "duel: a: ad_heavy" in line and "vs b: balanced" in line
+    for expected in ("Time: 1.0", "Time: 2.0"):
+        click(rc, "Step")
+        assert shows(rc, expected)
+    select(rc, "Compare", app.TWO_MARKETS)
+    click(rc, "Reset")
+    assert sorted(i.format for i in rc.find(widgets.Image).widgets) == (
+        ["png"] * 2 + ["svg+xml"] * 5)
+    assert any("B: balanced · week 0" in s for s in html_snippets(rc))
+
+
+def test_two_markets_of_a_repeat_category_compare_their_customers():
+    rc = render(app.ComparePage())
+    select(rc, "Category", "repeat")
+    click(rc, "Reset")
+    click(rc, "Step")
+    assert shows(rc, "Time: 1.0")
+    images = plots(rc)
+    assert len(images) == 7  # each brand's customers and customers lost, then five
+    (customers,) = [svg for svg in map(bytes, (i.value for i in images))
+                    if b">Customers of each brand<" in svg]
+    assert b">A<" in customers and b">B<" in customers  # one line per market, A and B
+    assert all("repeat category, 156 weeks" in line for line in notes(rc, "running"))

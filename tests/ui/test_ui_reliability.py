@@ -40,7 +40,13 @@ def test_no_control_names_a_file():
     keywords = {c.keyword for c in params.controls()}
     assert {c.keyword for c in app.model_inputs()} == keywords  # what the pages offer
     assert {c.keyword for c in app.compare_inputs()} == (
-        keywords - {"strategy"} | set(app.COMPARE_KEYS))
+        keywords - {"strategy", "market"} | set(app.COMPARE_KEYS))
+    duel = {c.keyword for c in app.model_inputs({**app.initial_settings(), "market": "duel"})}
+    brands = {c.keyword for c in params.brand_controls()}
+    assert brands == {f"market__brands__{b}__{k}" for b in "ab"
+                      for k in ("strategy", "budget", "quality")}
+    assert duel == keywords - {"strategy", "brand__budget", "brand__quality"} | brands
+    assert all(c.kind != "text" for c in params.brand_controls())
 
 
 def test_the_page_cannot_set_other_keywords():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import os
@@ -15,13 +16,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from wommsim.compose import compose
-from wommsim.config import iter_params
+from wommsim.config import brands_of, iter_params
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 from wommsim.model import WommModel
-from wommsim.ui import assets, draw, layout, params
+from wommsim.ui import app, assets, draw, layout, params
 from wommsim.ui.__main__ import DEFAULT_HOST, DEFAULT_PORT, parse_args
 from wommsim.ui.models import UiModel, ui_config
 
@@ -59,7 +61,10 @@ def test_command_line_overrides_are_typed_and_checked():
                                    "consumer.ad_blind_fraction=0.5"]) == {
         "consumers": 500, "strategy": "ad_heavy", "seed": 7, "consumer__ad_blind_fraction": 0.5}
     for bad, fragment in [("consumers=5", "between 100"), ("strategy=nope", "one of"),
-                          ("consumers", "KEY=VALUE"), ("steps=3", "KEY=VALUE"),
+                          ("consumers", "KEY=VALUE"), ("replicates=3", "KEY=VALUE"),
+                          ("steps=3", "between 10"), ("market=nope", "one of"),
+                          ("market.brands.a.strategy=nope", "one of"),
+                          ("market.brands.c.strategy=none", "KEY=VALUE"),
                           ("seed=x", "whole number")]:
         with pytest.raises(ValueError, match=fragment):
             params.parse_overrides([bad])
@@ -73,6 +78,67 @@ def test_ui_model_matches_the_plain_model():
         ui.step()
         plain.step()
     assert ui.timeseries().equals(plain.timeseries())
+
+
+def duel_settings(**changes) -> dict:
+    """The UI's settings for a duel, changed as a user changes them on the page."""
+    app.settings.set(None)
+    try:
+        for name, value in {"consumers": 300, "market": "duel", **changes}.items():
+            app.change_setting(name, value)
+        return app.current_settings()
+    finally:
+        app.settings.set(None)
+
+
+def test_a_duel_built_by_the_ui_is_the_command_lines():
+    values = duel_settings(market__category="repeat", market__brands__a__budget=2000.0,
+                           market__brands__b__quality=0.1)
+    assert values["steps"] == app.REPEAT_HORIZON  # the repeat category lengthened it
+    (ui,) = app.make_model(values)
+    cli = compose(["market=duel", "market.category=repeat", "steps=156", "consumers=300",
+                   "market.brands.a.strategy=ad_heavy",
+                   "market.brands.b.strategy=conversation_led",
+                   "market.brands.a.budget=2000", "market.brands.b.budget=1000",
+                   "market.brands.a.quality=0.3", "market.brands.b.quality=0.1"])
+    assert ui.config == cli and not ui.ui_warnings
+    assert [(b.name, b.config.strategy.name, b.config.brand.budget, b.config.brand.quality)
+            for b in ui.brands] == [("a", "ad_heavy", 2000.0, 0.3),
+                                    ("b", "conversation_led", 1000.0, 0.1)]
+    plain = WommModel(cli)
+    for _ in range(30):  # past a few purchase occasions: repeat purchase, switching, churn
+        ui.step()
+        plain.step()
+    table = ui.brand_timeseries()
+    pd.testing.assert_frame_equal(table, plain.brand_timeseries())
+    pd.testing.assert_frame_equal(ui.timeseries(), plain.timeseries())
+    assert table["repeat_purchases"].sum() > 0 and table["churned"].sum() > 0
+
+
+def test_the_comparisons_duel_is_the_command_lines():
+    values = {**duel_settings(), "compare": app.DUEL, "strategy_a": "incentive_push",
+              "strategy_b": "balanced"}
+    (ui,) = app.make_comparison(values)
+    cli = compose(["market=duel", "consumers=300", "market.brands.a.strategy=incentive_push",
+                   "market.brands.b.strategy=balanced"])
+    assert ui.config == cli
+    plain = WommModel(cli)
+    for _ in range(5):
+        ui.step()
+        plain.step()
+    pd.testing.assert_frame_equal(ui.brand_timeseries(), plain.brand_timeseries())
+    a, b = app.make_comparison({**values, "compare": app.TWO_MARKETS})  # two monopolies
+    assert [len(m.brands) for m in (a, b)] == [1, 1]
+    assert (a.config.strategy.name, b.config.strategy.name) == ("incentive_push", "balanced")
+
+
+def test_another_markets_brand_settings_are_not_passed():
+    warnings: list[str] = []
+    cfg = ui_config(warnings, consumers=300, market__brands__a__strategy="ad_heavy")
+    assert [b.name for b in brands_of(cfg)] == ["brand"]  # no brand "a" added to a monopoly
+    assert "not a brand of market monopoly" in warnings[0]
+    with pytest.raises(ValueError, match="not a brand"):
+        ui_config(consumers=300, market__brands__a__strategy="ad_heavy")
 
 
 def test_ui_model_reuses_the_network_of_the_same_key():
@@ -150,6 +216,69 @@ def test_states_and_legend_agree_with_the_metrics():
     png = view.render(model)
     assert png.startswith(b"\x89PNG") and png != draw.NetworkView(model.drawn).render(
         UiModel(consumers=500, seed=9))
+
+
+def duel(steps: int = 12, **kwargs) -> UiModel:
+    model = UiModel(consumers=500, seed=9, market="duel", market__category="repeat",
+                    market__brands__a__strategy="ad_heavy", **kwargs)
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+def test_a_market_of_several_brands_is_drawn_by_current_brand():
+    model = duel()
+    view = draw.colouring(model)
+    s = model.state
+    customer = s.current_brand >= 0
+    assert np.array_equal(view.codes[customer], 2 + s.current_brand[customer])
+    assert np.array_equal(view.codes[~customer], s.aware.any(axis=0)[~customer])
+    assert [name for name, _ in view.states] == [
+        "unaware of every brand", "aware, no brand's customer",
+        "customer of a: ad_heavy", "customer of b: conversation_led"]
+    assert [c for _, c in view.states[2:]] == list(draw.ARM_COLOURS)  # A's and B's colours
+    assert np.array_equal(view.follower, s.follower.any(axis=0))
+    rows = model.brand_timeseries().query(f"step == {model.steps}").set_index("brand")
+    legend = html.unescape(draw.legend_html(model))
+    for b in ("a", "b"):
+        name = f"customer of {b}: {'ad_heavy' if b == 'a' else 'conversation_led'}"
+        share = rows.loc[b, "customers"] / model.n
+        assert f"{name}\xa0<b>{share:.1%}</b>" in legend
+        assert np.count_nonzero(view.codes == 2 + "ab".index(b)) == rows.loc[b, "customers"]
+    png = draw.NetworkView(model.drawn).render(model)
+    assert png.startswith(b"\x89PNG")
+
+
+def test_the_brand_plots_draw_each_brands_rows():
+    model = duel()
+    table = model.brand_timeseries()
+    series = draw.brand_series(model)
+    assert [one.name for one in series] == ["a: ad_heavy", "b: conversation_led"]
+    for kind, column, scale in [("share", "share", 1.0),
+                                ("customers", "customers", 1 / model.n),
+                                ("churn", "churned", None)]:
+        view = draw.PlotView(kind, brands=2)
+        svg = view.render(series)
+        assert draw.BRAND_PLOTS[kind][0].encode() in svg
+        lines = {line.get_label(): line for line in view.ax.get_lines()}
+        assert list(lines) == ["a: ad_heavy", "b: conversation_led"]
+        for b, label in zip("ab", lines, strict=True):
+            mine = table[table["brand"] == b][column].to_numpy(dtype=float)
+            expected = mine.cumsum() if scale is None else mine * scale
+            np.testing.assert_array_equal(lines[label].get_ydata(), expected)
+            assert lines[label].get_color() == draw.brand_colour("ab".index(b))
+    market = draw.PlotView("followers", brands=2)  # the market's plots: all brands' totals
+    assert "Followers of the brand · all brands".encode() in market.render([draw.series_of(model)])
+
+
+def test_the_plots_follow_the_market():
+    assert draw.plot_kinds(UiModel(consumers=300)) == tuple(draw.PLOTS)
+    assert draw.plot_kinds(UiModel(consumers=300, market__category="repeat")) == (
+        "customers", "churn", *draw.PLOTS)  # one brand: its share is always 100%
+    assert draw.plot_kinds(duel(0)) == (*draw.BRAND_PLOTS, *draw.PLOTS)
+    line = draw.running_note(duel(0))
+    assert ("duel: a: ad_heavy (budget 1,000/week, quality +0.30) vs b: conversation_led"
+            in line and "repeat category, 52 weeks" in line)
 
 
 @pytest.mark.parametrize("kind", list(draw.PLOTS))

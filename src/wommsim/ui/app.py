@@ -2,9 +2,14 @@
 
 ``python -m wommsim.ui`` serves this module. ``/`` is the model page: the network drawn
 by consumer state and the curves of adoption and awareness, attribution (one curve per
-influence), sentiment, followers and cost per adopter. ``/compare`` runs two strategies
-side by side on the same network and seed, stepping together, with their curves on shared
-axes.
+influence), sentiment, followers and cost per adopter. In a market of several brands
+(``market=duel``) the sidebar sets each brand's strategy, budget and quality, the network
+is coloured by each consumer's current brand, and each brand's share of purchases,
+customers and customers lost come first (from ``model.brand_rows``, the rows of
+``brands.parquet``); in a repeat-purchase category the brand's customers and customers
+lost are drawn too. ``/compare`` runs two strategies on the same network and seed,
+stepping together: each alone in a market of its own, with their curves on shared axes,
+or as brands a and b of one market (a duel, drawn as the model page draws one).
 
 Both pages have the same sidebar (:func:`Sidebar`): Reset, Play and Step, the pause Play
 makes between weeks, and the settings, each slider with its value and unit shown. The
@@ -45,7 +50,15 @@ TITLE = "wommsim: word of mouth vs advertising"
 PLAY_PAUSE_MS = 150
 PLAY_PAUSE_SPAN = (0, 1000, 50)
 #: The comparison's settings that the model page does not use.
-COMPARE_KEYS = ("strategy_a", "strategy_b")
+COMPARE_KEYS = ("compare", "strategy_a", "strategy_b")
+#: What the comparison page compares: strategies A and B each alone in a market of its own
+#: (two monopolies), or as the two brands of one market (brand a takes A, brand b B).
+TWO_MARKETS, DUEL = "two markets", "one market (duel)"
+#: The market of the comparison's duel.
+DUEL_MARKET = "duel"
+#: Choosing a repeat-purchase category lengthens a shorter horizon to this many weeks (the
+#: duel experiment's three years): long enough for repeat purchase, switching and churn.
+REPEAT_HORIZON = 156
 CSS = """
 .wommsim-network { width: 100%; max-width: 640px; max-height: 640px; object-fit: contain;
                    display: block; margin: 0 auto; }
@@ -72,14 +85,24 @@ def startup_kwargs() -> dict[str, Any]:
 
 
 def initial_settings() -> dict[str, Any]:
-    """The start-up values; strategy A is ad-heavy, B the configured (default) strategy."""
+    """The start-up values; strategy A is ad-heavy, B the configured (default) strategy, and
+    so are brands a and b of the duel (each brand's budget and quality the run's), unless
+    the command line set them."""
     start = startup_kwargs()
     choices = params.control("strategy").choices
     first = "ad_heavy" if "ad_heavy" in choices else choices[0]
     second = start["strategy"]
     if second == first:
         second = next(c for c in choices if c != first)
-    return {**start, "strategy_a": first, "strategy_b": second}
+    brands = {c.keyword: start[params.control(params.BRAND_KEYS[c.key.split(".")[3]]).keyword]
+              for c in params.brand_controls()}  # the run's budget and quality
+    for market in params.presets("market"):
+        names = params.market_brands(market)
+        if len(names) > 1:
+            for name, strategy in zip(names, (first, second), strict=False):
+                brands[f"market__brands__{name}__strategy"] = strategy
+    return {**brands, **start, "compare": TWO_MARKETS, "strategy_a": first,
+            "strategy_b": second}
 
 
 def current_settings() -> dict[str, Any]:
@@ -87,33 +110,76 @@ def current_settings() -> dict[str, Any]:
 
 
 def change_setting(name: str, value: Any) -> None:
-    settings.value = {**current_settings(), name: value}
+    values = {**current_settings(), name: value}
+    if name == "market__category" and value == "repeat":
+        values["steps"] = max(values["steps"], REPEAT_HORIZON)
+    settings.value = values
 
 
-def model_inputs() -> list[params.Control]:
-    """The model page's settings: every control."""
-    return list(params.controls())
+def model_inputs(values: dict[str, Any] | None = None) -> list[params.Control]:
+    """The model page's settings: every control; in a market of several brands, each
+    brand's strategy, budget and quality in place of the run's (which they would take)."""
+    values = values or current_settings()
+    brands = params.brand_controls_of(values["market"])
+    if not brands:
+        return list(params.controls())
+    own = set(params.BRAND_KEYS.values())
+    out = []
+    for c in params.controls():
+        if c.key == "strategy":
+            out.extend(brands)
+        elif c.key not in own:
+            out.append(c)
+    return out
 
 
 def compare_inputs() -> list[params.Control]:
-    """The comparison page's settings: the two strategies, then every other control."""
+    """The comparison page's settings: what it compares, the two strategies, then every
+    other control but the market (the comparison makes its own)."""
     strategy = params.control("strategy")
-    return [dataclasses.replace(strategy, key="strategy_a", label="Strategy A"),
+    mode = params.Control("compare", "Compare", "choice", TWO_MARKETS,
+                          choices=(TWO_MARKETS, DUEL),
+                          doc="two markets: each strategy alone in its own market; one "
+                              "market (duel): brand a with strategy A against brand b with B")
+    return [mode, dataclasses.replace(strategy, key="strategy_a", label="Strategy A"),
             dataclasses.replace(strategy, key="strategy_b", label="Strategy B"),
-            *(c for c in params.controls() if c.key != "strategy")]
+            *(c for c in params.controls() if c.key not in ("strategy", "market"))]
 
 
 def make_model(values: dict[str, Any]) -> list[UiModel]:
-    """The model page's model from the settings."""
-    return [UiModel(**{k: v for k, v in values.items() if k not in COMPARE_KEYS})]
+    """The model page's model from the settings the page shows (what is seen is what
+    runs: another market's brand settings are not passed)."""
+    return [UiModel(**{c.keyword: values[c.keyword] for c in model_inputs(values)})]
+
+
+def shared_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The comparison's settings of both strategies: every control but strategy and market."""
+    return {c.keyword: values[c.keyword] for c in params.controls()
+            if c.key not in ("strategy", "market")}
 
 
 def make_pair(values: dict[str, Any]) -> tuple[UiModel, UiModel]:
-    """Models A and B: the shared settings with each strategy, on one network."""
-    shared = {k: v for k, v in values.items() if k not in ("strategy", *COMPARE_KEYS)}
+    """Models A and B: the shared settings with each strategy, each brand alone in its
+    market, on one network."""
+    shared = shared_settings(values)
     a = UiModel(**{**shared, "strategy": values["strategy_a"]})
     b = UiModel(**{**shared, "strategy": values["strategy_b"]}, graph=a.graph)
     return a, b
+
+
+def make_duel(values: dict[str, Any]) -> list[UiModel]:
+    """One market, the ``duel`` preset: brand a with strategy A, brand b with strategy B,
+    the shared settings (budget and quality alike) for the rest: as ``python -m wommsim
+    market=duel market.brands.a.strategy=A market.brands.b.strategy=B ...``."""
+    first, second = params.market_brands(DUEL_MARKET)[:2]
+    return [UiModel(**shared_settings(values), market=DUEL_MARKET,
+                    **{f"market__brands__{first}__strategy": values["strategy_a"],
+                       f"market__brands__{second}__strategy": values["strategy_b"]})]
+
+
+def make_comparison(values: dict[str, Any]) -> list[UiModel] | tuple[UiModel, UiModel]:
+    """The comparison page's models: a duel, or the pair of markets."""
+    return make_duel(values) if values["compare"] == DUEL else make_pair(values)
 
 
 # -- running the models -----------------------------------------------------------------------
@@ -248,18 +314,31 @@ def Sidebar(run: Run, inputs: list[params.Control], note: str):
 
 # -- shared drawings --------------------------------------------------------------------------
 
+def heading_html(model: UiModel, title: str = "", colour: str = "inherit") -> str:
+    """The network's heading: ``title · week N``, or ``Week N``; a market of several brands
+    names them in their colours (``a: ad_heavy vs b: conversation_led · week N``)."""
+    week = f"week {model.steps}"
+    if len(model.brands) > 1:
+        names = " vs ".join(f"<span style='color:{draw.brand_colour(b.index)}'>"
+                            f"{html.escape(draw.brand_label(b))}</span>" for b in model.brands)
+        prefix = f"{html.escape(title)} · " if title else ""
+        return f"<b>{prefix}{names} · {week}</b>"
+    heading = f"{title} · {week}" if title else week.capitalize()
+    return f"<b style='color:{colour}'>{html.escape(heading)}</b>"
+
+
 @solara.component
 def NetworkView(model: UiModel, tick: Any = None, title: str = "", colour: str = "inherit"):
-    """The network coloured by consumer state, with its legend and what is running."""
+    """The network coloured by consumer state (by brand in a market of several), with its
+    legend and what is running."""
     drawn = model.drawn
     view = solara.use_memo(lambda: draw.NetworkView(drawn), [drawn])
     image = solara.use_memo(lambda: view.render(model), [view, model, model.steps, tick])
-    heading = f"{title} · week {model.steps}" if title else f"Week {model.steps}"
     with solara.Card(style={"width": "100%"}) as main:
         for warning in getattr(model, "ui_warnings", []):
             solara.Warning(warning, dense=True)
         solara.HTML(tag="div", classes=["wommsim-week"],
-                    unsafe_innerHTML=f"<b style='color:{colour}'>{html.escape(heading)}</b>")
+                    unsafe_innerHTML=heading_html(model, title, colour))
         solara.Image(image, classes=["wommsim-network"])
         solara.HTML(tag="div", unsafe_innerHTML=draw.legend_html(model))
         # separate blocks: each note its own paragraph (inline text runs together)
@@ -279,25 +358,47 @@ def PlotImage(view: draw.PlotView, series: list[draw.Series], dependencies: list
                         classes=["wommsim-plot", f"wommsim-plot-{view.kind}"])
 
 
+def plot_series(named: list[tuple[UiModel, str, str | None]]
+                ) -> dict[str, list[draw.Series]]:
+    """The series of the market's plots and of the brands' plots, for models given as
+    (model, name, colour)."""
+    return {"market": [draw.series_of(m, name, colour) for m, name, colour in named],
+            "brands": [s for m, name, colour in named
+                       for s in draw.brand_series(m, name, colour)]}
+
+
+def use_views(kinds: tuple[str, ...], brands: int) -> dict[str, draw.PlotView]:
+    return solara.use_memo(lambda: {k: draw.PlotView(k, brands=brands) for k in kinds},
+                           [kinds, brands])
+
+
 # -- the model page ---------------------------------------------------------------------------
 
 @solara.component
-def Dashboard(model: UiModel, tick: int):
-    """The model page's main area: the network and the five plots, redrawn every step."""
-    views = solara.use_memo(lambda: {kind: draw.PlotView(kind) for kind in draw.PLOTS}, [])
-    series = [draw.series_of(model)]
+def Dashboard(model: UiModel, tick: int, title: str = ""):
+    """A market's network and plots, redrawn every step: with several brands, each brand's
+    share, customers and customers lost beside the network, then the market's five plots
+    (:func:`wommsim.ui.draw.plot_kinds`)."""
+    kinds = draw.plot_kinds(model)
+    views = use_views(kinds, len(model.brands))
+    series = plot_series([(model, "", None)])
     deps = [model, model.steps, tick]
-    top, *rest = draw.PLOTS
     with solara.Column(style={"width": "100%"}) as main:
         with solara.Columns([3, 2]):
-            NetworkView(model, tick)
+            NetworkView(model, tick, title=title)
             with solara.Column():
-                for kind in (top, rest[0]):
-                    PlotImage(views[kind], series, deps)
-        with solara.Columns([1, 1, 1]):
-            for kind in rest[1:]:
-                PlotImage(views[kind], series, deps)
+                for kind in kinds[:2]:
+                    PlotImage(views[kind], series[source(kind)], deps)
+        for row in range(2, len(kinds), 3):
+            with solara.Columns([1, 1, 1]):
+                for kind in kinds[row:row + 3]:
+                    PlotImage(views[kind], series[source(kind)], deps)
     return main
+
+
+def source(kind: str) -> str:
+    """Whose series a plot draws: the brands' (``brands``) or the market's (``market``)."""
+    return "brands" if kind in draw.BRAND_PLOTS else "market"
 
 
 @solara.component
@@ -309,7 +410,9 @@ def ModelPage():
         solara.AppBarTitle(TITLE)
     Sidebar(run, model_inputs(),
             note="The Compare strategies page runs with these settings too (its own "
-                 "strategies A and B aside). A change applies on Reset.")
+                 "strategies A and B and market aside). A change applies on Reset. A duel "
+                 "sets each brand's strategy, budget and quality; choosing the repeat "
+                 f"category lengthens the horizon to {REPEAT_HORIZON} weeks.")
     Dashboard(run.models[0], run.tick)
 
 
@@ -317,16 +420,22 @@ def ModelPage():
 
 @solara.component
 def ComparePage():
-    """Two strategies on the same network and seed, stepping together."""
-    run = use_run(make_pair)
-    a, b = run.models
+    """Two strategies on the same network and seed, stepping together in two markets, or
+    competing in one (a duel)."""
+    run = use_run(make_comparison)
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle("wommsim: compare two strategies")
     Sidebar(run, compare_inputs(),
             note="Both strategies run with the same settings, those of the Model page "
-                 "(every setting below but the strategies), on one network with the same "
-                 "consumers and seed. A change applies on Reset.")
+                 "(every setting below but the strategies and what is compared), on one "
+                 "network with the same consumers and seed: each alone in a market of its "
+                 "own, or as brands a and b of one market, with the same budget and "
+                 "quality. A change applies on Reset.")
+    if len(run.models) == 1:
+        Dashboard(run.models[0], run.tick, title="Duel")
+        return
+    a, b = run.models
     with solara.Column(style={"width": "100%"}):
         with solara.Columns([1, 1]):
             for name, model, colour in (("A", a, draw.ARM_COLOURS[0]),
@@ -338,17 +447,18 @@ def ComparePage():
 
 @solara.component
 def ComparedPlots(a: UiModel, b: UiModel, tick: int):
-    """The five plots with both models on shared axes (A blue, B orange)."""
-    views = solara.use_memo(lambda: {kind: draw.PlotView(kind) for kind in draw.PLOTS}, [])
-    series = [draw.series_of(a, "A", draw.ARM_COLOURS[0]),
-              draw.series_of(b, "B", draw.ARM_COLOURS[1])]
+    """The plots with both models on shared axes (A blue, B orange): the five of the market,
+    after each brand's customers and customers lost in a repeat category."""
+    kinds = draw.plot_kinds(a)
+    views = use_views(kinds, 1)
+    series = plot_series([(a, "A", draw.ARM_COLOURS[0]), (b, "B", draw.ARM_COLOURS[1])])
     deps = [a, b, a.steps, b.steps, tick]
-    kinds = list(draw.PLOTS)
     with solara.Column(style={"width": "100%"}) as main:
-        for row in (kinds[:2], kinds[2:4], kinds[4:]):
+        for first in range(0, len(kinds), 2):
+            row = kinds[first:first + 2]
             with solara.Columns([1] * 2):
                 for kind in row:
-                    PlotImage(views[kind], series, deps)
+                    PlotImage(views[kind], series[source(kind)], deps)
                 if len(row) == 1:
                     solara.Div()  # keeps the last plot at half width
     return main

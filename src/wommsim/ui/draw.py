@@ -6,12 +6,14 @@ a Vega-Lite chart of 2,000 consumers would ship megabytes of JSON. :class:`Netwo
 renders the edges once per layout and, on every frame, only recolours the consumers on
 top of that background (matplotlib blitting), so a frame costs milliseconds, not the tens
 of milliseconds that redrawing thousands of edges takes. The legend with each state's
-share of all consumers is HTML (:func:`legend_html`).
+share of all consumers is HTML (:func:`legend_html`). In a market of several brands the
+consumers are coloured by the brand whose customer each is now (:func:`colouring`).
 
 The curves are small SVGs (text stays text: cheaper than rasterising it) drawn by
 :class:`PlotView`, which keeps its figure and updates the lines' data each frame. It takes
 one or more models' time series, so the comparison page draws both strategies on the same
-axes with the same code.
+axes with the same code; the brands' plots (:data:`BRAND_PLOTS`) take one series per brand
+from the model's brand rows (:func:`brand_series`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ STATE_COLOURS = np.array([_c for _, _c in STATES])
 FOLLOWER_EDGE = "#111111"
 #: Colours of the two strategies on the comparison page.
 ARM_COLOURS = ("#1f5fbf", "#e8710a")
+#: Colours of a market's brands, in the market's order: the first two are the comparison's
+#: A and B, so a duel of strategy A against B keeps their colours.
+BRAND_COLOURS = (*ARM_COLOURS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+#: A market of several brands draws consumers by their current brand; those of none so.
+NO_BRAND_STATES: tuple[tuple[str, str], ...] = (
+    ("unaware of every brand", "#dcdcdc"),
+    ("aware, no brand's customer", "#8f8f8f"),
+)
 DPI = 100
 # SVG text as text (the browser draws it): smaller and faster than glyph outlines.
 matplotlib.rcParams["svg.fonttype"] = "none"
@@ -61,6 +71,52 @@ def consumer_states(model) -> np.ndarray:
     code[s.adopted & (s.opinion > band)] = ADVOCATE
     code[s.adopted & (s.opinion < -band)] = DETRACTOR
     return code
+
+
+def brand_colour(index: int) -> str:
+    return BRAND_COLOURS[index % len(BRAND_COLOURS)]
+
+
+def brand_label(brand) -> str:
+    """A brand as the page names it: its name and strategy, e.g. ``a: ad_heavy``."""
+    return f"{brand.name}: {brand.config.strategy.name}"
+
+
+def several_brands(model) -> bool:
+    return len(model.brands) > 1
+
+
+@dataclass(frozen=True)
+class Colouring:
+    """What the network view shows of each consumer: a code (index into ``states``), and
+    whether it follows (a ring) and talked this week (a larger dot)."""
+
+    codes: np.ndarray
+    states: tuple[tuple[str, str], ...]  # (name, colour) per code
+    follower: np.ndarray
+    talked: np.ndarray
+    follower_label: str
+
+
+def colouring(model) -> Colouring:
+    """One brand: consumers by their state toward it (:data:`STATES`). Several brands: by
+    the brand whose customer each consumer is now (``state.current_brand``), else unaware
+    of every brand or aware of one (:data:`NO_BRAND_STATES`); a ring for a follower of any
+    brand, a larger dot for a consumer who talked about any brand this week. One picture
+    then shows which brand holds which part of the network, and switching shows as a dot
+    changing colour; a view of one brand at a time would hide the competition."""
+    if not several_brands(model):
+        s = model.state.brand(0)
+        return Colouring(consumer_states(model), STATES, s.follower, s.talked != 0,
+                         "follower")
+    s = model.state
+    codes = s.aware.any(axis=0).astype(np.int16)  # 0 unaware, 1 aware
+    customer = s.current_brand >= 0
+    codes[customer] = len(NO_BRAND_STATES) + s.current_brand[customer]
+    states = (*NO_BRAND_STATES,
+              *((f"customer of {brand_label(b)}", brand_colour(b.index)) for b in model.brands))
+    return Colouring(codes, states, s.follower.any(axis=0), (s.talked != 0).any(axis=0),
+                     "follower of a brand")
 
 
 class NetworkView:
@@ -91,13 +147,13 @@ class NetworkView:
     def render(self, model) -> bytes:
         """The PNG of the network coloured by the model's current state."""
         nodes = self.drawn.nodes
-        s = model.state.brand(0)
-        codes = consumer_states(model)[nodes]
-        self.points.set_facecolor(STATE_COLOURS[codes])
-        follower = s.follower[nodes]
+        view = colouring(model)
+        colours = np.array([colour for _, colour in view.states])
+        self.points.set_facecolor(colours[view.codes[nodes]])
+        follower = view.follower[nodes]
         self.points.set_edgecolor(np.where(follower, FOLLOWER_EDGE, "none"))
         self.points.set_linewidths(np.where(follower, 0.9, 0.0))
-        talked = s.talked[nodes] != 0
+        talked = view.talked[nodes]
         self.points.set_sizes(np.where(talked, 2.6 * self.base_size, self.base_size))
         self.canvas.restore_region(self.background)
         self.ax.draw_artist(self.points)
@@ -111,18 +167,19 @@ class NetworkView:
 
 def legend_html(model) -> str:
     """The states' colours with their shares of all consumers, followers and talkers."""
-    codes = consumer_states(model)
+    view = colouring(model)
+    codes = view.codes
     n = max(codes.size, 1)
-    counts = np.bincount(codes, minlength=len(STATES))
+    counts = np.bincount(codes, minlength=len(view.states))
     dot = ("<span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
            "background:{fill};border:{border};margin-right:6px'></span>")
     rows = [(dot.format(fill=colour, border=f"1px solid {colour}"), name, c / n)
-            for (name, colour), c in zip(STATES, counts, strict=True)]
-    rows.append((dot.format(fill="white", border=f"2px solid {FOLLOWER_EDGE}"), "follower",
-                 np.count_nonzero(model.state.follower[0]) / n))
+            for (name, colour), c in zip(view.states, counts, strict=True)]
+    rows.append((dot.format(fill="white", border=f"2px solid {FOLLOWER_EDGE}"),
+                 view.follower_label, np.count_nonzero(view.follower) / n))
     rows.append((dot.format(fill="#aaaaaa", border="1px solid #aaaaaa").replace(
         "10px;height:10px", "14px;height:14px"), "talked this week",
-        np.count_nonzero(model.state.talked[0]) / n))
+        np.count_nonzero(view.talked) / n))
     items = [f"<span style='display:inline-flex;align-items:center;white-space:nowrap;"
              f"margin-right:14px'>{icon}{html.escape(name)}&nbsp;<b>{share:.1%}</b></span>"
              for icon, name, share in rows]
@@ -133,7 +190,14 @@ def legend_html(model) -> str:
 def running_lines(model) -> list[str]:
     """The main settings of the model on screen (changed settings apply on Reset)."""
     cfg = model.config
-    return [f"{cfg.strategy.name}",
+    horizon = f"{cfg.market.category} category, {cfg.steps} weeks"
+    if several_brands(model):
+        return [f"{cfg.market.name}: " + " vs ".join(
+                    f"{brand_label(b)} (budget {b.config.brand.budget:,.0f}/week, quality "
+                    f"{b.config.brand.quality:+.2f})" for b in model.brands),
+                horizon, f"{cfg.network.kind}, {model.n:,} consumers",
+                f"ad-blind {cfg.consumer.ad_blind_fraction:.0%}, seed {cfg.seed}"]
+    return [f"{cfg.strategy.name}", horizon,
             f"{cfg.network.kind}, {model.n:,} consumers",
             f"ad-blind {cfg.consumer.ad_blind_fraction:.0%}, budget {cfg.brand.budget:,.0f}/week",
             f"quality {cfg.brand.quality:+.2f}, seed {cfg.seed}"]
@@ -171,6 +235,30 @@ def series_of(model, name: str = "", colour: str | None = None) -> Series:
     return Series(model.datacollector.get_model_vars_dataframe(), name, colour, model.n)
 
 
+#: The columns of ``model.brand_rows`` the brands' plots draw.
+BRAND_COLUMNS = ("share", "customers", "churned")
+
+
+def brand_series(model, name: str = "", colour: str | None = None) -> list[Series]:
+    """One series per brand from ``model.brand_rows`` (the rows of ``brands.parquet``): in a
+    market of several brands each named and coloured after its brand (``a: ad_heavy``,
+    prefixed by ``name`` if given), else the one brand's as ``name`` and ``colour``. The
+    rows are step by step, brand by brand, so brand ``b``'s are every ``k``-th from ``b``."""
+    rows, k = model.brand_rows, len(model.brands)
+    out = []
+    for brand in model.brands:
+        mine = rows[brand.index::k]
+        frame = pd.DataFrame({c: np.array([r[c] for r in mine], dtype=float)
+                              for c in BRAND_COLUMNS})
+        if k > 1:
+            label = brand_label(brand)
+            out.append(Series(frame, f"{name} {label}" if name else label,
+                              brand_colour(brand.index), model.n))
+        else:
+            out.append(Series(frame, name, colour, model.n))
+    return out
+
+
 #: Plot kind -> (title, y-axis label).
 PLOTS: dict[str, tuple[str, str]] = {
     "adoption": ("Adoption and awareness", "share of consumers"),
@@ -179,6 +267,24 @@ PLOTS: dict[str, tuple[str, str]] = {
     "followers": ("Followers of the brand", "share of consumers"),
     "cost": ("Cost per adopter gained", "money per adopter"),
 }
+#: The brands' plots (from :func:`brand_series`): kind -> (title, y-axis label).
+BRAND_PLOTS: dict[str, tuple[str, str]] = {
+    "share": ("Share of the week's purchases", "share of purchases"),
+    "customers": ("Customers of each brand", "share of consumers"),
+    "churn": ("Customers lost (cumulative)", "consumers"),
+}
+ALL_PLOTS = {**BRAND_PLOTS, **PLOTS}
+
+
+def plot_kinds(model) -> tuple[str, ...]:
+    """The plots a model's page draws: with several brands, each brand's share of purchases,
+    customers and customers lost first; with one brand in a repeat category its customers
+    and customers lost (its share is always 100%); then the market's :data:`PLOTS`."""
+    if several_brands(model):
+        return (*BRAND_PLOTS, *PLOTS)
+    if model.config.market.category == "repeat":
+        return ("customers", "churn", *PLOTS)
+    return tuple(PLOTS)
 
 #: Colours of the attribution plot's curves: one per influence, in the schedule's order.
 INFLUENCE_PALETTE = ("#d7301f", "#1a9850", "#7b3294", "#e6ab02", "#e7298a", "#8c564b",
@@ -203,6 +309,12 @@ def _lines(kind: str, frame: pd.DataFrame, n: int) -> list[tuple[str, np.ndarray
                 ("detractors", frame["detractors"].to_numpy() / n, "#d7301f", "--")]
     if kind == "followers":
         return [("followers", frame["followers"].to_numpy() / n, "#111111", "-")]
+    if kind == "share":
+        return [("share", frame["share"].to_numpy(), "#444444", "-")]
+    if kind == "customers":
+        return [("customers", frame["customers"].to_numpy() / n, "#1a9850", "-")]
+    if kind == "churn":
+        return [("customers lost", frame["churned"].cumsum().to_numpy(), "#d7301f", "-")]
     if kind == "cost":
         adopted = frame["adopted_fraction"].to_numpy() * n
         gained = np.rint(adopted - adopted[0])
@@ -216,9 +328,12 @@ def _lines(kind: str, frame: pd.DataFrame, n: int) -> list[tuple[str, np.ndarray
 class PlotView:
     """One plot, kept between frames: :meth:`render` updates its lines and returns an SVG."""
 
-    def __init__(self, kind: str, *, size: tuple[float, float] = (4.4, 3.0)) -> None:
+    def __init__(self, kind: str, *, size: tuple[float, float] = (4.4, 3.0),
+                 brands: int = 1) -> None:
         self.kind = kind
-        title, ylabel = PLOTS[kind]
+        title, ylabel = ALL_PLOTS[kind]
+        if brands > 1 and kind in PLOTS:  # a market plot of several brands: their totals
+            title += " · all brands"
         self.fig = Figure(figsize=size, dpi=DPI)  # fixed margins: a layout engine is slower
         self.canvas = FigureCanvasSVG(self.fig)
         self.fig.subplots_adjust(left=0.16, bottom=0.15, right=0.97, top=0.9)
@@ -228,7 +343,7 @@ class PlotView:
         ax.set_ylabel(ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if ylabel.startswith("share"):
+        if ylabel.startswith("share"):  # shares in percent
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.grid(alpha=0.3)
         self._lines: dict[str, object] = {}
@@ -246,7 +361,9 @@ class PlotView:
         last, top = 1, 0.0
         for i, one in enumerate(series):
             for label, values, colour, style in _lines(self.kind, one.frame, one.consumers):
-                key = f"{one.name}: {label}" if several else label
+                key = label
+                if several:  # a brand plot has one line per series: named by the series
+                    key = one.name if self.kind in BRAND_PLOTS else f"{one.name}: {label}"
                 wanted.append(key)
                 curves[label] = colour
                 line = self._lines.get(key)
@@ -278,7 +395,7 @@ class PlotView:
                            loc="upper right" if self.kind == "cost" else "upper left",
                            ncols=2 if entries > 4 else 1, columnspacing=1.0)
         self.ax.set_xlim(0, last)
-        floor = 0.01 if PLOTS[self.kind][1].startswith("share") else 5.0
+        floor = 0.01 if ALL_PLOTS[self.kind][1].startswith("share") else 5.0
         self.ax.set_ylim(0, max(top * 1.08, floor))
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="svg", metadata={"Date": None})

@@ -29,9 +29,11 @@ def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
     value that fails is replaced by the control's default and explained in ``warnings``
     (if given, else it raises ``ValueError``), so a typo cannot break the page. Only the
     controls can be set: any other keyword (say ``network__path``, which would make the
-    server read a file) is dropped with a warning, or refused.
+    server read a file) is dropped with a warning, or refused, as is a setting of a brand
+    the chosen market does not have (``market__brands__a__strategy`` with
+    ``market=monopoly``: it would add that brand to the market).
     """
-    by_keyword = {c.keyword: c for c in params.controls()}
+    by_keyword = {c.keyword: c for c in (*params.controls(), *params.brand_controls())}
     clean = {}
     for key, value in kwargs.items():
         control = by_keyword.get(key)
@@ -48,6 +50,15 @@ def ui_config(warnings: list[str] | None = None, **kwargs: Any) -> Config:
                 raise
             clean[key] = control.value
             warnings.append(f"{err}; using {control.value}")
+    market = clean.get("market", params.control("market").value)
+    theirs = {c.keyword for c in params.brand_controls_of(market)}
+    for key in [k for k in clean if k.startswith("market__brands__") and k not in theirs]:
+        # another market's brand: setting it would add a brand to this market
+        message = f"{key.replace('__', '.')}: not a brand of market {market}; ignored"
+        if warnings is None:
+            raise ValueError(message)
+        warnings.append(message)
+        del clean[key]
     return compose_from_kwargs(dict(sorted(clean.items())))
 
 

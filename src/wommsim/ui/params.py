@@ -7,23 +7,30 @@ a finite span (``UI_SPAN``), its tooltip and unit from the schema's doc and unit
 (:func:`value_text` shows a value with its unit). The keys are the model's keywords
 (``section__key`` for nested parameters), so a page builds the model by calling it with
 the settings, as Mesa's SolaraViz would.
+
+A market of several brands (the ``duel`` preset) has each brand's own strategy, budget and
+quality (:func:`brand_controls`, e.g. ``market.brands.a.strategy``, keyword
+``market__brands__a__strategy``): copies of the run's controls, whose value a brand would
+otherwise take.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from wommsim.compose import compose, configs_dir
-from wommsim.config import Config, iter_params
+from wommsim.config import Config, brands_of, iter_params
 
 #: Networks offered in the UI (``edgelist`` needs a file, so it is left to the CLI).
 UI_NETWORKS_EXCLUDED = ("edgelist",)
 
 #: The numeric controls, in display order: dotted key -> short label.
 CONTROLS: dict[str, str] = {
+    "steps": "Horizon",
     "consumers": "Consumers",
     "consumer.ad_blind_fraction": "Ad-blind share",
     "brand.budget": "Budget per week",
@@ -40,6 +47,7 @@ CONTROLS: dict[str, str] = {
 
 #: Where a schema range is too wide for a slider: (lo, hi, step) within the schema's range.
 UI_SPAN: dict[str, tuple[float, float, float]] = {
+    "steps": (10, 520, 1),
     "consumers": (100, 20_000, 100),
     "brand.budget": (0.0, 10_000.0, 100.0),
     "wom.negativity_bias": (0.0, 10.0, 0.1),
@@ -48,6 +56,10 @@ UI_SPAN: dict[str, tuple[float, float, float]] = {
 }
 #: Slider step for other float controls.
 DEFAULT_STEP = 0.01
+#: The settings each brand of a market with several brands has of its own in the UI: the
+#: run's control whose value a brand takes unless set (``market.brands.<name>.<key>``).
+BRAND_KEYS: dict[str, str] = {"strategy": "strategy", "budget": "brand.budget",
+                              "quality": "brand.quality"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,11 @@ def controls() -> tuple[Control, ...]:
     cfg = default_config()
     fields = _fields()
     out = [
+        Control("market", "Market", "choice", cfg.market.name, choices=presets("market"),
+                doc="the brands competing for the consumers (configs/market/)"),
+        Control("market.category", "Category", "choice", cfg.market.category,
+                choices=fields["market.category"][0].metadata["choices"],
+                doc=fields["market.category"][0].metadata["doc"]),
         Control("strategy", "Strategy", "choice", cfg.strategy.name,
                 choices=presets("strategy"),
                 doc="how the brand splits its budget (configs/strategy/)"),
@@ -122,10 +139,43 @@ def controls() -> tuple[Control, ...]:
 
 
 def control(key: str) -> Control:
-    for c in controls():
+    for c in (*controls(), *brand_controls()):
         if c.key == key:
             return c
     raise KeyError(key)
+
+
+@functools.lru_cache(maxsize=8)
+def market_brands(market: str) -> tuple[str, ...]:
+    """The brands of a market preset, in order (``duel``: ``a``, ``b``)."""
+    return tuple(b.name for b in brands_of(compose([f"market={market}"])))
+
+
+@functools.lru_cache(maxsize=1)
+def brand_controls() -> tuple[Control, ...]:
+    """The settings of each brand of every preset market with several brands
+    (:data:`BRAND_KEYS`, e.g. ``market.brands.a.strategy``), with the run's defaults."""
+    run = {c.key: c for c in controls()}
+    out = []
+    for market in presets("market"):
+        names = market_brands(market)
+        if len(names) < 2:
+            continue
+        for name in names:
+            for key, run_key in BRAND_KEYS.items():
+                c = run[run_key]
+                out.append(dataclasses.replace(
+                    c, key=f"market.brands.{name}.{key}",
+                    label=f"Brand {name}: {c.label[0].lower()}{c.label[1:]}"))
+    return tuple(dict((c.key, c) for c in out).values())
+
+
+def brand_controls_of(market: str) -> tuple[Control, ...]:
+    """The brand settings of this market's brands (none for a market of one brand)."""
+    names = market_brands(market)
+    if len(names) < 2:
+        return ()
+    return tuple(c for c in brand_controls() if c.key.split(".")[2] in names)
 
 
 def defaults() -> dict[str, Any]:
@@ -142,14 +192,15 @@ def value_text(c: Control, value: float) -> str:
     week (the model's default step).
     """
     digits = max(0, -Decimal(str(c.step)).normalize().as_tuple().exponent)
-    first, _, rest = c.unit.partition(" ")
+    unit = c.unit.replace("steps (weeks)", "steps")  # the horizon: weeks already
+    first, _, rest = unit.partition(" ")
     if first in ("share", "probability"):
         text = f"{value:.{max(0, digits - 2)}%} {rest}"
-    elif c.unit == "factor":
+    elif unit == "factor":
         text = f"×{value:.{digits}f}"
     else:
         sign = "+" if c.lo is not None and c.lo < 0 else ""  # a signed scale shows its sign
-        text = f"{value:{sign},.{digits}f} {c.unit.removeprefix('money ')}"
+        text = f"{value:{sign},.{digits}f} {unit.removeprefix('money ')}"
     return text.replace("step", "week").strip()
 
 
@@ -159,7 +210,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     Only the UI's controls can be set this way (they are what the page shows); values are
     converted to the control's type and checked against its range.
     """
-    by_key = {c.key: c for c in controls()}
+    by_key = {c.key: c for c in (*controls(), *brand_controls())}
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
