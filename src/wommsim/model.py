@@ -129,8 +129,6 @@ class BrandSide:
         self.cascades: list[Cascade] = []
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
-        self.buyers = self.first_buyers = np.empty(0, dtype=np.int64)
-        self.triggers = self.first_triggers = np.empty(0, dtype=np.int8)
         self.adopted_neighbours = np.empty(0)
         self.begin_step()
         # Discounted margin of the customers acquired by each influence (by their trigger).
