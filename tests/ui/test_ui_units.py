@@ -254,9 +254,9 @@ def test_the_brand_plots_draw_each_brands_rows():
     table = model.brand_timeseries()
     series = draw.brand_series(model)
     assert [one.name for one in series] == ["a: ad_heavy", "b: conversation_led"]
-    for kind, column, scale in [("share", "share", 1.0),
-                                ("customers", "customers", 1 / model.n),
-                                ("churn", "churned", None)]:
+    for kind, column, per in [("share", "share", 1.0),
+                              ("customers", "customers", model.n),  # a share of consumers
+                              ("churn", "churned", None)]:
         view = draw.PlotView(kind, brands=2)
         svg = view.render(series)
         assert draw.BRAND_PLOTS[kind][0].encode() in svg
@@ -264,7 +264,7 @@ def test_the_brand_plots_draw_each_brands_rows():
         assert list(lines) == ["a: ad_heavy", "b: conversation_led"]
         for b, label in zip("ab", lines, strict=True):
             mine = table[table["brand"] == b][column].to_numpy(dtype=float)
-            expected = mine.cumsum() if scale is None else mine * scale
+            expected = mine.cumsum() if per is None else mine / per
             np.testing.assert_array_equal(lines[label].get_ydata(), expected)
             assert lines[label].get_color() == draw.brand_colour("ab".index(b))
     market = draw.PlotView("followers", brands=2)  # the market's plots: all brands' totals
