@@ -4,7 +4,7 @@ the Bass curve fitted to each arm (:mod:`wommsim.reporting.bass`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -161,15 +161,24 @@ def summarise(ts: pd.DataFrame, per_rep: pd.DataFrame,
         if arm_info is not None:
             row.update(arm_info.loc[arm].to_dict())
         row["replicates"] = len(group)
-        for outcome in OUTCOMES:
-            mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float),
-                                   bounds=BOUNDS.get(outcome))
-            row.update({f"{outcome}_mean": mean, f"{outcome}_lo": lo, f"{outcome}_hi": hi})
+        row.update(interval_columns(group, OUTCOMES, BOUNDS))
         curve = ts[ts["arm"] == arm].groupby("step")["adopted_fraction"].mean()
         row.update(fit_bass(curve.index.to_numpy(dtype=float),
                             (curve - curve.iloc[0]).to_numpy()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def interval_columns(group: pd.DataFrame, outcomes: Iterable[str],
+                     bounds: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """``<outcome>_mean``, ``_lo`` and ``_hi`` of each of ``outcomes`` over the rows of
+    ``group`` (the replicates): :func:`mean_ci`, inside ``bounds`` for a bounded outcome."""
+    columns = {}
+    for outcome in outcomes:
+        mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float),
+                               bounds=bounds.get(outcome))
+        columns.update({f"{outcome}_mean": mean, f"{outcome}_lo": lo, f"{outcome}_hi": hi})
+    return columns
 
 
 def paired_differences(outcomes: pd.DataFrame, reference: str | Mapping[str, str],

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from wommsim.mechanisms import INFLUENCES
-from wommsim.reporting.analysis import mean_ci, paired_differences
-from wommsim.reporting.tables import markdown_table
+from wommsim.reporting.analysis import interval_columns, paired_differences
+from wommsim.reporting.tables import markdown_table, with_interval
 
 #: Brand outcomes bounded by their definition: their intervals stay inside the bounds.
 BRAND_BOUNDS: dict[str, tuple[float, float]] = {"market_share": (0.0, 1.0),
@@ -91,15 +91,10 @@ def no_marketing_arms(brands: pd.DataFrame) -> dict[str, str]:
 def summarise_brands(outcomes: pd.DataFrame) -> pd.DataFrame:
     """One row per arm × brand: ``<outcome>_mean``, ``_lo`` and ``_hi`` (95% interval over
     the replicates) of every :data:`BRAND_OUTCOMES`."""
-    rows = []
-    for (arm, brand), group in outcomes.groupby(["arm", "brand"], sort=False):
-        row: dict[str, object] = {"arm": arm, "brand": brand}
-        for outcome in BRAND_OUTCOMES:
-            mean, lo, hi = mean_ci(group[outcome].to_numpy(dtype=float),
-                                   bounds=BRAND_BOUNDS.get(outcome))
-            row.update({f"{outcome}_mean": mean, f"{outcome}_lo": lo, f"{outcome}_hi": hi})
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"arm": arm, "brand": brand,
+                          **interval_columns(group, BRAND_OUTCOMES, BRAND_BOUNDS)}
+                         for (arm, brand), group in outcomes.groupby(["arm", "brand"],
+                                                                     sort=False)])
 
 
 def brand_differences(outcomes: pd.DataFrame,
@@ -197,10 +192,6 @@ def _brand_reading(summary: pd.DataFrame, differences: pd.DataFrame,
 
 
 def _ci(row: pd.Series, outcome: str, decimals: int, scale: float = 1.0) -> str:
-    mean, lo, hi = (row[f"{outcome}_{part}"] for part in ("mean", "lo", "hi"))
-    if not np.isfinite(mean):
-        return "n/a"
-    text = f"{mean * scale:,.{decimals}f}"
-    if np.isfinite(lo) and np.isfinite(hi):
-        text += f" [{lo * scale:,.{decimals}f}, {hi * scale:,.{decimals}f}]"
-    return text
+    """A summary row's ``<outcome>_mean [_lo, _hi]``."""
+    return with_interval(*(row[f"{outcome}_{part}"] for part in ("mean", "lo", "hi")),
+                         decimals, scale)

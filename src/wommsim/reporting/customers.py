@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wommsim.reporting.analysis import mean_ci
-from wommsim.reporting.tables import markdown_table
+from wommsim.reporting.tables import markdown_table, with_interval
 
 #: The groups of :func:`takers_decomposition`.
 GROUPS = ("takers", "everyone else")
@@ -87,10 +87,9 @@ def takers_section(table: pd.DataFrame) -> list[str]:
 
 
 def _ci(row: pd.Series, measure: str, decimals: int) -> str:
-    text = f"{row[measure]:+,.{decimals}f}"
-    if np.isfinite(row[f"{measure}_lo"]):
-        text += f" [{row[f'{measure}_lo']:+,.{decimals}f}, {row[f'{measure}_hi']:+,.{decimals}f}]"
-    return text
+    """A row's signed ``<measure> [_lo, _hi]``."""
+    return with_interval(row[measure], row[f"{measure}_lo"], row[f"{measure}_hi"], decimals,
+                         sign=True)
 
 
 def decomposition_reading(table: pd.DataFrame) -> list[str]:

@@ -20,7 +20,7 @@ from wommsim.reporting.analysis import (
     lever_allowance,
     response_shape,
 )
-from wommsim.reporting.tables import markdown_table
+from wommsim.reporting.tables import markdown_table, number, with_interval
 from wommsim.runs.results import write_atomic
 
 #: Outcomes reported in the tables: column stem, header and scale
@@ -49,23 +49,6 @@ CAPTIONS = {
     "final_adoption": "Final adoption in each replicate: box plot with the replicates as points.",
     "grid": "Final adoption and cost per adopter against the grid parameter, 95% intervals.",
 }
-
-
-def _num(x: float, decimals: int, scale: float = 1.0, sign: bool = False) -> str:
-    """``x`` x ``scale`` rounded, with thousands separators; NaN as ``n/a``."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    value = round(float(x) * scale, decimals) + 0.0  # no "-0.0"
-    return f"{value:{'+' if sign else ''},.{decimals}f}"
-
-
-def _ci(mean: float, lo: float, hi: float, decimals: int, scale: float = 1.0,
-        sign: bool = False) -> str:
-    """``mean [lo, hi]``; just the mean when there is no interval."""
-    text = _num(mean, decimals, scale, sign)
-    if text != "n/a" and all(math.isfinite(float(v)) for v in (lo, hi)):
-        text += f" [{_num(lo, decimals, scale, sign)}, {_num(hi, decimals, scale, sign)}]"
-    return text
 
 
 def _g(x: float, se: float | None = None) -> str:
@@ -163,7 +146,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
                   for v in (row[c] for c in desc)]
         for label, strategy, phases in strategies[row["arm"]]:
             name = strategy.name if strategy is not None else row.get("strategy", "n/a")
-            shares = [_num(getattr(strategy, lever), 0, 100.0) if strategy is not None
+            shares = [number(getattr(strategy, lever), 0, 100.0) if strategy is not None
                       else "n/a" for lever in LEVERS]
             rows.append([label, name, *values, *shares, phases])
     lines += ["Arms and their split of the budget:", "",
@@ -174,7 +157,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
 def _summary_table(arms: pd.DataFrame) -> list[str]:
     header = ["Arm", "Replicates", *(h for _, h, *_ in MAIN), "Bass p", "Bass q"]
     rows = [[row["arm"], int(row["replicates"]),
-             *(_ci(row[f"{k}_mean"], row[f"{k}_lo"], row[f"{k}_hi"], d, s)
+             *(with_interval(row[f"{k}_mean"], row[f"{k}_lo"], row[f"{k}_hi"], d, s)
                for k, _, s, d, _ in MAIN),
              _g(row["bass_p"], row["bass_p_se"]), _g(row["bass_q"], row["bass_q_se"])]
             for _, row in arms.iterrows()]
@@ -209,13 +192,13 @@ def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
         cells = []
         for lever, a in allowance.iterrows():
             spent = row.get(f"spend_{lever}_mean", math.nan)
-            cells.append(f"{_num(spent, 0)} of {_num(a['allotted'], 0)}"
+            cells.append(f"{number(spent, 0)} of {number(a['allotted'], 0)}"
                          if a["allotted"] > 0 else "-")
             for why in _unspent(lever, a, spent, recipients[lever], arm_cfg.steps):
                 notes.setdefault((lever, why), []).append(row["arm"])
-        rows.append([row["arm"], _num(budget, 0),
-                     _ci(row["spend_mean"], row["spend_lo"], row["spend_hi"], 0),
-                     _num(share, 1, 100.0), *cells])
+        rows.append([row["arm"], number(budget, 0),
+                     with_interval(row["spend_mean"], row["spend_lo"], row["spend_hi"], 0),
+                     number(share, 1, 100.0), *cells])
     if not rows:
         return []
     return ["## Spend", "",
@@ -251,7 +234,7 @@ def _unspent(lever: str, a: pd.Series, spent: float, recipients: str,
     if a["allotted"] <= 0:
         return []
     if not a["enabled"]:
-        return [f"switched off (`{lever}.enabled=false`): its {_num(a['allotted'], 0)} "
+        return [f"switched off (`{lever}.enabled=false`): its {number(a['allotted'], 0)} "
                 "go unspent."]
     out = []
     if a["steps_without_unit"]:
@@ -261,11 +244,11 @@ def _unspent(lever: str, a: pd.Series, spent: float, recipients: str,
     remainder = a["allotted"] - a["spendable"]
     if remainder > 1e-6 * a["allotted"] and not (a["spendable"] == 0 and out):
         out.append(f"whole {unit} only ({cost:,g} each): its shares can buy "
-                   f"{_num(a['spendable'], 0)} of the {_num(a['allotted'], 0)} allotted.")
+                   f"{number(a['spendable'], 0)} of the {number(a['allotted'], 0)} allotted.")
     if math.isfinite(spent) and spent < a["spendable"] * (1 - 1e-9) - 1e-9:
         who = f" ({recipients})" if recipients else ""
         out.append(f"spent less than its whole units could buy "
-                   f"({_num(a['spendable'], 0)}): it pays only for {unit} it places, and "
+                   f"({number(a['spendable'], 0)}): it pays only for {unit} it places, and "
                    f"there were fewer recipients{who} than {unit} it could buy.")
     return out
 
@@ -310,7 +293,7 @@ def _differences_table(differences: pd.DataFrame, arms: pd.DataFrame,
                 cells.append("n/a (no spend)")
                 continue
             r = d.loc[key]
-            text = _ci(r["difference"], r["lo"], r["hi"], decimals, scale, sign=True)
+            text = with_interval(r["difference"], r["lo"], r["hi"], decimals, scale, sign=True)
             cells.append(f"**{text}**" if (arm, key) in sig else text)
         rows.append([arm, int(d["pairs"].max()), *cells])
     return [
@@ -348,8 +331,8 @@ def _reading(arms: pd.DataFrame, differences: pd.DataFrame,
 
     def ci(arm: str, key: str) -> str:
         _, _, scale, decimals, unit = next(m for m in MAIN if m[0] == key)
-        return (_ci(s.at[arm, f"{key}_mean"], s.at[arm, f"{key}_lo"], s.at[arm, f"{key}_hi"],
-                    decimals, scale) + unit)
+        return with_interval(*(s.at[arm, f"{key}_{part}"] for part in ("mean", "lo", "hi")),
+                             decimals, scale) + unit
 
     def ranked(key: str, rows: pd.Index | None = None) -> list[str]:
         values = s.loc[rows if rows is not None else s.index, f"{key}_mean"].astype(float)
@@ -436,9 +419,9 @@ def _reading(arms: pd.DataFrame, differences: pd.DataFrame,
                 for _, r in group.iterrows():
                     _, _, scale, decimals, unit = next(m for m in MAIN if m[0] == r["outcome"])
                     unit = " points" if r["outcome"] == "final_adoption" else unit
-                    parts.append(f"{LABELS[r['outcome']]} "
-                                 f"{_ci(r['difference'], r['lo'], r['hi'], decimals, scale, True)}"
-                                 f"{unit}")
+                    shown = with_interval(r["difference"], r["lo"], r["hi"], decimals, scale,
+                                          True)
+                    parts.append(f"{LABELS[r['outcome']]} {shown}{unit}")
                 versus = "" if single else f" minus {group['reference'].iloc[0]}"
                 lines.append(f"- {arm}{versus} ({int(group['pairs'].min())} pairs): "
                              + "; ".join(parts) + ".")
@@ -561,16 +544,16 @@ def _grid_section(arms: pd.DataFrame, differences: pd.DataFrame,
         row = [str(part[k].iloc[0]) for k in keys]
         for key in GRID_OUTCOMES:
             _, _, scale, decimals, _ = next(m for m in MAIN if m[0] == key)
-            row += [_ci(by_base.at[b, f"{key}_mean"], by_base.at[b, f"{key}_lo"],
-                        by_base.at[b, f"{key}_hi"], decimals, scale) if b in by_base.index
-                    else "n/a" for b in bases]
+            row += [with_interval(by_base.at[b, f"{key}_mean"], by_base.at[b, f"{key}_lo"],
+                                  by_base.at[b, f"{key}_hi"], decimals, scale)
+                    if b in by_base.index else "n/a" for b in bases]
         for b in moved:
             arm = by_base.at[b, "arm"] if b in by_base.index else None
             if arm is None or (arm, "final_adoption") not in diffs.index:
                 row.append("reference" if arm in set(differences["reference"]) else "n/a")
                 continue
             r = diffs.loc[(arm, "final_adoption")]
-            text = _ci(r["difference"], r["lo"], r["hi"], 1, 100.0, sign=True)
+            text = with_interval(r["difference"], r["lo"], r["hi"], 1, 100.0, sign=True)
             row.append(f"**{text}**" if (arm, "final_adoption") in sig else text)
         rows.append(row)
     return ["## The arms at each grid value", "",
@@ -651,14 +634,14 @@ def _response(rows: pd.DataFrame, grid_key: str, key: str, base: str, numeric: b
     xs = rows[grid_key].astype(str).to_list()
 
     def at(i: int) -> str:
-        return f"{_num(mean[i], decimals, scale)}{unit} at {xs[i]}"
+        return f"{number(mean[i], decimals, scale)}{unit} at {xs[i]}"
 
     label, name = LABELS[key], grid_key.rsplit(".", 1)[-1]
     if not numeric:
         order = np.argsort(-mean, kind="stable")
         return (f"**{base}**: {label} is highest at {name} = {xs[order[0]]} "
-                f"({_num(mean[order[0]], decimals, scale)}{unit}) and lowest at "
-                f"{xs[order[-1]]} ({_num(mean[order[-1]], decimals, scale)}{unit}).")
+                f"({number(mean[order[0]], decimals, scale)}{unit}) and lowest at "
+                f"{xs[order[-1]]} ({number(mean[order[-1]], decimals, scale)}{unit}).")
     shape = response_shape(mean, lo, hi)
     low, high = int(np.argmin(mean)), int(np.argmax(mean))
     clear = "its 95% intervals at the turn and at both ends do not overlap"
@@ -696,10 +679,10 @@ def _main_effect(rows: pd.DataFrame, keys: list[str], grid_key: str, key: str,
     _, _, scale, decimals, unit = next(m for m in MAIN if m[0] == key)
     unit = " points" if key == "final_adoption" else unit
     return (f"**{base}**: going from {grid_key.rsplit('.', 1)[-1]} = {values[0]} to "
-            f"{values[-1]} changes {LABELS[key]} by {_num(change.mean(), decimals, scale, True)}"
+            f"{values[-1]} changes {LABELS[key]} by {number(change.mean(), decimals, scale, True)}"
             f"{unit} on average over the other grid values (from "
-            f"{_num(change.min(), decimals, scale, True)} to "
-            f"{_num(change.max(), decimals, scale, True)}).")
+            f"{number(change.min(), decimals, scale, True)} to "
+            f"{number(change.max(), decimals, scale, True)}).")
 
 
 def _validation_links(path: Path, cfg: Config) -> list[str]:
