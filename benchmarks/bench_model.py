@@ -59,8 +59,8 @@ MARKETS = {f"{market} {category}": [*CONFIGS["opinion"], f"market={market}",
 CATEGORIES = ("durable", "repeat")
 #: Rows measured by one child process each ("kernels" gives both reference kernels; "paired
 #: <category>" both markets of a category, see measure_paired).
-CHILDREN = ("opinion", "bass", "kernels", "mesa", *MARKETS,
-            *(f"paired {category}" for category in CATEGORIES))
+MODEL_CHILDREN = ("opinion", "bass", "kernels", "mesa")  # the model part's, at every size
+CHILDREN = (*MODEL_CHILDREN, *MARKETS, *(f"paired {category}" for category in CATEGORIES))
 #: The reference kernel the ratios divide by.
 REFERENCE = "ref: sparse pass"
 MESA = "mesa per-agent"
@@ -239,7 +239,7 @@ def run_child(consumers: int, child: str, steps: int, m: int = 4) -> list[dict]:
 
 def children_for(consumers: int, mesa_max: int, bass_max: int) -> list[str]:
     """Which children run at this size: per-agent Mesa and the bass row only up to a size."""
-    return [child for child in CHILDREN
+    return [child for child in MODEL_CHILDREN
             if not (child == "mesa" and consumers > mesa_max)
             and not (child == "bass" and consumers > bass_max)]
 

@@ -95,3 +95,21 @@ def test_baselines_follow_the_models_bass_rule_in_distribution(curves, baseline)
     innovation_only = (1 - (1 - cfg.consumer.initial_adopted_fraction)
                        * (1 - cfg.decision.p) ** STEPS)
     assert other.mean(axis=0)[-1] > innovation_only + 0.1
+
+
+def test_the_model_part_measures_model_rows_only():
+    # The markets and their paired rows are the market part's (run_markets): measured at
+    # every size of the model part they would run at 10,000 to 10,000,000 consumers, and a
+    # paired row has no ms/step for the model part's ratios.
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_model", BENCHMARKS / "bench_model.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    children = module.children_for(10_000_000, 10**9, 10**9)
+    assert children == list(module.MODEL_CHILDREN)
+    assert not set(children) & (set(module.MARKETS) | {"paired durable", "paired repeat"})
+    assert set(module.CHILDREN) >= set(children) | set(module.MARKETS)
