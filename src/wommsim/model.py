@@ -254,6 +254,7 @@ class WommModel(mesa.Model):
         self.indptr = graph.adjacency.indptr
         self.indices = graph.adjacency.indices
         self.edge_source = edge_sources(self.indptr)  # the source of every stored edge
+        self.tie_strength = graph.strength  # per stored edge, None when every tie is strong
         self._hubs: np.ndarray | None = None
 
         self.brands = brands_of(cfg)

@@ -30,12 +30,16 @@ class SocialGraph:
     (``int64`` when the number of stored entries reaches 2**31, see :func:`adjacency_matrix`).
     ``labels`` holds the original node label of each consumer for graphs read from an
     edge list (``labels[i]`` is the label of consumer ``i``), else ``None``.
+    ``strength`` holds the strength of every stored tie, aligned with
+    ``adjacency.indices`` and symmetric (``float32`` in [0, 1]: 1 a strong tie, 0 a weak one),
+    or ``None`` when every tie is strong; :attr:`tie_strength` reads it either way.
 
     Equality and hashing are by identity (the fields are arrays).
     """
 
     adjacency: sp.csr_array
     labels: np.ndarray | None = None
+    strength: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shape = self.adjacency.shape
@@ -43,6 +47,17 @@ class SocialGraph:
             raise ValueError(f"adjacency must be square, got shape {shape}")
         if self.labels is not None and len(self.labels) != shape[0]:
             raise ValueError(f"{len(self.labels)} labels for {shape[0]} nodes")
+        if self.strength is not None and self.strength.shape != (self.adjacency.nnz,):
+            raise ValueError(f"{self.strength.size} tie strengths for {self.adjacency.nnz} "
+                             "stored edges")
+
+    @property
+    def tie_strength(self) -> np.ndarray:
+        """Strength of every stored tie (aligned with ``adjacency.indices``), in [0, 1]: 1 a
+        strong tie (inside a personal network), 0 a weak one (between networks)."""
+        if self.strength is None:
+            return np.ones(self.adjacency.nnz, dtype=np.float32)
+        return self.strength
 
     @property
     def n(self) -> int:
