@@ -278,13 +278,16 @@ class DialogueConfig(Frozen):
     enabled: bool = param(True, doc="switch the dialogue lever on or off")
     cost_per_reply: float = param(2.0, 0.0, 1e9, open_lo=True, unit="money per reply",
                                   doc="staff time for one answered conversation")
-    lift: float = param(0.2, 0.0, 1.0, unit="share",
-                        doc="an answered consumer's opinion closes this share of its gap to 1; "
-                            "a won-back negative talker ends at least this high")
+    lift: float = param(0.05, 0.0, 1.0, unit="share",
+                        doc="an answered consumer's opinion closes this share of its gap to 1 "
+                            "(as goodwill that fades)")
     follow_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                doc="chance an answered consumer follows the brand")
-    recovery_prob: float = param(0.5, 0.0, 1.0, unit="probability",
-                                 doc="chance an answered negative talker is won back")
+    recovery_prob: float = param(0.3, 0.0, 1.0, unit="probability",
+                                 doc="chance an answered negative talker is recovered: its "
+                                     "opinion rises to neutral (0), not beyond")
+    retention: float = param(0.75, 0.0, 1.0, unit="share per step",
+                             doc="share of a reply's goodwill (its opinion rise) kept each step")
     prioritise_negative: bool = param(True, doc="answer negative talkers first")
 
 
@@ -305,10 +308,19 @@ class ContentConfig(Frozen):
                                   doc="how well a piece keeps being discussed")
     freshness_decay: float = param(0.5, 0.0, 1.0, unit="share per step",
                                    doc="freshness lost per step at sustainability 0")
-    share_scale: float = param(0.3, 0.0, 1.0, unit="probability",
+    share_scale: float = param(0.015, 0.0, 1.0, unit="probability",
                                doc="share probability = share_scale × meaning × freshness")
     warmth: float = param(0.1, 0.0, 1.0, unit="share",
-                          doc="a reached consumer's opinion closes this share of its gap to 1")
+                          doc="an engaged consumer's opinion closes this share of its gap to "
+                              "warmth_ceiling (a disappointed buyer's: to 0)")
+    warmth_ceiling: float = param(0.5, 0.0, 1.0, unit="opinion",
+                                  doc="highest opinion content's warmth can bring anyone to")
+    opinion_weight: float = param(1.0, 0.0, 1.0, unit="share",
+                                  doc="engagement × (1 + opinion_weight × min(opinion, 0))")
+    fatigue: float = param(0.2, 0.0, 1.0, unit="share per exposure",
+                           doc="engagement lost per recent exposure to the brand's content")
+    fatigue_retention: float = param(0.8, 0.0, 1.0, unit="share per step",
+                                     doc="share of the recent-exposure count kept each step")
 
 
 @dataclass

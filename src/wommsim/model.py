@@ -127,6 +127,7 @@ class BrandSide:
         self.streams = streams
         self.state = model.state.brand(brand.index)
         self.cascades: list[Cascade] = []
+        self.cascade_sizes: list[np.ndarray] = []  # sizes of ended seed cascades (content.tally)
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
         self.adopted_neighbours = np.empty(0)

@@ -70,6 +70,10 @@ STATE_VARS: dict[str, StateVar] = {
     "offer_step": StateVar(np.int32, -1, "step the held offer was taken; -1 if none", BRAND),
     "follow_source": StateVar(np.int8, NO_SOURCE, "influence that made it follow the brand "
                               "(last time), kept after an unfollow", BRAND),
+    "content_fatigue": StateVar(np.float32, 0.0, "recent exposures to the brand's content "
+                                "(decays each step)", BRAND),
+    "goodwill": StateVar(np.float32, 0.0, "opinion rise from the brand's replies still in "
+                         "force (fades each step)", BRAND),
     "current_brand": StateVar(np.int8, NO_BRAND, "brand the consumer is a customer of (its "
                               "index); -1 for none"),
     "category_rate": StateVar(np.float32, 0.0, "category purchase occasions per step (fixed; "

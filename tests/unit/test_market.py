@@ -129,7 +129,10 @@ def test_customers_whose_opinion_falls_churn_in_a_repeat_category():
     assert table["churned"].sum() > 0.5 * table["new_customers"].sum()
     good = run_model(small_config("market.category=repeat", "brand.quality=0.6",
                                   consumers=600, steps=40)).brand_timeseries()
-    assert good["churned"].sum() < table["churned"].sum()
+    # Per customer won: a bad product now wins few customers (dialogue and content no longer
+    # lift disappointed buyers), so absolute counts are not comparable.
+    rate = table["churned"].sum() / table["new_customers"].sum()
+    assert good["churned"].sum() / good["new_customers"].sum() < 0.5 * rate
 
 
 def test_agents_see_one_value_per_brand_in_a_duel():

@@ -124,8 +124,38 @@ def test_dialogue_answers_negative_talkers_first_and_wins_some_back():
     assert answered.sum() == 30  # capacity spent on negative talkers only
     assert (s.opinion[50:] == 0.4).all()
     assert (s.opinion[:50][answered] > -0.6).all()
-    assert (s.opinion[:50] >= cfg.lift).sum() > 5  # service recovery
+    assert (s.opinion[:50] == 0.0).sum() > 5  # service recovery: restored to neutral
     assert s.follower.sum() > 0
+
+
+def test_recovery_restores_complainers_to_neutral_never_to_advocacy():
+    s = _talkers_state()
+    cfg = dataclasses.replace(small_config().dialogue, recovery_prob=1.0, lift=0.5)
+    dialogue.converse(s, cfg, money=cfg.cost_per_reply * 50, rng=np.random.default_rng(0))
+    assert (s.opinion[:50] == 0.0).all()  # every complainer recovered, none beyond neutral
+    assert np.allclose(s.goodwill[:50], 0.6)  # the whole rise is goodwill that will fade
+
+
+def test_dialogue_goodwill_fades_back_unless_a_purchase_replaces_it():
+    s = _talkers_state()
+    s.adopted[:] = True  # adopters' opinions do not decay: only the goodwill fades
+    cfg = dataclasses.replace(small_config().dialogue, recovery_prob=0.0, lift=0.2,
+                              retention=0.5)
+    dialogue.converse(s, cfg, money=cfg.cost_per_reply * 100, rng=np.random.default_rng(0))
+    lifted = s.opinion.copy()
+    assert (lifted[50:] > 0.4).all()
+    buyers = np.array([60])
+    s.opinion[60] = 0.9  # its new purchase's experience set the opinion
+    dialogue.fade(s, cfg, buyers)
+    assert s.opinion[60] == 0.9 and s.goodwill[60] == 0.0
+    others = np.delete(np.arange(s.n), 60)
+    assert (s.opinion[others] < lifted[others]).all()
+    for _ in range(30):
+        dialogue.fade(s, cfg, buyers[:0])
+    assert np.allclose(s.opinion[:50], -0.6, atol=1e-4)  # back where they were
+    assert np.allclose(s.opinion[np.delete(np.arange(50, 100), 10)], 0.4, atol=1e-4)
+    assert s.opinion[60] == 0.9  # the purchase's experience stays
+    assert not s.goodwill.any()
 
 
 def test_dialogue_without_budget_or_switched_off_does_nothing():
@@ -185,6 +215,82 @@ def test_sustainable_content_stays_fresh_longer():
     content.age(a, dataclasses.replace(cfg, sustainability=0.9))
     content.age(b, dataclasses.replace(cfg, sustainability=0.1))
     assert a[0].freshness > b[0].freshness
+
+
+def test_detractors_engage_less_and_fatigue_lowers_engagement():
+    cfg = dataclasses.replace(small_config().content, opinion_weight=1.0, fatigue=0.2)
+    s = ConsumerState(4)
+    s.opinion[:] = [0.0, 0.5, -0.8, -1.0]
+    assert content.engagement(s, cfg, np.arange(4)) == pytest.approx([1.0, 1.0, 0.2, 0.0])
+    s.content_fatigue[:2] = [3.0, 1.0]
+    assert content.engagement(s, cfg, np.arange(2)) == pytest.approx([0.8**3, 0.8])
+    content.tire(s, dataclasses.replace(cfg, fatigue_retention=0.5))
+    assert s.content_fatigue[:2] == pytest.approx([1.5, 0.5])  # fatigue wears off
+
+
+def test_exposure_engages_detractors_rarely_and_tires_everyone():
+    cfg = dataclasses.replace(small_config().content, fatigue=0.5)
+    s = ConsumerState(20_000)
+    s.opinion[10_000:] = -0.8
+    rng = np.random.default_rng(1)
+    who = np.arange(s.n)
+    first = content.expose(s, cfg, who, 0.5, rng)
+    assert (s.content_fatigue == 1.0).all()
+    fans, critics = first[:10_000].mean(), first[10_000:].mean()
+    assert fans == pytest.approx(0.5, abs=0.02) and critics == pytest.approx(0.1, abs=0.01)
+    again = content.expose(s, cfg, who, 0.5, rng)
+    assert again[:10_000].mean() == pytest.approx(0.25, abs=0.02)  # fatigue halves it
+
+
+def test_content_warmth_cannot_launder_a_bad_experience():
+    cfg = dataclasses.replace(small_config().content, warmth=0.3, warmth_ceiling=0.5)
+    s = ConsumerState(3)
+    s.opinion[:] = [-0.8, -0.8, 0.9]
+    s.adopted[0] = True
+    s.satisfaction[0] = -0.5  # a disappointed buyer
+    for _ in range(100):
+        content.warm_toward_ceiling(s, cfg, np.arange(3))
+    assert -0.8 < s.opinion[0] <= 0.0  # softened at most to neutral, never an advocate
+    assert s.opinion[1] == pytest.approx(0.5)  # others warm up to the ceiling
+    assert s.opinion[2] == 0.9  # content never lowers an opinion
+
+
+def _path(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR adjacency of the path 0 - 1 - ... - n-1."""
+    pairs = [(i, i + 1) for i in range(n - 1)] + [(i + 1, i) for i in range(n - 1)]
+    pairs.sort()
+    indices = np.array([b for _, b in pairs])
+    indptr = np.searchsorted([a for a, _ in pairs], np.arange(n + 1))
+    return indptr, indices
+
+
+def test_cascade_size_counts_the_seed_and_everyone_its_chain_engaged():
+    cfg = dataclasses.replace(small_config(*CONTENT_ONLY).content, seeds_per_piece=1,
+                              meaningfulness=1.0, share_scale=1.0, sustainability=1.0,
+                              fatigue=0.0)
+    indptr, indices = _path(5)
+    s, cascades, sizes = ConsumerState(5), [], []
+    rng = np.random.default_rng(0)
+    out = content.spread(s, cfg, cfg.cost_per_piece, cascades, indptr, indices,
+                         np.arange(5), rng, sizes=sizes)
+    ended = out["content_cascades"]
+    for _ in range(6):
+        out = content.spread(s, cfg, 0.0, cascades, indptr, indices, np.arange(5), rng,
+                             sizes=sizes)
+        ended += out["content_cascades"]
+        assert out["content_cascades_grown"] in (0, 1)
+    assert cascades == [] and ended == 1
+    assert content.tally(sizes).tolist() == [0, 0, 0, 0, 0, 1]  # one cascade of size 5
+
+
+def test_default_content_branching_is_subcritical():
+    model = run_model(small_config(consumers=2000), steps=30)
+    ts = model.timeseries()
+    cascades, members = ts["content_cascades"].sum(), ts["content_cascade_members"].sum()
+    assert cascades > 100
+    assert content.tally(model.markets[0].cascade_sizes).sum() == cascades
+    assert 1.0 - ts["content_cascades_grown"].sum() / cascades > 0.8  # most stay at the seed
+    assert (members - cascades) / members < 0.5  # offspring per member well below 1
 
 
 def test_hub_seeding_picks_the_best_connected():

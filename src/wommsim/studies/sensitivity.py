@@ -96,7 +96,7 @@ DEFAULT_PARAMS: tuple[tuple[str, float, float], ...] = (
     ("brand.quality", -0.2, 0.7),                # default 0.3: a poor to a very good product
     ("consumer.threshold_mean", 0.2, 0.8),       # default 0.5
     ("decision.social_weight", 0.1, 1.0),        # default 0.5
-    ("dialogue.lift", 0.05, 0.5),                # default 0.2
+    ("dialogue.lift", 0.02, 0.1),                # default 0.05 (assumption range)
 )
 
 

@@ -27,6 +27,9 @@ REFERENCES = [
     "*Journal of Advertising*, 33(4), 89–97. https://doi.org/10.1080/00913367.2004.10639175",
     "Fibich, G., & Levin, T. (2024). Universal bounds for spreading on networks. arXiv "
     "preprint arXiv:2312.05450. https://arxiv.org/abs/2312.05450",
+    "Goel, S., Watts, D. J., & Goldstein, D. G. (2012). The structure of online diffusion "
+    "networks. In *Proceedings of the 13th ACM Conference on Electronic Commerce (EC '12)*, "
+    "623–638. https://doi.org/10.1145/2229012.2229058",
     "Goldenberg, J., Libai, B., & Muller, E. (2001). Talk of the network: A complex systems "
     "look at the underlying process of word-of-mouth. *Marketing Letters*, 12(3), 211–223. "
     "https://doi.org/10.1023/A:1011122126881",
