@@ -138,7 +138,8 @@ def test_run_markets_gives_each_replicates_three_tables_paired_with_run(tmp_path
 def test_the_cases_are_registered_with_their_sources():
     expected = {"discount_acquired_value": ("stylised", "Lewis (2006)"),
                 "wom_acquired_value": ("stylised", "Villanueva, Yoo & Hanssens (2008)"),
-                "mirror_duel": ("corner", "§3.3.16")}
+                "mirror_duel": ("corner", "§3.3.16"),
+                "cascade_sizes": ("stylised", "Goel, Watts & Goldstein (2012)")}
     for name, (category, source) in expected.items():
         spec = CASES[name]
         assert spec.category == category and source in spec.source, name
