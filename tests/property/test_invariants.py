@@ -63,3 +63,22 @@ def test_invariants_hold_every_step(cfg):
     assert (ts["reviews"] <= ts["adopted_fraction"] * n + 1e-9).all()
     assert ts["cumulative_spend"].iloc[-1] <= cfg.brand.budget * cfg.steps + 1e-6
     assert ts["review_score"].between(-1, 1).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(opinion=st.floats(-1, 1), satisfaction=st.floats(-2, 2), warmth=st.floats(0, 1),
+       ceiling=st.floats(0, 1), times=st.integers(1, 50))
+def test_content_warmth_stays_below_its_ceiling_and_never_lowers(opinion, satisfaction,
+                                                                 warmth, ceiling, times):
+    import dataclasses
+
+    from wommsim.mechanisms import content
+    from wommsim.state import ConsumerState
+
+    cfg = dataclasses.replace(small_config().content, warmth=warmth, warmth_ceiling=ceiling)
+    s = ConsumerState(1)
+    s.opinion[0], s.satisfaction[0] = opinion, satisfaction
+    bound = max(opinion, 0.0 if satisfaction < 0 else ceiling)
+    for _ in range(times):
+        content.warm_toward_ceiling(s, cfg, np.arange(1))
+    assert opinion <= s.opinion[0] <= bound + 1e-12
