@@ -151,7 +151,7 @@ class DecisionConfig(Frozen):
                                         doc="opinion rule: weight of the review volume, "
                                             "log(1 + count / reviews.credibility_count) "
                                             "(online researchers)")
-    review_valence_weight: float = param(0.33, 0.0, 10.0, unit="utility per review score",
+    review_valence_weight: float = param(0.35, 0.0, 10.0, unit="utility per review score",
                                          doc="opinion rule: weight of the credibility-"
                                              "weighted mean rating (online researchers)")
     p: float = param(0.03, 0.0, 1.0, unit="probability per step",
@@ -334,7 +334,7 @@ class ReviewsConfig(Frozen):
     negative_selection: float = param(4.0, 0.0, 100.0, unit="factor per squared rating",
                                       doc="organic posting propensity rises by this times "
                                           "the squared rating of a negative experience")
-    invited_positivity: float = param(0.1, 0.0, 2.0, unit="rating",
+    invited_positivity: float = param(0.25, 0.0, 2.0, unit="rating",
                                       doc="rise of an invited (rewarded) review's rating over "
                                           "the reviewer's experience")
     credibility_count: float = param(20.0, 0.0, 1e9, open_lo=True, unit="reviews",
