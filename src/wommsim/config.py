@@ -147,8 +147,13 @@ class DecisionConfig(Frozen):
                              doc="opinion rule: weight of adstock in utility")
     social_weight: float = param(0.5, 0.0, 10.0, unit="utility per adopted-neighbour share",
                                  doc="opinion rule: weight of social proof in utility")
-    review_weight: float = param(0.3, 0.0, 10.0, unit="utility per review score",
-                                 doc="opinion rule: weight of the review score (researchers)")
+    review_volume_weight: float = param(0.09, 0.0, 10.0, unit="utility per log review count",
+                                        doc="opinion rule: weight of the review volume, "
+                                            "log(1 + count / reviews.credibility_count) "
+                                            "(online researchers)")
+    review_valence_weight: float = param(0.35, 0.0, 10.0, unit="utility per review score",
+                                         doc="opinion rule: weight of the credibility-"
+                                             "weighted mean rating (online researchers)")
     p: float = param(0.03, 0.0, 1.0, unit="probability per step",
                      doc="bass rule: innovation (external influence) coefficient")
     q: float = param(0.38, 0.0, 1.0, unit="probability per step",
@@ -333,9 +338,26 @@ class ReviewsConfig(Frozen):
     invited_review_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                        doc="chance an invited buyer posts a review")
     organic_review_prob: float = param(0.05, 0.0, 1.0, unit="probability",
-                                       doc="chance a new buyer reviews unprompted")
-    credibility_count: float = param(20.0, 0.0, 1e9, unit="reviews",
-                                     doc="review count at which the score has half its weight")
+                                       doc="chance a buyer with a neutral experience (0) "
+                                           "reviews unprompted")
+    positive_selection: float = param(8.0, 0.0, 100.0, unit="factor per squared rating",
+                                      doc="organic posting propensity rises by this times "
+                                          "the squared rating of a positive experience")
+    negative_selection: float = param(4.0, 0.0, 100.0, unit="factor per squared rating",
+                                      doc="organic posting propensity rises by this times "
+                                          "the squared rating of a negative experience")
+    invited_positivity: float = param(0.25, 0.0, 2.0, unit="rating",
+                                      doc="rise of an invited (rewarded) review's rating over "
+                                          "the reviewer's experience")
+    credibility_count: float = param(20.0, 0.0, 1e9, open_lo=True, unit="reviews",
+                                     doc="review count at which the score has half its weight "
+                                         "and the unit of review volume")
+    volume_factor: float = param(1.0, 0.0, 1e6, open_lo=True, unit="factor",
+                                 doc="the page shows this multiple of the review count "
+                                     "(1: as posted; for elasticity experiments)")
+    valence_factor: float = param(1.0, 0.0, 5.0, open_lo=True, unit="factor",
+                                  doc="the page shows this multiple of the mean star rating "
+                                      "(1: as posted; for elasticity experiments)")
 
 
 @dataclass
@@ -352,8 +374,10 @@ class IncentivesConfig(Frozen):
                               doc="an unused offer expires this many steps after it was taken")
     accept_prob: float = param(0.5, 0.0, 1.0, unit="probability",
                                doc="chance an offered consumer takes the discount and follows")
-    expectation_boost: float = param(0.3, 0.0, 2.0, unit="quality",
-                                     doc="rise in expectation of a consumer who takes an offer")
+    expectation_shift: float = param(-0.1, -1.0, 1.0, unit="quality",
+                                     doc="change in the expected quality of a consumer who "
+                                         "takes an offer (negative: a discount signals lower "
+                                         "quality)")
     bonus: float = param(0.3, 0.0, 10.0, unit="utility",
                          doc="purchase utility added while the discount is unused")
 
@@ -408,6 +432,12 @@ class PurchaseConfig(Frozen):
     expectation_learning: float = param(0.5, 0.0, 1.0, unit="share",
                                         doc="expectation closes this share of its gap to the "
                                             "experience after each purchase")
+    loss_aversion: float = param(2.0, 1.0, 10.0, unit="factor",
+                                 doc="a shortfall below expectation weighs this many times "
+                                     "a surplus of the same size in satisfaction")
+    assimilation: float = param(0.3, 0.0, 1.0, unit="share",
+                                doc="perceived quality is pulled this share of the way from "
+                                    "the experience toward the expectation")
 
 
 @dataclass

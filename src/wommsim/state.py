@@ -51,10 +51,10 @@ STATE_VARS: dict[str, StateVar] = {
     "follower": StateVar(np.bool_, False, "follows the brand's social account or community",
                          BRAND),
     "expectation": StateVar(np.float64, 0.0, "expected product quality, in [-1, 1]", BRAND),
-    "experience": StateVar(np.float64, np.nan, "experienced quality of the last purchase",
-                           BRAND),
-    "satisfaction": StateVar(np.float64, np.nan, "experience minus expectation, last purchase",
-                             BRAND),
+    "experience": StateVar(np.float64, np.nan, "perceived quality of the last purchase "
+                           "(assimilated toward the expectation; what a review rates)", BRAND),
+    "satisfaction": StateVar(np.float64, np.nan, "perceived quality minus expectation at the "
+                             "last purchase, shortfalls times purchase.loss_aversion", BRAND),
     "threshold": StateVar(np.float64, 0.0, "purchase threshold on utility (fixed)"),
     "researches_online": StateVar(np.bool_, False, "looks online (reviews) before buying"),
     "channel": StateVar(np.int8, CHANNEL_NONE, "0 not bought, 1 online, 2 offline (last "

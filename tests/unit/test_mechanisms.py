@@ -6,13 +6,17 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import run_model, small_config
 from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
 from wommsim.mechanisms.advertising import ADS
 from wommsim.mechanisms.common import bernoulli_positions, edge_sources, neighbours_of, sample_edges
 from wommsim.mechanisms.content import CONTENT
+from wommsim.mechanisms.decision import review_term
 from wommsim.mechanisms.incentives import INCENTIVES
+from wommsim.mechanisms.purchase import adopt, disconfirm
 from wommsim.model import WommModel
 from wommsim.state import ConsumerState
 
@@ -311,7 +315,8 @@ def test_invited_reviews_post_and_the_score_is_the_mean_rating():
     out = reviews.invite(s, cfg, money=cfg.cost_per_invite * 40, board=board,
                          rng=np.random.default_rng(0))
     assert out["review_invitations"] == 40 and board.count == 40
-    assert board.score == pytest.approx(s.experience[s.reviewed].mean())
+    rated = np.minimum(s.experience[s.reviewed] + cfg.invited_positivity, 1.0)
+    assert board.score == pytest.approx(rated.mean())  # invited ratings shifted up
     assert not s.reviewed[100:].any()  # only buyers review
     again = reviews.invite(s, cfg, money=cfg.cost_per_invite * 1000, board=board,
                            rng=np.random.default_rng(1))
@@ -328,7 +333,8 @@ def test_reviews_switched_off_leave_no_score():
 def test_reviews_move_online_researchers():
     good = small_config("strategy=none", "brand.quality=1", "brand.quality_spread=0",
                         "consumer.initial_adopted_fraction=0.2", "reviews.organic_review_prob=1",
-                        "wom.enabled=false", "decision.review_weight=3")
+                        "wom.enabled=false", "decision.review_valence_weight=3",
+                        "purchase.assimilation=0")  # ratings = quality (no pull to 0)
     model = run_model(good, steps=6)
     assert model.markets[0].review_board.score > 0.9
     assert totals(model, "new_adopters_reviews") > 0
@@ -338,6 +344,88 @@ def test_reviews_move_online_researchers():
 
 def cfg_research(cfg) -> float:
     return cfg.channels.research_online_fraction
+
+
+def test_posting_propensity_is_j_shaped():
+    cfg = small_config().reviews
+    x = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+    p = reviews.posting_propensity(cfg, x)
+    assert p[2] == 1.0  # a neutral experience: the base rate
+    assert p[0] > p[1] > p[2] < p[3] < p[4]  # extremes over moderates (U)
+    assert p[4] > p[0] and p[3] > p[1]  # the positive arm higher (J)
+    assert p[4] == pytest.approx(1 + cfg.positive_selection)
+
+
+@given(st.floats(-1, 1), st.floats(-1, 1))
+def test_posting_propensity_rises_with_extremity_on_each_side(a, b):
+    cfg = small_config().reviews
+    pa, pb = reviews.posting_propensity(cfg, np.array([a, b]))
+    assert pa >= 1.0 and pb >= 1.0
+    if np.sign(a) == np.sign(b) and abs(a) <= abs(b):
+        assert pa <= pb
+
+
+def test_organic_reviewers_self_select_and_invited_ones_do_not():
+    n = 200_000
+    experience = np.random.default_rng(0).uniform(-1, 1, n)
+    cfg = small_config("reviews.invited_review_prob=0.05").reviews
+
+    def state() -> ConsumerState:
+        s = ConsumerState(n)
+        s.adopted[:] = True
+        s.experience[:] = experience
+        return s
+
+    organic, board = state(), reviews.ReviewBoard()
+    reviews.post_organic(organic, cfg, np.arange(n), board, np.random.default_rng(1))
+    posted = experience[organic.reviewed]
+    assert np.abs(posted).mean() > np.abs(experience).mean() + 0.1  # extremes over-posted
+    assert (posted > 0).mean() > 0.6  # and the positive ones most (J-shaped)
+    invited, invited_board = state(), reviews.ReviewBoard()
+    reviews.invite(invited, cfg, money=n * cfg.cost_per_invite, board=invited_board,
+                   rng=np.random.default_rng(2))
+    sample = experience[invited.reviewed]
+    assert abs(np.abs(sample).mean() - np.abs(experience).mean()) < 0.02  # not selected
+    # At the same experiences an invited (rewarded) review rates higher.
+    assert invited_board.score == pytest.approx(
+        np.minimum(sample + cfg.invited_positivity, 1).mean())
+    assert invited_board.score > sample.mean()
+
+
+def test_review_volume_and_valence_weigh_separately():
+    cfg = small_config()
+    board = reviews.ReviewBoard()
+    board.count, board.total = 60, 30.0  # score 0.5
+    c = cfg.reviews.credibility_count
+    volume, valence = board.signals(cfg.reviews)
+    assert volume == pytest.approx(np.log1p(60 / c))
+    assert valence == pytest.approx(60 / (60 + c) * 0.5)
+
+    def term(volume_weight: float, valence_weight: float, b: reviews.ReviewBoard) -> float:
+        d = dataclasses.replace(cfg.decision, review_volume_weight=volume_weight,
+                                review_valence_weight=valence_weight)
+        return review_term(d, cfg.reviews, b)
+
+    worse = reviews.ReviewBoard()
+    worse.count, worse.total = 60, -30.0  # same volume, opposite valence
+    bigger = reviews.ReviewBoard()
+    bigger.count, bigger.total = 600, 300.0  # ten times the volume, same mean
+    assert term(1, 0, board) == term(1, 0, worse)  # volume ignores the ratings
+    assert term(1, 0, bigger) > term(1, 0, board)
+    assert term(0, 1, board) == pytest.approx(-term(0, 1, worse))  # valence reads them
+    assert term(1, 1, board) == pytest.approx(term(1, 0, board) + term(0, 1, board))
+    assert term(0, 0, bigger) == 0.0
+
+
+def test_the_page_factors_scale_the_shown_count_and_stars():
+    cfg = small_config("reviews.volume_factor=2", "reviews.valence_factor=1.1").reviews
+    board = reviews.ReviewBoard()
+    board.count, board.total = 40, 20.0  # score 0.5: 4 stars
+    volume, valence = board.signals(cfg)
+    c = cfg.credibility_count
+    assert volume == pytest.approx(np.log1p(80 / c))
+    assert valence == pytest.approx(80 / (80 + c) * (4.4 - 3) / 2)
+    assert reviews.ReviewBoard().signals(cfg) == (0.0, 0.0)
 
 
 # -- incentives --------------------------------------------------------------------------
@@ -350,7 +438,19 @@ def test_incentive_takers_follow_with_raised_expectations():
     assert out["incentive_offers"] == 100
     assert s.follower.sum() == 100 and s.incentivised.sum() == 100
     assert (s.aware_source[s.follower] == INCENTIVES).all()
-    assert np.allclose(s.expectation[s.follower], cfg.expectation_boost)
+    assert np.allclose(s.expectation[s.follower], cfg.expectation_shift)
+    assert cfg.expectation_shift < 0  # a discount signals lower quality (Rao & Monroe 1989)
+    assert (s.expectation[~s.follower] == 0).all()
+
+
+@pytest.mark.parametrize("shift", [-0.3, 0.3])
+def test_an_offer_moves_expectation_by_the_shift_within_bounds(shift):
+    s = ConsumerState(100)
+    s.expectation[:] = np.linspace(-1, 1, 100)
+    before = s.expectation.copy()
+    cfg = small_config("incentives.accept_prob=1", f"incentives.expectation_shift={shift}")
+    incentives.offer(s, cfg.incentives, money=1e6, step=1, rng=np.random.default_rng(0))
+    assert np.allclose(s.expectation, np.clip(before + shift, -1, 1))
 
 
 def test_incentives_backfire_with_a_disappointing_product():
@@ -470,6 +570,51 @@ def test_disappointed_buyers_turn_detractors_and_unfollow():
     assert (s.opinion[buyers] < -cfg.wom.neutral_band).all()  # every buyer a detractor
     assert not (s.follower & buyers).any()  # and none still follows
     assert model.metrics["detractors"] >= buyers.sum()
+
+
+def test_shortfalls_hurt_more_than_surpluses_help():
+    cfg = small_config("purchase.assimilation=0").purchase
+    _, sat = disconfirm(cfg, np.array([0.5, 0.1]), np.array([0.3, 0.3]))
+    assert sat[0] == pytest.approx(0.2)
+    assert sat[1] == pytest.approx(-0.2 * cfg.loss_aversion)
+    assert cfg.loss_aversion > 1
+
+
+@given(st.floats(-1, 1), st.floats(0, 0.9), st.floats(1, 5))
+def test_a_shortfall_weighs_loss_aversion_times_an_equal_surplus(gap, assimilation, loss):
+    cfg = dataclasses.replace(small_config().purchase, assimilation=assimilation,
+                              loss_aversion=loss)
+    _, sat = disconfirm(cfg, np.array([gap, -gap]), np.zeros(2))
+    up, down = (sat[0], sat[1]) if gap >= 0 else (sat[1], sat[0])
+    assert down == pytest.approx(-loss * up)
+
+
+def test_expectations_assimilate_perceived_quality():
+    cfg = small_config("purchase.assimilation=0.3").purchase
+    experience = np.array([0.2, 0.2, 0.2])
+    expectation = np.array([-0.5, 0.2, 0.8])
+    perceived, _ = disconfirm(cfg, experience, expectation)
+    assert perceived == pytest.approx(0.7 * experience + 0.3 * expectation)
+    assert perceived[0] < perceived[1] < perceived[2]  # pulled toward the expectation
+    none = dataclasses.replace(cfg, assimilation=0.0)
+    assert disconfirm(none, experience, expectation)[0] == pytest.approx(experience)
+
+
+def test_a_buyer_rates_and_learns_from_the_perceived_quality():
+    cfg = small_config("brand.quality=0.4", "brand.quality_spread=0", "reviews.enabled=false")
+    s = ConsumerState(3)
+    s.expectation[:] = [0.0, 0.4, 0.8]
+    adopt(s, cfg, np.arange(3), np.zeros(3, np.int8), 1, reviews.ReviewBoard(),
+                   np.random.default_rng(0))
+    a, lam, gain = cfg.purchase.assimilation, cfg.purchase.loss_aversion, \
+        cfg.purchase.satisfaction_gain
+    perceived = 0.4 + a * (np.array([0.0, 0.4, 0.8]) - 0.4)
+    assert s.experience == pytest.approx(perceived)
+    gap = perceived - [0.0, 0.4, 0.8]
+    assert s.satisfaction == pytest.approx(np.where(gap < 0, lam * gap, gap))
+    assert s.opinion == pytest.approx(np.clip(gain * s.satisfaction, -1, 1))
+    learning = cfg.purchase.expectation_learning
+    assert s.expectation == pytest.approx([0.0, 0.4, 0.8] + learning * gap)
 
 
 def test_post_purchase_switched_off_keeps_opinions():

@@ -5,7 +5,9 @@ general form, several brands and repeat purchase, which reduces to this exactly)
 non-adopter buys with probability
 ``purchase_rate × logistic((utility - threshold) / temperature)``, where
 ``utility = opinion + ad_weight × adstock + social_weight × (adopted share of neighbours)
-+ review_weight × credibility × review score (online researchers only) + incentive bonus``.
++ review term (online researchers only) + incentive bonus``, where the review term is
+``review_volume_weight × volume + review_valence_weight × valence`` of the board
+(:func:`review_term`).
 The purchase is credited to one influence, drawn in proportion to the positive parts of
 those terms (the opinion term is credited to the influence that last raised the opinion;
 with no positive term, to the influence that made the consumer aware).
@@ -20,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from wommsim.config import DecisionConfig
+from wommsim.config import DecisionConfig, ReviewsConfig
 from wommsim.mechanisms.advertising import ADS
 from wommsim.mechanisms.base import Mechanism, Stage
 from wommsim.mechanisms.incentives import INCENTIVES
-from wommsim.mechanisms.reviews import REVIEWS
+from wommsim.mechanisms.reviews import REVIEWS, ReviewBoard
 from wommsim.mechanisms.wom import WOM
 from wommsim.state import ConsumerState
 
@@ -42,15 +44,25 @@ def opinion_terms(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
     """Utility terms of consumers ``who``, one column per influence (opinion excluded).
 
     ``neighbour_share`` is their adopted share of neighbours (one entry per consumer of
-    ``who``); ``review_signal`` is the credibility-weighted review score seen by online
-    researchers; ``influences`` is how many influences there are (the columns).
+    ``who``); ``review_signal`` is the review term's utility for online researchers
+    (:func:`review_term`); ``influences`` is how many influences there are (the columns).
     """
     terms = np.zeros((who.size, influences))
     terms[:, ADS] = cfg.ad_weight * s.adstock[who]
     terms[:, WOM] = cfg.social_weight * neighbour_share
-    terms[:, REVIEWS] = cfg.review_weight * review_signal * s.researches_online[who]
+    terms[:, REVIEWS] = review_signal * s.researches_online[who]
     terms[:, INCENTIVES] = incentive_bonus * s.incentivised[who]
     return terms
+
+
+def review_term(cfg: DecisionConfig, reviews: ReviewsConfig, board: ReviewBoard) -> float:
+    """Utility of the review page to an online researcher: volume and valence weighed
+    separately, ``review_volume_weight × volume + review_valence_weight × valence``
+    (:meth:`ReviewBoard.signals`). The weights are calibrated to the meta-analytic sales
+    elasticities of review volume (0.236) and valence (0.417) of You, Vadakkepatt & Joshi
+    (2015): ``docs/ODD.md`` §3.3.8."""
+    volume, valence = board.signals(reviews)
+    return cfg.review_volume_weight * volume + cfg.review_valence_weight * valence
 
 
 def opinion_probability(cfg: DecisionConfig, utility: np.ndarray,
@@ -66,11 +78,11 @@ def brand_utility(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
                   incentive_bonus: float) -> np.ndarray:
     """Utility of one brand to consumers ``who``: opinion, adstock, social proof (their
     adopted share of neighbours, ``neighbour_share``, one entry per consumer of ``who``),
-    the review score (online researchers) and a held discount."""
+    the review term ``review_signal`` (online researchers) and a held discount."""
     utility = s.opinion[who] + cfg.ad_weight * s.adstock[who]
     utility += cfg.social_weight * neighbour_share
     if review_signal:
-        utility += (cfg.review_weight * review_signal) * s.researches_online[who]
+        utility += review_signal * s.researches_online[who]
     if incentive_bonus:
         utility += incentive_bonus * s.incentivised[who]
     return utility
@@ -184,7 +196,7 @@ def opinion_choice(model, rng: np.random.Generator) -> None:
         share = np.divide(side.adopted_neighbours[who], degree, out=np.zeros(who.size),
                           where=linked)
         board = side.review_board
-        review = board.score * board.weight(own.reviews) if own.reviews.enabled else 0.0
+        review = review_term(cfg.decision, own.reviews, board) if own.reviews.enabled else 0.0
         bonus = own.incentives.bonus if own.incentives.enabled else 0.0
         signals.append((share, review, bonus))
         # Every shopper's utility, kept where it knows the brand: the same values as

@@ -4,8 +4,12 @@ Offers go to random consumers who neither follow, nor have bought, nor hold an o
 Takers follow the brand, become aware, and hold an offer that adds ``bonus`` to their
 purchase utility until they buy or it expires (``expiry_steps`` after it was taken); a buyer
 holding one pays ``1 - discount`` of the price (the discount is given when redeemed, not
-when offered). Their expectation of quality rises by ``expectation_boost``, which is what
-makes the tactic backfire when the product disappoints.
+when offered). Their expectation of quality changes by ``expectation_shift`` (clipped to
+[-1, 1]): negative by default, because consumers infer quality from price and a price
+promotion lowers the brand's evaluation (Rao & Monroe 1989, meta-analysis of the
+price-perceived quality relation; Raghubir & Corfman 1999, promotions lower pre-trial
+evaluations of a brand). A lower expectation makes disappointment rarer but, through
+assimilation (:func:`wommsim.mechanisms.purchase.disconfirm`), lowers perceived quality.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def offer(s: ConsumerState, cfg: IncentivesConfig, money: float, step: int,
     s.follower[takers] = True
     s.incentivised[takers] = True
     s.offer_step[takers] = step
-    s.expectation[takers] = np.minimum(s.expectation[takers] + cfg.expectation_boost, 1.0)
+    s.expectation[takers] = np.clip(s.expectation[takers] + cfg.expectation_shift, -1.0, 1.0)
     return {"incentive_offers": int(offered.size), "spend": offered.size * cfg.cost_per_offer}
 
 
@@ -49,7 +53,7 @@ MECHANISM = Mechanism(
     step=lambda model, rng, money: offer(model.state, model.config.incentives, money,
                                          model.steps, rng),
     doc="follow-for-discount offers: takers follow, hold a discount (until it expires) and "
-        "expect more",
+        "revise their expected quality (down by default: price-quality inference)",
     recipients="consumers who neither follow the brand, have bought it, nor hold an offer",
     writes=("aware", "aware_source", "follower", "follow_source", "incentivised", "offer_step",
             "expectation"),

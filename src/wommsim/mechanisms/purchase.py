@@ -1,25 +1,42 @@
 """After purchase: experienced quality, satisfaction, advocacy, reviews and channel.
 
-Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1]; satisfaction =
-experience - expectation. A first buyer's opinion becomes ``satisfaction_gain ×
-satisfaction`` (clipped): satisfied buyers turn advocates, disappointed ones detractors, and
-a disappointed follower unfollows with ``unfollow_prob``. A repeat purchase moves the
-opinion ``experience_weight`` of the way there, and every purchase brings the expectation
-``expectation_learning`` of the way to the experience. Some buyers review unprompted. A buyer who
-researches online buys online with probability ``1 / (1 + offline_per_online)`` (so each
-online sale goes with ``offline_per_online`` web-influenced offline sales: $3.45 per $1 by
-default); everyone else buys offline.
+Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1]. Expectations
+assimilate: the perceived quality (stored as ``experience``, what the buyer rates) is pulled
+``assimilation`` of the way toward the expectation (assimilation-contrast, Anderson 1973;
+Anderson & Sullivan 1993). Satisfaction is the disconfirmation, perceived - expectation,
+with a shortfall weighing ``loss_aversion`` times a surplus (Anderson & Sullivan 1993:
+negative disconfirmation affects satisfaction more than positive). A first buyer's opinion
+becomes ``satisfaction_gain × satisfaction`` (clipped): satisfied buyers turn advocates,
+disappointed ones detractors, and a disappointed follower unfollows with ``unfollow_prob``.
+A repeat purchase moves the opinion ``experience_weight`` of the way there, and every
+purchase brings the expectation ``expectation_learning`` of the way to the perceived
+quality. Some buyers review unprompted, the more likely the more extreme their experience
+(:func:`wommsim.mechanisms.reviews.post_organic`). A buyer who researches online buys online
+with probability ``1 / (1 + offline_per_online)`` (so each online sale goes with
+``offline_per_online`` web-influenced offline sales: $3.45 per $1 by default); everyone else
+buys offline.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from wommsim.config import Config
+from wommsim.config import Config, PurchaseConfig
 from wommsim.mechanisms.base import Mechanism, Metric, Stage
 from wommsim.mechanisms.common import bernoulli, neighbours_of
-from wommsim.mechanisms.reviews import ReviewBoard
+from wommsim.mechanisms.reviews import ReviewBoard, post_organic
 from wommsim.state import CHANNEL_OFFLINE, CHANNEL_ONLINE, ConsumerState
+
+
+def disconfirm(cfg: PurchaseConfig, experience: np.ndarray, expectation: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Perceived quality and satisfaction of buyers with ``experience`` and ``expectation``:
+    ``perceived = experience + assimilation × (expectation - experience)`` (assimilation),
+    ``satisfaction = perceived - expectation``, times ``loss_aversion`` where negative
+    (a shortfall hurts more than a surplus helps)."""
+    perceived = experience + cfg.assimilation * (expectation - experience)
+    gap = perceived - expectation
+    return perceived, np.where(gap < 0, cfg.loss_aversion * gap, gap)
 
 
 def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarray,
@@ -29,8 +46,9 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     A first purchase of the brand records when it happened and the influence credited with
     it (how the customer was acquired) and sets the opinion from the satisfaction; a repeat
     purchase (``market.category=repeat``) moves the opinion toward it by
-    ``purchase.experience_weight``. After every purchase the expectation closes
-    ``purchase.expectation_learning`` of its gap to the experience."""
+    ``purchase.experience_weight``. Satisfaction and perceived quality are
+    :func:`disconfirm`'s. After every purchase the expectation closes
+    ``purchase.expectation_learning`` of its gap to the perceived quality."""
     first = ~s.adopted[buyers]
     new = buyers[first]
     unaware = ~s.aware[buyers]  # possible under the bass rule, which needs no awareness
@@ -43,8 +61,11 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     s.incentivised[buyers] = False  # the discount is used up
     s.experience[buyers] = np.clip(rng.normal(cfg.brand.quality, cfg.brand.quality_spread,
                                               buyers.size), -1.0, 1.0)
-    s.satisfaction[buyers] = s.experience[buyers] - s.expectation[buyers]
     p = cfg.purchase
+    expected = s.expectation[buyers]
+    perceived, satisfaction = disconfirm(p, s.experience[buyers], expected)
+    s.experience[buyers] = perceived  # what the buyer perceives, and rates
+    s.satisfaction[buyers] = satisfaction
     if p.enabled:
         felt = np.clip(p.satisfaction_gain * s.satisfaction[buyers], -1.0, 1.0)
         if new.size < buyers.size:  # repeat purchases: experience accumulates
@@ -53,9 +74,9 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
         s.opinion[buyers] = felt
         disappointed = buyers[(s.satisfaction[buyers] < 0) & s.follower[buyers]]
         s.follower[bernoulli(rng, disappointed, p.unfollow_prob)] = False
-    s.expectation[buyers] += p.expectation_learning * s.satisfaction[buyers]
+    s.expectation[buyers] = expected + p.expectation_learning * (perceived - expected)
     if cfg.reviews.enabled:  # a consumer reviews a brand once
-        board.post(s, bernoulli(rng, buyers[~s.reviewed[buyers]], cfg.reviews.organic_review_prob))
+        post_organic(s, cfg.reviews, buyers, board, rng)
 
     online_share = 1.0 / (1.0 + cfg.channels.offline_per_online)
     online = s.researches_online[buyers] & (rng.random(buyers.size) < online_share)

@@ -40,7 +40,7 @@ CONTROLS: dict[str, str] = {
     "content.meaningfulness": "Content: meaningfulness",
     "content.sustainability": "Content: sustainability",
     "reviews.invited_review_prob": "Reviews: invited review chance",
-    "incentives.expectation_boost": "Incentives: expectation boost",
+    "incentives.expectation_shift": "Incentives: expectation shift",
     "wom.talk_prob": "Word of mouth: talk chance",
     "wom.negativity_bias": "Word of mouth: negativity bias",
 }
@@ -51,7 +51,7 @@ UI_SPAN: dict[str, tuple[float, float, float]] = {
     "consumers": (100, 20_000, 100),
     "brand.budget": (0.0, 10_000.0, 100.0),
     "wom.negativity_bias": (0.0, 10.0, 0.1),
-    "incentives.expectation_boost": (0.0, 2.0, 0.05),
+    "incentives.expectation_shift": (-1.0, 1.0, 0.05),
     "wom.talk_prob": (0.0, 0.3, 0.005),
 }
 #: Slider step for other float controls.

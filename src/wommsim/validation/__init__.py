@@ -19,7 +19,8 @@ import wommsim.validation.bass
 import wommsim.validation.content
 import wommsim.validation.corners
 import wommsim.validation.customers
-import wommsim.validation.stylised  # noqa: F401  (the five modules register the cases)
+import wommsim.validation.reviews
+import wommsim.validation.stylised  # noqa: F401  (the modules register the cases)
 from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
 
 __all__ = ["CASES", "CaseResult", "Finding", "run", "select"]

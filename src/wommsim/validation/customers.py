@@ -291,9 +291,10 @@ def discount_acquired_value(ctx: Context) -> Finding:
                    + (f"{share_first}." if share_first else "")
                    + " Lewis's mechanism is lower repeat buying among promotionally acquired "
                    "customers. Two of the model's rules can lower takers' repeat buying: "
-                   "their expectations rise by `incentives.expectation_boost` "
-                   f"({cfg.incentives.expectation_boost:g}), so more of them are disappointed "
-                   "after buying and lapse (§3.3.6, §3.3.11), and the offer's utility bonus "
+                   "their expected quality changes by `incentives.expectation_shift` "
+                   f"({cfg.incentives.expectation_shift:g}; price-quality inference), which "
+                   "through assimilation moves the quality they perceive and so their "
+                   "satisfaction (§3.3.6, §3.3.11), and the offer's utility bonus "
                    "brings in consumers who would not have bought without it (§3.3.8); this "
                    "case does not separate the two.")
     return Finding(

@@ -153,15 +153,18 @@ def incentive_backfire(ctx: Context) -> Finding:
     explanation = (
         f"The offers pulled buyers in ({100 * pull.mean():+.2f} points of final adoption) "
         "but " + ("cost" if effect.mean() < 0 else "did not cost") + " the brand customer "
-        f"value ({effect.mean():+,.0f} of customer equity): takers hold a raised expectation "
-        "(§3.3.6) that the product (quality 0.15, under the 0.3 boost) disappoints, so they "
-        "turn detractors, lapse (§3.3.16) and unfollow, and each redeemed offer gives away "
-        f"{100 * arms['offers'].incentives.discount:g}% of the price.")
+        f"value ({effect.mean():+,.0f} of customer equity): takers' expected quality moves by "
+        f"`incentives.expectation_shift` ({arms['offers'].incentives.expectation_shift:+g}, "
+        "§3.3.6), which through assimilation moves the quality they perceive (§3.3.11); "
+        "takers the product disappoints turn detractors, lapse (§3.3.16) and unfollow, and "
+        f"each redeemed offer gives away {100 * arms['offers'].incentives.discount:g}% of "
+        "the price.")
     return Finding(
         design=f"The `incentive_backfire` experiment's design: a repeat-purchase monopoly "
-               f"(`market.category=repeat`), `brand.quality=0.15` (satisfies ordinary buyers, "
-               f"whose expectation is about 0, and disappoints takers, whose expectation an "
-               f"offer raised by 0.3), `incentive_push` (30% ads, 10% content, 60% offers) "
+               f"(`market.category=repeat`), `brand.quality=0.15` (above ordinary buyers' "
+               f"expectation of about 0; an offer moves a taker's expectation by "
+               f"{arms['offers'].incentives.expectation_shift:+g}), `incentive_push` (30% ads, "
+               f"10% content, 60% offers) "
                f"against the same ads and content at the full budget (75% ads, 25% content: "
                f"offers replace other spend), discounts given when redeemed; {n:,} consumers, "
                f"{steps} weeks, {replicates} replicates paired on seeds.",
