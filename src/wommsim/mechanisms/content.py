@@ -20,6 +20,7 @@ import numpy as np
 from wommsim.config import ContentConfig
 from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, choose, sample_edges, warm
+from wommsim.seeding import Seeder
 from wommsim.state import ConsumerState
 
 INFLUENCE = Influence(2, "content", "content")
@@ -35,24 +36,24 @@ class Cascade:
     freshness: float
 
 
-def pick_seeds(s: ConsumerState, cfg: ContentConfig, count: int, hubs: np.ndarray,
+def pick_seeds(s: ConsumerState, cfg: ContentConfig, count: int, seeder: Seeder,
                rng: np.random.Generator) -> np.ndarray:
     """``count`` distinct seed consumers: followers first (topped up at random), random
-    consumers, or the best-connected consumers (``hubs``: consumers by falling degree)."""
+    consumers, or those a seeding rule places (``seeder``: :mod:`wommsim.seeding`)."""
     count = min(count, s.n)
-    if cfg.seeding == "hubs":
-        return hubs[:count]
     if cfg.seeding == "followers":
         first = choose(rng, np.flatnonzero(s.follower), count)
         if first.size == count:
             return first
         others = np.flatnonzero(~s.follower)
         return np.concatenate([first, choose(rng, others, count - first.size)])
-    return choose(rng, np.arange(s.n), count)
+    if cfg.seeding == "random":
+        return choose(rng, np.arange(s.n), count)
+    return seeder.place(cfg.seeding, count, rng)
 
 
 def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Cascade],
-           indptr: np.ndarray, indices: np.ndarray, hubs: np.ndarray,
+           indptr: np.ndarray, indices: np.ndarray, seeder: Seeder,
            rng: np.random.Generator, edge_source: np.ndarray | None = None
            ) -> dict[str, float]:
     """Advance live cascades one step, launch this step's pieces, apply reach effects.
@@ -75,7 +76,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
 
     pieces = affordable(money, cfg.cost_per_piece)
     if pieces:
-        seeds = pick_seeds(s, cfg, pieces * cfg.seeds_per_piece, hubs, rng)
+        seeds = pick_seeds(s, cfg, pieces * cfg.seeds_per_piece, seeder, rng)
         engaged = seeds[rng.random(seeds.size) < cfg.meaningfulness * cfg.freshness]
         reached = np.zeros(s.n, dtype=bool)
         reached[engaged] = True
@@ -102,7 +103,7 @@ def age(cascades: list[Cascade], cfg: ContentConfig) -> None:
 
 def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
     return spread(model.state, model.config.content, money, model.cascades, model.indptr,
-                  model.indices, model.hubs, rng, model.edge_source)
+                  model.indices, model.seeder, rng, model.edge_source)
 
 
 MECHANISM = Mechanism(
