@@ -716,3 +716,18 @@ def test_edgelist_refuses_a_bad_strength_naming_file_and_line(tmp_path: Path,
     with pytest.raises(NetworkError, match=rf"network.path='.*bad.txt' line 3: tie strength "
                                            rf"'{value}' is not a number in \[0, 1\]"):
         read(path)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7),
+                          st.sampled_from([0.0, 0.25, 0.5, 1.0])), min_size=1, max_size=30))
+def test_from_edges_strength_is_symmetric_and_the_strongest_record(
+        edges: list[tuple[int, int, float]]) -> None:
+    src, dst, tie = (np.array(column) for column in zip(*edges, strict=True))
+    graph = from_edges(src, dst, 8, tie)
+    expected: dict[tuple[int, int], float] = {}
+    for a, b, s in edges:
+        if a != b:
+            for key in ((a, b), (b, a)):
+                expected[key] = max(expected.get(key, 0.0), s)
+    assert dict(zip(edge_pairs(graph), graph.strength.tolist(), strict=True)) == expected
