@@ -58,6 +58,7 @@ class Seeder:
         self.seed_file = seed_file
         self._rankings: dict[str, np.ndarray] = {}
         self._listed: np.ndarray | None = None
+        self._bounds = np.empty(0, dtype=np.int64)
 
     @property
     def n(self) -> int:
@@ -116,11 +117,34 @@ class Seeder:
         community = self.graph.community
         if community is None:
             return self._ball(k, start, rng)
-        count = int(community.max()) + 1
-        step = (community.astype(np.int64) - community[start]) % count
-        key = rng.random(self.n)
-        key[start] = -1.0  # the consumer drawn comes first
-        return np.lexsort((key, step))[:k].astype(np.int64)
+        members, bounds = self._communities()
+        count = bounds.size - 1
+        first = int(community[start])
+        order = (first + np.arange(count)) % count  # its own, then the next by number
+        sizes = np.diff(bounds)[order]
+        whole = int(np.searchsorted(np.cumsum(sizes), k, side="right"))  # taken whole
+        end = first + whole  # the whole communities are one or two runs of `members`
+        taken = ([members[bounds[first]:bounds[end]]] if end <= count else
+                 [members[bounds[first]:], members[:bounds[end - count]]])
+        rest = k - int(sizes[:whole].sum())
+        if rest:
+            c = order[whole]
+            pool = members[bounds[c]:bounds[c + 1]]
+            if whole == 0:  # the consumer drawn, then others of its community at random
+                taken = [np.array([start]),
+                         rng.choice(pool[pool != start], rest - 1, replace=False)]
+            else:
+                taken.append(rng.choice(pool, rest, replace=False))
+        return np.concatenate(taken).astype(np.int64)
+
+    def _communities(self) -> tuple[np.ndarray, np.ndarray]:
+        """Consumers grouped by community and each community's bounds in that order."""
+        if "community" not in self._rankings:
+            community = self.graph.community
+            self._rankings["community"] = np.argsort(community, kind="stable")
+            self._bounds = np.searchsorted(community[self._rankings["community"]],
+                                           np.arange(int(community.max()) + 2))
+        return self._rankings["community"], self._bounds
 
     def _ball(self, k: int, start: int, rng: np.random.Generator) -> np.ndarray:
         """Breadth-first from ``start``: whole levels while they fit, the last drawn at

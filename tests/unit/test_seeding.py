@@ -213,3 +213,14 @@ def test_content_seeding_rules_use_the_seeder(rule: str) -> None:
 def test_seeder_caches_rankings() -> None:
     seeder = Seeder(graph_of(TRIANGLES, 7))
     assert seeder.ranking("fringe", rng(1)) is seeder.ranking("fringe", rng(2))
+
+
+def test_community_wraps_to_the_first_community_and_takes_everyone_at_k_n() -> None:
+    graph = marked_by_community(graph_of([(0, 1), (2, 3), (4, 5), (1, 2)], 6),
+                                np.array([0, 0, 1, 1, 2, 2]))
+    seeder = Seeder(graph)
+    for seed in range(20):
+        three = seeder.place("community", 3, rng(seed))
+        if graph.community[three[0]] == 2:  # the last community spills into the first
+            assert sorted(graph.community[three].tolist()) == [0, 2, 2]
+        assert sorted(seeder.place("community", 6, rng(seed)).tolist()) == list(range(6))
