@@ -30,6 +30,7 @@ CASES = (
     "consumers=300000 network=watts_strogatz network.k=30",
     "consumers=1000000 network=erdos_renyi",
     "consumers=1000000 network=stochastic_block",
+    "consumers=1000000 network=personal_networks",
     "consumers=3000 network=complete",
     "consumers=10000 agents=on",
     "consumers=50000 agents=on",

@@ -61,11 +61,13 @@ def param(default: Any, lo: float | None = None, hi: float | None = None, *, uni
 
 
 NETWORK_KINDS = ("barabasi_albert", "watts_strogatz", "erdos_renyi", "stochastic_block",
-                 "complete", "edgelist")
+                 "personal_networks", "complete", "edgelist")
 DECISION_RULES = ("opinion", "bass")
-SEEDING_TARGETS = ("followers", "random", "hubs")
+#: Rules placing seed consumers (:mod:`wommsim.seeding`).
+SEED_RULES = ("random", "hubs", "fringe", "bridges", "community", "file")
+SEEDING_TARGETS = ("followers", *SEED_RULES)
 AGENT_MODES = ("auto", "on", "off")
-INITIAL_ADOPTER_TARGETS = ("random", "hubs")
+INITIAL_ADOPTER_TARGETS = SEED_RULES
 CATEGORIES = ("durable", "repeat")
 #: The brand of a market that lists no brands (``market.brands: {}``), as in ``monopoly``.
 DEFAULT_BRAND = "brand"
@@ -105,6 +107,14 @@ class NetworkConfig(Frozen):
                                   doc="stochastic block model: expected neighbours in own block")
     mean_degree_out: float = param(1.0, 0.0, 10_000.0, unit="neighbours",
                                    doc="stochastic block model: expected neighbours elsewhere")
+    network_size: int = param(20, 1, 1_000_000, unit="consumers",
+                              doc="personal networks: consumers in one personal network")
+    strong_degree: float = param(19.0, 0.0, 10_000.0, unit="neighbours",
+                                 doc="personal networks: expected strong ties in one's own "
+                                     "network")
+    weak_degree: float = param(5.0, 0.0, 10_000.0, unit="neighbours",
+                               doc="personal networks: expected weak ties to other networks "
+                                   "(ties out)")
     path: str = param("", doc="edgelist: file with one pair of node labels per line")
 
 
@@ -174,7 +184,9 @@ class ConsumerConfig(Frozen):
                                             doc="existing customers at step 0 (also aware)")
     initial_adopters: str = param("random", choices=INITIAL_ADOPTER_TARGETS,
                                   doc="who the existing customers (or free-sample receivers) "
-                                      "are: random consumers or the best-connected (hubs)")
+                                      "are: a seeding rule (wommsim.seeding)")
+    seed_file: str = param("", doc="file of consumer ids or edge-list labels, one a line, "
+                                   "for the seeding rule file")
     opinion_mean: float = param(0.0, -1.0, 1.0, unit="opinion",
                                 doc="mean initial opinion of aware consumers")
     opinion_spread: float = param(0.2, 0.0, 2.0, unit="opinion",
@@ -306,7 +318,8 @@ class ContentConfig(Frozen):
     seeds_per_piece: int = param(20, 0, 1_000_000, unit="consumers",
                                  doc="consumers each new piece is first shown to")
     seeding: str = param("followers", choices=SEEDING_TARGETS,
-                         doc="who sees a new piece first (followers top up with random)")
+                         doc="who sees a new piece first: followers (topped up with random) "
+                             "or a seeding rule (wommsim.seeding)")
     meaningfulness: float = param(0.5, 0.0, 1.0, unit="score", doc="how much a piece matters")
     freshness: float = param(1.0, 0.0, 1.0, unit="score", doc="freshness of a new piece")
     sustainability: float = param(0.5, 0.0, 1.0, unit="score",
@@ -746,6 +759,15 @@ def _validate_cross_fields(cfg: Config) -> None:
     from wommsim.network import check_network
 
     check_network(cfg.network, cfg.consumers)
+    uses_file = [key for key, rule in (("consumer.initial_adopters",
+                                        cfg.consumer.initial_adopters),
+                                       ("content.seeding", cfg.content.seeding))
+                 if rule == "file"]
+    if uses_file and not cfg.consumer.seed_file:
+        raise ConfigError(f"{uses_file[0]}=file: the seeding rule file needs "
+                          "consumer.seed_file=/path/to/seeds.txt")
+    if uses_file:
+        check_input_file("consumer.seed_file", cfg.consumer.seed_file)
 
 
 #: What an input file that is not a regular file is, by ``stat`` test.

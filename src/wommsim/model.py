@@ -29,6 +29,7 @@ from wommsim.mechanisms.incentives import INCENTIVES
 from wommsim.mechanisms.wom import WOM
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
+from wommsim.seeding import Seeder
 from wommsim.state import NO_SOURCE, ConsumerState, MarketState
 
 log = logging.getLogger(__name__)
@@ -256,12 +257,12 @@ class WommModel(mesa.Model):
         self.indices = graph.adjacency.indices
         self.edge_source = edge_sources(self.indptr)  # the source of every stored edge
         self.tie_strength = graph.strength  # per stored edge, None when every tie is strong
-        self._hubs: np.ndarray | None = None
+        self.seeder = Seeder(graph, cfg.consumer.seed_file)  # seeding rules (free samples, content)
 
         self.brands = brands_of(cfg)
         brand_streams = [self.streams, *(Streams(cfg.seed, replicate, brand.index)
                                          for brand in self.brands[1:])]
-        self.state, existing = initial_state(cfg, self.degree, brand_streams)
+        self.state, existing = initial_state(cfg, self.seeder, brand_streams)
         self.markets = [BrandSide(self, brand, streams)
                         for brand, streams in zip(self.brands, brand_streams, strict=True)]
         for side, customers in zip(self.markets, existing, strict=True):
@@ -350,9 +351,7 @@ class WommModel(mesa.Model):
     @property
     def hubs(self) -> np.ndarray:
         """Consumers by falling degree (ties by index), computed once."""
-        if self._hubs is None:
-            self._hubs = np.argsort(-self.degree, kind="stable")
-        return self._hubs
+        return self.seeder.ranking("hubs")
 
     @property
     def agents(self) -> mesa.agent.AgentSet:
@@ -525,7 +524,7 @@ class WommModel(mesa.Model):
         return frame.reset_index(drop=True)
 
 
-def initial_state(cfg: Config, degree: np.ndarray, streams: Sequence[Streams]
+def initial_state(cfg: Config, seeder: Seeder, streams: Sequence[Streams]
                   ) -> tuple[MarketState, list[np.ndarray]]:
     """Draw consumer traits and the step-0 state: traits from brand 0's ``consumers``
     stream, each brand's awareness, customers and opinions from its own (``streams[b]``),
@@ -539,12 +538,12 @@ def initial_state(cfg: Config, degree: np.ndarray, streams: Sequence[Streams]
     """
     rng = streams[0].consumers
     c = cfg.consumer
-    n = degree.size
+    n = seeder.n
     s = MarketState(n, len(streams))
     s.ad_receptive[:] = rng.random(n) >= c.ad_blind_fraction
     s.researches_online[:] = rng.random(n) < cfg.channels.research_online_fraction
     s.threshold[:] = rng.normal(c.threshold_mean, c.threshold_spread, n)
-    customers = [start_brand(s.brand(b), c, degree, brand_streams.consumers)
+    customers = [start_brand(s.brand(b), c, seeder, brand_streams.consumers)
                  for b, brand_streams in enumerate(streams)]
     market = cfg.market
     if market.category == "repeat":
@@ -555,20 +554,26 @@ def initial_state(cfg: Config, degree: np.ndarray, streams: Sequence[Streams]
     return s, customers
 
 
-def start_brand(s: ConsumerState, c: ConsumerConfig, degree: np.ndarray,
+def start_brand(s: ConsumerState, c: ConsumerConfig, seeder: Seeder,
                 rng: np.random.Generator) -> np.ndarray:
     """One brand's step-0 state: who knows it and their opinions; returns its existing
-    customers, whose purchase the model records by the purchase rules."""
+    customers, whose purchase the model records by the purchase rules.
+
+    The number of existing customers is drawn (each consumer with
+    ``initial_adopted_fraction``); a rule other than ``random`` then gives that many to the
+    consumers it places (:mod:`wommsim.seeding`), drawing after the opinions so that every
+    rule starts from the same opinions; ``file`` takes the listed consumers instead."""
     n = s.n
     s.expectation[:] = c.expectation_mean
     s.aware[:] = rng.random(n) < c.initial_aware_fraction
     customers = rng.random(n) < c.initial_adopted_fraction
-    if c.initial_adopters == "hubs":  # the same number, given to the best-connected
+    aware_opinion = np.clip(rng.normal(c.opinion_mean, c.opinion_spread, n), -1.0, 1.0)
+    if c.initial_adopters != "random":
         count = int(customers.sum())
         customers[:] = False
-        customers[np.argsort(-degree, kind="stable")[:count]] = True
+        customers[seeder.listed() if c.initial_adopters == "file"
+                  else seeder.place(c.initial_adopters, count, rng)] = True
     s.aware |= customers
-    aware_opinion = np.clip(rng.normal(c.opinion_mean, c.opinion_spread, n), -1.0, 1.0)
     s.opinion[:] = np.where(s.aware, aware_opinion, 0.0)
     # Step-0 awareness comes from the brand's past presence in conversation.
     s.aware_source[s.aware] = WOM

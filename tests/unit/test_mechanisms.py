@@ -203,12 +203,12 @@ def test_cascade_spreads_beyond_seeds_and_dies_when_stale():
     cascades: list[content.Cascade] = []
     rng = np.random.default_rng(3)
     first = content.spread(s, cfg, cfg.cost_per_piece, cascades, model.indptr,
-                           model.indices, model.hubs, rng)
+                           model.indices, model.seeder, rng)
     assert first["content_reach"] > 0 and len(cascades) == 1
     content.age(cascades, cfg)
     assert cascades[0].freshness == 0.0
     second = content.spread(s, cfg, 0.0, cascades, model.indptr, model.indices,
-                            model.hubs, rng)
+                            model.seeder, rng)
     assert second["content_reach"] == 0 and cascades == []
 
 
@@ -299,7 +299,7 @@ def test_default_content_branching_is_subcritical():
 
 def test_hub_seeding_picks_the_best_connected():
     model = WommModel(small_config(*CONTENT_ONLY, "content.seeding=hubs"))
-    seeds = content.pick_seeds(model.state.brand(0), model.config.content, 10, model.hubs,
+    seeds = content.pick_seeds(model.state.brand(0), model.config.content, 10, model.seeder,
                                np.random.default_rng(0))
     assert model.degree[seeds].min() >= np.sort(model.degree)[-10]
 

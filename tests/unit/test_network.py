@@ -71,6 +71,12 @@ def edge_set(graph: SocialGraph) -> set[tuple[int, int]]:
     return set(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
 
 
+def edge_pairs(graph: SocialGraph) -> list[tuple[int, int]]:
+    """Every stored entry as (row, column), aligned with ``adjacency.indices``."""
+    rows = np.repeat(np.arange(graph.n), np.diff(graph.adjacency.indptr))
+    return list(zip(rows.tolist(), graph.adjacency.indices.tolist(), strict=True))
+
+
 # --------------------------------------------------------------------------------------
 # Contract and determinism for every generator
 # --------------------------------------------------------------------------------------
@@ -445,8 +451,8 @@ def test_edgelist_formats(tmp_path: Path) -> None:
         "# a social network\n"
         "\n"
         "alice bob\n"
-        "bob,carol,0.5   # weight ignored\n"
-        "  carol\tdave 3 extra\n"
+        "bob,carol,0.5   # the third column is the tie's strength\n"
+        "  carol\tdave 1 extra\n"  # further columns are ignored
         "dave , alice\n"
         "bob alice\n"          # duplicate in the other direction
         "erin erin\n"          # self-loop: node kept, edge dropped
@@ -462,6 +468,9 @@ def test_edgelist_formats(tmp_path: Path) -> None:
     assert_contract(graph, 8)
     assert edge_set(graph) == {(0, 1), (1, 2), (2, 3), (0, 3), (0, 5), (6, 7)}
     assert graph.degree[4] == 0
+    strength = dict(zip(edge_pairs(graph), graph.strength.tolist(), strict=True))
+    assert strength[(1, 2)] == strength[(2, 1)] == 0.5  # lines without one are strong
+    assert {v for k, v in strength.items() if set(k) != {1, 2}} == {1.0}
 
 
 def test_edgelist_ignores_n_and_rng(tmp_path: Path) -> None:
@@ -593,3 +602,132 @@ def test_edgelist_first_edges_are_not_taken_for_headers(tmp_path: Path, content:
     path = tmp_path / "edges.txt"
     path.write_text(content)
     assert read(path).n == n
+
+
+# --------------------------------------------------------------------------------------
+# Tie strength and communities
+# --------------------------------------------------------------------------------------
+
+def entry_rows(graph: SocialGraph) -> np.ndarray:
+    return np.repeat(np.arange(graph.n), np.diff(graph.adjacency.indptr))
+
+
+def assert_strength_symmetric(graph: SocialGraph) -> None:
+    pairs = edge_pairs(graph)
+    strength = dict(zip(pairs, graph.strength.tolist(), strict=True))
+    assert all(strength[(b, a)] == value for (a, b), value in strength.items())
+    assert graph.strength.dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", ["barabasi_albert", "watts_strogatz", "erdos_renyi",
+                                  "complete"])
+def test_builders_without_communities_leave_every_tie_strong(kind: str) -> None:
+    graph = build(kind, 60, **GENERATED[kind])
+    assert graph.strength is None and graph.community is None
+    assert np.all(graph.tie_strength == 1.0) and graph.tie_strength.size == graph.adjacency.nnz
+
+
+def test_stochastic_block_marks_ties_inside_strong_and_between_weak() -> None:
+    graph = build("stochastic_block", 200, blocks=4, mean_degree_in=6.0, mean_degree_out=2.0)
+    block = block_of(200, 4)
+    assert np.array_equal(graph.community, block)
+    inside = block[entry_rows(graph)] == block[graph.adjacency.indices]
+    assert np.array_equal(graph.strength, inside.astype(np.float32))
+    assert 0 < np.count_nonzero(~inside) < inside.size  # both kinds present
+    assert_strength_symmetric(graph)
+
+
+def test_a_single_block_stores_no_strength() -> None:
+    graph = build("stochastic_block", 50, blocks=1, mean_degree_in=4.0, mean_degree_out=0.0)
+    assert graph.strength is None and np.all(graph.community == 0)
+
+
+def test_personal_networks_are_cliques_of_strong_ties_joined_by_weak_ties() -> None:
+    n, size = 3000, 20
+    graph = build("personal_networks", n, network_size=size, strong_degree=size - 1.0,
+                  weak_degree=5.0)
+    assert_contract(graph, n)
+    assert np.array_equal(np.bincount(graph.community), np.full(n // size, size))
+    strong = graph.strength == 1.0
+    rows = entry_rows(graph)
+    # strength 1 exactly inside a network; every member knows every other member
+    same = graph.community[rows] == graph.community[graph.adjacency.indices]
+    assert np.array_equal(strong, same)
+    assert np.all(np.bincount(rows[strong], minlength=n) == size - 1)
+    weak = np.bincount(rows[~strong], minlength=n)
+    assert abs(weak.mean() - 5.0) < 0.2  # the expected ties out
+    assert_strength_symmetric(graph)
+
+
+def test_personal_network_size_is_intensive() -> None:
+    small = build("personal_networks", 400, network_size=20, strong_degree=5.0,
+                  weak_degree=1.0)
+    large = build("personal_networks", 4000, network_size=20, strong_degree=5.0,
+                  weak_degree=1.0)
+    assert np.bincount(small.community).mean() == np.bincount(large.community).mean() == 20
+
+
+def test_personal_networks_refuse_impossible_degrees() -> None:
+    with pytest.raises(NetworkError, match=r"network.strong_degree=20: .* at most 19"):
+        build("personal_networks", 400, network_size=20, strong_degree=20.0, weak_degree=1.0)
+    with pytest.raises(NetworkError, match=r"network.weak_degree=1: .*at most 0"):
+        build("personal_networks", 20, network_size=20, strong_degree=5.0, weak_degree=1.0)
+    with pytest.raises(NetworkError, match=r"network.network_size=0"):
+        build("personal_networks", 20, network_size=0)
+
+
+def test_personal_networks_are_deterministic() -> None:
+    a = build("personal_networks", 500, seed=4, network_size=10, strong_degree=4.0,
+              weak_degree=2.0)
+    b = build("personal_networks", 500, seed=4, network_size=10, strong_degree=4.0,
+              weak_degree=2.0)
+    assert np.array_equal(a.adjacency.indices, b.adjacency.indices)
+    assert np.array_equal(a.strength, b.strength)
+
+
+def test_from_edges_keeps_the_strongest_record_of_a_duplicate_tie() -> None:
+    graph = from_edges(np.array([0, 1, 2, 2]), np.array([1, 0, 0, 2]), 3,
+                       np.array([0.2, 0.7, 0.0, 1.0]))
+    strength = dict(zip(edge_pairs(graph), graph.strength.tolist(), strict=True))
+    assert strength == {(0, 1): pytest.approx(0.7), (1, 0): pytest.approx(0.7),
+                        (0, 2): 0.0, (2, 0): 0.0}
+
+
+def test_edgelist_weight_column_gives_the_tie_strength(tmp_path: Path) -> None:
+    path = tmp_path / "weighted.txt"
+    path.write_text("a b 1\nb c 0\nc a 0.25\n")
+    graph = read(path)
+    strength = dict(zip(edge_pairs(graph), graph.strength.tolist(), strict=True))
+    assert strength == {(0, 1): 1.0, (1, 0): 1.0, (1, 2): 0.0, (2, 1): 0.0,
+                        (0, 2): 0.25, (2, 0): 0.25}
+
+
+def test_edgelist_without_weights_has_no_strength(tmp_path: Path) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text("a b\nb c\n")
+    assert read(path).strength is None
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "strong", "nan"])
+def test_edgelist_refuses_a_bad_strength_naming_file_and_line(tmp_path: Path,
+                                                              value: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text(f"a b 0.5\n# comment\nb c {value}\n")
+    with pytest.raises(NetworkError, match=rf"network.path='.*bad.txt' line 3: tie strength "
+                                           rf"'{value}' is not a number in \[0, 1\]"):
+        read(path)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7),
+                          st.sampled_from([0.0, 0.25, 0.5, 1.0])), min_size=1, max_size=30))
+def test_from_edges_strength_is_symmetric_and_the_strongest_record(
+        edges: list[tuple[int, int, float]]) -> None:
+    src, dst, tie = (np.array(column) for column in zip(*edges, strict=True))
+    graph = from_edges(src, dst, 8, tie)
+    expected: dict[tuple[int, int], float] = {}
+    for a, b, s in edges:
+        if a != b:
+            for key in ((a, b), (b, a)):
+                expected[key] = max(expected.get(key, 0.0), s)
+    assert dict(zip(edge_pairs(graph), graph.strength.tolist(), strict=True)) == expected

@@ -32,6 +32,7 @@ import numpy as np
 from wommsim.config import ContentConfig
 from wommsim.mechanisms.base import Influence, Mechanism, Metric, Stage
 from wommsim.mechanisms.common import affordable, choose, sample_edges
+from wommsim.seeding import Seeder
 from wommsim.state import ConsumerState
 
 INFLUENCE = Influence(2, "content", "content")
@@ -50,20 +51,20 @@ class Cascade:
     sizes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # per seed
 
 
-def pick_seeds(s: ConsumerState, cfg: ContentConfig, count: int, hubs: np.ndarray,
+def pick_seeds(s: ConsumerState, cfg: ContentConfig, count: int, seeder: Seeder,
                rng: np.random.Generator) -> np.ndarray:
     """``count`` distinct seed consumers: followers first (topped up at random), random
-    consumers, or the best-connected consumers (``hubs``: consumers by falling degree)."""
+    consumers, or those a seeding rule places (``seeder``: :mod:`wommsim.seeding`)."""
     count = min(count, s.n)
-    if cfg.seeding == "hubs":
-        return hubs[:count]
     if cfg.seeding == "followers":
         first = choose(rng, np.flatnonzero(s.follower), count)
         if first.size == count:
             return first
         others = np.flatnonzero(~s.follower)
         return np.concatenate([first, choose(rng, others, count - first.size)])
-    return choose(rng, np.arange(s.n), count)
+    if cfg.seeding == "random":
+        return choose(rng, np.arange(s.n), count)
+    return seeder.place(cfg.seeding, count, rng)
 
 
 def engagement(s: ConsumerState, cfg: ContentConfig, who: np.ndarray) -> np.ndarray:
@@ -92,7 +93,7 @@ def warm_toward_ceiling(s: ConsumerState, cfg: ContentConfig, who: np.ndarray) -
 
 
 def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Cascade],
-           indptr: np.ndarray, indices: np.ndarray, hubs: np.ndarray,
+           indptr: np.ndarray, indices: np.ndarray, seeder: Seeder,
            rng: np.random.Generator, edge_source: np.ndarray | None = None,
            sizes: list[np.ndarray] | None = None) -> dict[str, float]:
     """Advance live cascades one step, launch this step's pieces, apply reach effects.
@@ -121,7 +122,7 @@ def spread(s: ConsumerState, cfg: ContentConfig, money: float, cascades: list[Ca
 
     pieces = affordable(money, cfg.cost_per_piece)
     if pieces:
-        seeds = np.sort(pick_seeds(s, cfg, pieces * cfg.seeds_per_piece, hubs, rng))
+        seeds = np.sort(pick_seeds(s, cfg, pieces * cfg.seeds_per_piece, seeder, rng))
         engaged = seeds[expose(s, cfg, seeds, cfg.meaningfulness * cfg.freshness, rng)]
         reached = np.zeros(s.n, dtype=bool)
         reached[seeds] = True
@@ -168,7 +169,7 @@ def tire(s: ConsumerState, cfg: ContentConfig) -> None:
 
 def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
     return spread(model.state, model.config.content, money, model.cascades, model.indptr,
-                  model.indices, model.hubs, rng, model.edge_source, model.cascade_sizes)
+                  model.indices, model.seeder, rng, model.edge_source, model.cascade_sizes)
 
 
 MECHANISM = Mechanism(

@@ -2,13 +2,15 @@
 passed in (the same seed gives the identical graph): Barabási–Albert preferential attachment
 (Barabási & Albert 1999, the law of ``networkx.barabasi_albert_graph``), the rewired ring
 lattice (Watts & Strogatz 1998), G(n, p) (Erdős & Rényi 1959; Gilbert 1959) with a sparse
-sampler, planted communities (Holland, Laskey & Leinhardt 1983) and the complete graph. None
+sampler, planted communities (Holland, Laskey & Leinhardt 1983), many small personal
+networks joined by weak ties (Goldenberg, Libai & Muller 2001) and the complete graph. None
 loops in Python over nodes or edges, except the rare duplicate-target repairs of the
 Barabási–Albert generator."""
 
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from wommsim.network.graph import (
     SocialGraph,
     adjacency_matrix,
     from_edges,
+    marked_by_community,
     sorted_unique,
 )
 
@@ -295,6 +298,9 @@ def stochastic_block(n: int, blocks: int, deg_in: float, deg_out: float,
     ``deg_out * n / (n**2 - sum(s**2))`` (the mean between-block degree is ``deg_out``).
     Within-block edges are sampled per block-size class, between-block edges as G(n, p_out)
     with within-block pairs discarded; nothing loops over nodes or block pairs.
+
+    Ties inside a block are strong (strength 1), ties between blocks weak (0); the graph
+    keeps each node's block as its ``community`` (:func:`marked_by_community`).
     """
     sizes = block_sizes(n, blocks)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -318,8 +324,32 @@ def stochastic_block(n: int, blocks: int, deg_in: float, deg_out: float,
         srcs.append(i[across])
         dsts.append(j[across])
     if not srcs:
-        return from_edges(np.empty(0, np.int64), np.empty(0, np.int64), n)
-    return from_edges(np.concatenate(srcs), np.concatenate(dsts), n)
+        graph = from_edges(np.empty(0, np.int64), np.empty(0, np.int64), n)
+    else:
+        graph = from_edges(np.concatenate(srcs), np.concatenate(dsts), n)
+    return marked_by_community(graph, block_of(n, blocks))
+
+
+def personal_network_count(n: int, size: int) -> int:
+    """How many personal networks of about ``size`` consumers ``n`` consumers form: ``n /
+    size`` rounded to the nearest integer, at least one."""
+    return max(1, math.floor(n / size + 0.5))
+
+
+def personal_networks(n: int, size: int, strong_degree: float, weak_degree: float,
+                      rng: np.random.Generator) -> SocialGraph:
+    """Many small personal networks joined by weak ties (Goldenberg, Libai & Muller 2001).
+
+    The consumers form :func:`personal_network_count` contiguous personal networks of about
+    ``size`` members (as equal as possible). Each consumer expects ``strong_degree`` strong
+    ties inside its own network (``size - 1``: everybody in it, as in the source's personal
+    networks) and ``weak_degree`` weak ties to consumers of other networks (the source's
+    "ties out"). The size is intensive: a larger market has more networks, not larger
+    ones. A stochastic block model with these blocks (:func:`stochastic_block`), so ties
+    inside a network are strong (1) and ties out weak (0).
+    """
+    return stochastic_block(n, personal_network_count(n, size), strong_degree, weak_degree,
+                            rng)
 
 
 def complete(n: int) -> SocialGraph:

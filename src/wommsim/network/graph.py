@@ -33,6 +33,9 @@ class SocialGraph:
     ``strength`` holds the strength of every stored tie, aligned with
     ``adjacency.indices`` and symmetric (``float32`` in [0, 1]: 1 a strong tie, 0 a weak one),
     or ``None`` when every tie is strong; :attr:`tie_strength` reads it either way.
+    ``community`` holds the community (personal network, block) of each consumer for the
+    generators that plant them (``int32``, length ``n``), else ``None``; seeding reads it
+    (:mod:`wommsim.seeding`).
 
     Equality and hashing are by identity (the fields are arrays).
     """
@@ -40,6 +43,7 @@ class SocialGraph:
     adjacency: sp.csr_array
     labels: np.ndarray | None = None
     strength: np.ndarray | None = None
+    community: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shape = self.adjacency.shape
@@ -50,6 +54,8 @@ class SocialGraph:
         if self.strength is not None and self.strength.shape != (self.adjacency.nnz,):
             raise ValueError(f"{self.strength.size} tie strengths for {self.adjacency.nnz} "
                              "stored edges")
+        if self.community is not None and self.community.shape != (shape[0],):
+            raise ValueError(f"{self.community.size} communities for {shape[0]} nodes")
 
     @property
     def tie_strength(self) -> np.ndarray:
@@ -108,11 +114,14 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> SocialGraph:
+def from_edges(src: np.ndarray, dst: np.ndarray, n: int,
+               strength: np.ndarray | None = None) -> SocialGraph:
     """Build a :class:`SocialGraph` on ``n`` nodes from edge endpoint arrays.
 
     Edges are taken as undirected (symmetrised), self-loops are dropped and duplicate edges
-    (in either direction) merged. Endpoints must be integers in ``[0, n)``.
+    (in either direction) merged. Endpoints must be integers in ``[0, n)``. ``strength``
+    (one value in [0, 1] per edge, optional) becomes the graph's tie strength; a duplicate
+    edge keeps its strongest record (a tie that is strong in one record is strong).
     """
     src = np.asarray(src)
     dst = np.asarray(dst)
@@ -129,12 +138,26 @@ def from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> SocialGraph:
     b = dst.astype(np.int64, copy=False)
     if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
         raise ValueError(f"node ids must lie in [0, {n})")
+    if strength is not None:
+        strength = np.asarray(strength, dtype=np.float32)
+        if strength.shape != a.shape:
+            raise ValueError(f"{strength.size} strengths for {a.size} edges")
     loop = a == b
     if loop.any():
         a, b = a[~loop], b[~loop]
+        strength = None if strength is None else strength[~loop]
     # key = row * n + col fits in int64 for n < 3.03e9
     keys = np.concatenate([a * n + b, b * n + a])
-    keys = sorted_unique(keys)
+    tie = None
+    if strength is None:
+        keys = sorted_unique(keys)
+    else:  # sort by key, strongest first within a key, and keep the first of each key
+        both = np.concatenate([strength, strength])
+        order = np.lexsort((-both, keys))
+        keys, both = keys[order], both[order]
+        first = np.ones(keys.size, dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        keys, tie = keys[first], both[first]
     if n:
         rows = keys // n
         cols = keys - rows * n
@@ -142,7 +165,20 @@ def from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> SocialGraph:
         rows = cols = keys
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return SocialGraph(adjacency_matrix(indptr, cols, n))
+    return SocialGraph(adjacency_matrix(indptr, cols, n), strength=tie)
+
+
+def marked_by_community(graph: SocialGraph, community: np.ndarray) -> SocialGraph:
+    """``graph`` with its communities and its ties marked: strong (1) between members of one
+    community, weak (0) between communities (Goldenberg, Libai & Muller 2001: strong ties
+    inside personal networks, weak ties between them). With one community (every tie
+    strong) the strength stays ``None``. One pass over the stored entries, no loop."""
+    community = np.asarray(community).astype(np.int32, copy=False)
+    strength = None
+    if graph.adjacency.nnz and community.size and community.min() != community.max():
+        rows = np.repeat(community, np.diff(graph.adjacency.indptr))
+        strength = (rows == community[graph.adjacency.indices]).astype(np.float32)
+    return SocialGraph(graph.adjacency, graph.labels, strength, community)
 
 
 def to_networkx(graph: SocialGraph) -> nx.Graph:
@@ -159,4 +195,8 @@ def to_networkx(graph: SocialGraph) -> nx.Graph:
     g.add_edges_from(zip(rows[upper].tolist(), cols[upper].tolist(), strict=True))
     if graph.labels is not None:
         nx.set_node_attributes(g, dict(enumerate(graph.labels.tolist())), "label")
+    if graph.strength is not None:
+        pairs = zip(rows[upper].tolist(), cols[upper].tolist(), strict=True)
+        nx.set_edge_attributes(g, dict(zip(pairs, graph.strength[upper].tolist(),
+                                           strict=True)), "strength")
     return g

@@ -15,8 +15,11 @@ from wommsim.config import NETWORK_KINDS, NetworkConfig, input_file_problem
 from wommsim.network.edgelist import read_edgelist
 from wommsim.network.generators import (
     barabasi_albert,
+    block_sizes,
     complete,
     erdos_renyi,
+    personal_network_count,
+    personal_networks,
     stochastic_block,
     watts_strogatz,
 )
@@ -82,6 +85,8 @@ class NetworkKind:
       memory estimate (``None``: read from the file).
     - ``build_bytes_per_entry``: the builder's peak temporaries per stored entry, measured
       (``benchmarks/bench_memory.py``), for the memory estimate.
+    - ``marks_ties``: whether its graphs may carry tie strengths (``float32`` per stored
+      entry), for the memory estimate.
     """
 
     name: str
@@ -90,6 +95,7 @@ class NetworkKind:
     build: Callable[[NetworkConfig, int, np.random.Generator], SocialGraph]
     stored_entries: Callable[[NetworkConfig, int], int] | None
     build_bytes_per_entry: float
+    marks_ties: bool = False
 
 
 def _check_ba(cfg: NetworkConfig, n: int) -> int:
@@ -143,6 +149,23 @@ def _build_sbm(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> SocialGr
     return stochastic_block(n, cfg.blocks, cfg.mean_degree_in, cfg.mean_degree_out, rng)
 
 
+def _check_personal(cfg: NetworkConfig, n: int) -> int:
+    n, size = _check_population(n), _check_int("network_size", cfg.network_size, 1)
+    strong = _check_number("strong_degree", cfg.strong_degree, 0.0)
+    weak = _check_number("weak_degree", cfg.weak_degree, 0.0)
+    sizes = block_sizes(n, personal_network_count(n, size))
+    if strong > sizes.min() - 1:
+        raise NetworkError(f"network.strong_degree={strong:g}: personal networks of "
+                           f"{sizes.min()} consumers (consumers={n}, network.network_size="
+                           f"{size}) allow at most {sizes.min() - 1} strong ties")
+    if weak > 0 and (sizes.size == 1 or weak > n - sizes.max()):
+        raise NetworkError(f"network.weak_degree={weak:g}: with consumers={n} in personal "
+                           f"networks of network.network_size={size} a consumer has at most "
+                           f"{n - sizes.max() if sizes.size > 1 else 0} consumers outside "
+                           "its network")
+    return n
+
+
 def _check_edgelist(cfg: NetworkConfig, n: int) -> int:
     if not cfg.path:
         raise NetworkError("network.path='': the edgelist network needs a file "
@@ -170,11 +193,18 @@ NETWORKS: dict[str, NetworkKind] = {kind.name: kind for kind in (
     NetworkKind("stochastic_block", ("blocks", "mean_degree_in", "mean_degree_out"),
                 _check_sbm, _build_sbm,
                 lambda cfg, n: math.ceil((cfg.mean_degree_in + cfg.mean_degree_out) * n),
-                74.0),
+                74.0, marks_ties=True),
+    # The stochastic block builder with small blocks; its temporaries are the same.
+    NetworkKind("personal_networks", ("network_size", "strong_degree", "weak_degree"),
+                _check_personal,
+                lambda cfg, n, rng: personal_networks(n, cfg.network_size, cfg.strong_degree,
+                                                      cfg.weak_degree, rng),
+                lambda cfg, n: math.ceil((cfg.strong_degree + cfg.weak_degree) * n),
+                74.0, marks_ties=True),
     NetworkKind("complete", (), lambda cfg, n: _check_population(n),
                 lambda cfg, n, rng: complete(n), lambda cfg, n: n * (n - 1), 10.0),
     NetworkKind("edgelist", ("path",), _check_edgelist,
-                lambda cfg, n, rng: read_edgelist(cfg.path), None, 0.0),
+                lambda cfg, n, rng: read_edgelist(cfg.path), None, 0.0, marks_ties=True),
 )}
 
 

@@ -184,6 +184,8 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
     index = 4 if entries < 2**31 and n < 2**31 else 8
     # CSR indices and float32 data, indptr, and the model's source of every stored entry
     graph = entries * (index + 4) + (n + 1) * index + entries * index
+    if NETWORKS[cfg.network.kind].marks_ties:  # float32 tie strengths, int32 communities
+        graph += 4 * entries + 4 * n
     held = (graph + n * (state_bytes_per_consumer(brands) + MODEL_BYTES_PER_CONSUMER
                          + MODEL_BYTES_PER_BRAND * (brands - 1))
             + STEP_BYTES_PER_ENTRY * entries)

@@ -20,7 +20,8 @@ import wommsim.validation.content
 import wommsim.validation.corners
 import wommsim.validation.customers
 import wommsim.validation.reviews
-import wommsim.validation.stylised  # noqa: F401  (the modules register the cases)
+import wommsim.validation.stylised
+import wommsim.validation.ties  # noqa: F401  (the modules register the cases)
 from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
 
 __all__ = ["CASES", "CaseResult", "Finding", "run", "select"]

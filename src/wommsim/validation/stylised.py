@@ -12,11 +12,9 @@ import dataclasses
 import itertools
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from wommsim.config import LEVERS, PhaseConfig, validate
-from wommsim.reporting.analysis import replicate_outcomes
 from wommsim.reporting.tables import markdown_table
 from wommsim.validation.core import Context, Finding, case, column, pct
 from wommsim.validation.stats import bootstrap, bootstrap_p, format_p, paired_t, slope_test
@@ -39,11 +37,6 @@ def _gained(tables) -> np.ndarray:
 
 def _final(tables) -> np.ndarray:
     return column(tables, "adopted_fraction")[:, -1]
-
-
-def _time_to_half(tables) -> np.ndarray:
-    """Each replicate's time to half its adoption gain (``analysis.OUTCOMES``), in steps."""
-    return replicate_outcomes(pd.concat(tables, ignore_index=True))["time_to_half"].to_numpy()
 
 
 def _band(values: np.ndarray) -> tuple[float, float]:
@@ -273,79 +266,6 @@ def carry_over(ctx: Context) -> Finding:
                       "The conversation pulse's effect does not last longer than the "
                       "advertising pulse's. ") + calibrated),
         table=markdown_table(["pulse", *(f"week +{i}" for i in range(window)), "mean lag"], rows))
-
-
-@case("weak_ties", "stylised", "Weak ties matter for spread",
-      "Goldenberg, Libai & Muller (2001): ties between personal networks (weak ties) speed "
-      "word-of-mouth spread at least as much as strong ties")
-def weak_ties(ctx: Context) -> Finding:
-    n, steps, size = _size(ctx)
-    outs = ctx.size((0.25, 1.0, 2.0, 4.0), (0.25, 4.0))
-    replicates = ctx.size(20, 2)
-    arms = {}
-    for strategy in ("conversation_led", "none"):
-        for out in outs:
-            arms[f"{strategy} {out}"] = ctx.config(
-                [f"strategy={strategy}", "network=stochastic_block",
-                 f"network.mean_degree_out={out}", f"network.mean_degree_in={8 - out}",
-                 *size], f"{strategy} out={out}")
-    tables = ctx.run(arms, replicates)
-    x = np.repeat(outs, replicates)
-    results, rows = {}, []
-    fig, (ax,) = ctx.figure()
-    half = {}
-    for strategy in ("conversation_led", "none"):
-        final = {out: _final(tables[f"{strategy} {out}"]) for out in outs}
-        half[strategy] = {out: _time_to_half(tables[f"{strategy} {out}"]) for out in outs}
-        results[strategy] = slope_test(x, np.concatenate([final[o] for o in outs]), "greater")
-        m = [_band(final[o]) for o in outs]
-        ax.errorbar(outs, [100 * v[0] for v in m], yerr=[100 * v[1] for v in m], fmt="o-",
-                    capsize=3, label=f"strategy {strategy}")
-        rows += [(strategy, o, 8 - o, pct(final[o].mean()),
-                  f"{np.nanmean(half[strategy][o]):.1f}") for o in outs]
-    ax.set(xlabel="expected ties to other communities (of 8)", ylabel="final adoption (%)",
-           title="Stochastic block network, 4 communities")
-    ax.legend(fontsize="small")
-    figure = ctx.save(fig, "weak_ties")
-    main, organic = results["conversation_led"], results["none"]
-    passed = main.p_value < ALPHA and main.statistic > 0
-    span = outs[-1] - outs[0]
-    speed = slope_test(x, np.concatenate([half["conversation_led"][o] for o in outs]), "less")
-    speed_note = (f" In speed (time to half the adoption gained: the source is about the speed "
-                  f"of spread) the slope is {speed.statistic:+.3f} weeks per tie "
-                  f"(one-sided p {format_p(speed.p_value)}, H1: faster with more ties).")
-    organic_note = (f"Without marketing (`strategy=none`) the slope is "
-                    f"{100 * organic.statistic:+.3f} points per tie (one-sided p "
-                    f"{format_p(organic.p_value)}): "
-                    + ("weak ties matter there too." if organic.p_value < ALPHA else
-                       f"not significant at {ALPHA:g} either."))
-    size_note = (f" Over the whole range ({outs[0]} to {outs[-1]} ties to other "
-                 f"communities) the fitted change in final adoption is "
-                 f"{100 * main.statistic * span:+.2f} points with the default strategy and "
-                 f"{100 * organic.statistic * span:+.2f} without marketing"
-                 + (": at most a small effect." if abs(main.statistic * span) < 0.01 else
-                    ": more weak ties even lowered adoption." if main.statistic < 0 else
-                    ": a rise, but within sampling error.")
-                 + " A likely reason: initial customers and aware consumers are spread at "
-                 "random over all communities (§3.1), so every community starts its own "
-                 "diffusion and bridges have little to carry; and the brand's levers reach "
-                 "every community directly.")
-    return Finding(
-        design=f"`network=stochastic_block` (4 equal communities), expected degree 8 split "
-               f"into ties to other communities ∈ {list(outs)} and the rest within; default "
-               f"strategy (`conversation_led`) and, for comparison, no marketing; {n:,} "
-               f"consumers, {steps} weeks, {replicates} replicates per level, paired on seeds.",
-        expected="final adoption rises with the number of ties between communities (total "
-                 "degree fixed)",
-        measured=f"slope {100 * main.statistic:+.3f} points of final adoption per tie to "
-                 f"another community (default strategy)",
-        test=main.text, passed=passed, p_value=main.p_value, alpha=ALPHA, figure=figure,
-        explanation=(("Ties between communities carry talk and content to communities where "
-                      "the brand is still unknown. " if passed else
-                      "The model shows no significant gain from weak ties under the default "
-                      "strategy. ") + organic_note + speed_note + ("" if passed else size_note)),
-        table=markdown_table(["strategy", "ties to other communities", "ties within",
-                        "final adoption", "time to half (weeks)"], rows))
 
 
 def spread_for(dissatisfied: float, quality: float) -> float:
