@@ -551,6 +551,11 @@ def initial_state(cfg: Config, degree: np.ndarray, streams: Sequence[Streams]
         # occasions, purchase counts across consumers are negative binomial (Ehrenberg 1959).
         s.category_rate[:] = streams[0].category.gamma(
             market.rate_shape, 1.0 / (market.rate_shape * market.interpurchase_steps), n)
+    # Talkativeness and persuasiveness ~ lognormal with mean 1 (wom.*_spread), drawn last
+    # from the consumers stream so that every earlier draw is unchanged.
+    for name, spread in (("talkativeness", cfg.wom.talkativeness_spread),
+                         ("persuasiveness", cfg.wom.persuasiveness_spread)):
+        getattr(s, name)[:] = rng.lognormal(-spread**2 / 2.0, spread, n)
     return s, customers
 
 

@@ -1,6 +1,8 @@
 """After purchase: experienced quality, satisfaction, advocacy, reviews and channel.
 
-Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1]; satisfaction =
+Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1], except that a
+share ``brand.defect_share`` of units is defective and experienced at ``brand.defect_quality``;
+satisfaction =
 experience - expectation. A first buyer's opinion becomes ``satisfaction_gain ×
 satisfaction`` (clipped): satisfied buyers turn advocates, disappointed ones detractors, and
 a disappointed follower unfollows with ``unfollow_prob``. A repeat purchase moves the
@@ -41,8 +43,12 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     s.trigger[new] = triggers[first]
     s.purchases[buyers] += 1
     s.incentivised[buyers] = False  # the discount is used up
+    s.last_purchase_step[buyers] = step
     s.experience[buyers] = np.clip(rng.normal(cfg.brand.quality, cfg.brand.quality_spread,
                                               buyers.size), -1.0, 1.0)
+    if cfg.brand.defect_share > 0:  # a share of units is clearly bad (drawn only then)
+        defective = buyers[rng.random(buyers.size) < cfg.brand.defect_share]
+        s.experience[defective] = cfg.brand.defect_quality
     s.satisfaction[buyers] = s.experience[buyers] - s.expectation[buyers]
     p = cfg.purchase
     if p.enabled:
@@ -91,7 +97,8 @@ MECHANISM = Mechanism(
     name="purchase", stage=Stage.PURCHASE, stream="purchase", step=_step, switch="inside",
     doc="what a purchase does: experience, satisfaction, advocacy or detraction, unfollows, "
         "organic reviews, channel (purchase.enabled switches the satisfaction effects only)",
-    writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "purchases",
+    writes=("aware", "aware_source", "adopted", "adopted_step", "last_purchase_step",
+            "trigger", "purchases",
             "incentivised", "experience", "satisfaction", "opinion", "expectation", "follower",
             "reviewed", "channel"),
     metrics=(Metric("online_sales", "flow", "purchases made online"),
