@@ -79,7 +79,7 @@ STATE_VARS: dict[str, StateVar] = {
     "last_purchase_step": StateVar(np.int32, -1, "step of the last purchase; -1 if none",
                                    BRAND),
     "talkativeness": StateVar(np.float32, 1.0, "how much the consumer talks, relative to the "
-                              "mean (fixed)"),
+                              "mean, times its degree's participation (fixed)"),
     "persuasiveness": StateVar(np.float32, 1.0, "how much its talk moves listeners, relative "
                                "to the mean (fixed)"),
     "category_rate": StateVar(np.float32, 0.0, "category purchase occasions per step (fixed; "

@@ -97,10 +97,9 @@ MECHANISM = Mechanism(
     name="purchase", stage=Stage.PURCHASE, stream="purchase", step=_step, switch="inside",
     doc="what a purchase does: experience, satisfaction, advocacy or detraction, unfollows, "
         "organic reviews, channel (purchase.enabled switches the satisfaction effects only)",
-    writes=("aware", "aware_source", "adopted", "adopted_step", "last_purchase_step",
-            "trigger", "purchases",
+    writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "purchases",
             "incentivised", "experience", "satisfaction", "opinion", "expectation", "follower",
-            "reviewed", "channel"),
+            "reviewed", "channel", "last_purchase_step"),
     metrics=(Metric("online_sales", "flow", "purchases made online"),
              Metric("offline_sales", "flow", "purchases made offline")),
 )

@@ -45,20 +45,34 @@ WOM = INFLUENCE.code
 
 
 def talk_multiplier(s: ConsumerState, cfg: WomConfig, speakers: np.ndarray,
-                    degree: np.ndarray, mean_degree: float, step: int) -> np.ndarray:
-    """``m_s`` of each speaker (see the module docstring): talkativeness, degree
-    participation and, for adopters, the fading extra talk of a strong experience."""
+                    step: int) -> np.ndarray:
+    """``m_s`` of each speaker (see the module docstring): its talkativeness (which holds
+    its degree participation, drawn once, :func:`participation`) and, for adopters, the
+    fading extra talk of a strong experience."""
     m = s.talkativeness[speakers].astype(np.float64)
-    if cfg.degree_participation and mean_degree > 0:
-        m *= (degree[speakers] / mean_degree) ** cfg.degree_participation
-    bought = s.last_purchase_step[speakers] >= 0
-    if cfg.experience_talk and bought.any():
-        who = speakers[bought]
-        sat = np.nan_to_num(s.satisfaction[who].astype(np.float64))
+    last = s.last_purchase_step[speakers]
+    bought = np.flatnonzero(last >= 0)
+    if cfg.experience_talk and bought.size:
+        sat = np.nan_to_num(s.satisfaction[speakers[bought]].astype(np.float64))
         strength = np.abs(sat) * np.where(sat < 0, cfg.dissatisfied_talk, 1.0)
-        age = step - s.last_purchase_step[who]
-        m[bought] *= 1.0 + cfg.experience_talk * strength * 0.5 ** (age / cfg.talk_half_life)
+        fade = np.exp2((last[bought] - step) / cfg.talk_half_life)
+        m[bought] *= 1.0 + cfg.experience_talk * strength * fade
     return m
+
+
+def participation(cfg: WomConfig, degree: np.ndarray) -> np.ndarray:
+    """How much more a consumer of degree ``k`` talks per contact than one of mean degree:
+    ``(k / mean degree) ** degree_participation`` (Hinz et al. 2011: hubs participate
+    more); 1 for consumers without neighbours."""
+    mean = degree.mean() if degree.size else 0.0
+    if cfg.degree_participation == 0 or mean == 0:
+        return np.ones(degree.size)
+    return np.power(np.maximum(degree, 1) / mean, cfg.degree_participation)
+
+
+#: Speakers whose talk probability is this many powers of two below the most talkative
+#: speaker's are sampled with the lowest group (a few wasted draws, fewer passes).
+LEVELS = 12
 
 
 def conversations(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray,
@@ -71,18 +85,23 @@ def conversations(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray,
     ``prob[i] × (weak_tie_talk + w (1 - weak_tie_talk))``.
 
     Exact and cheap: speakers are grouped by the power of two just above their
-    probability, each group's edges fire at that power (:func:`fire_edges`) and each
-    firing is kept with the speaker's share of it times the tie's factor (at least half of
-    the firings, before the tie factor)."""
-    level = np.maximum(np.ceil(np.log2(prob)), -40.0)
-    parts = []
-    for lvl in np.unique(level):
-        group = speakers[level == lvl]
-        parts.append(fire_edges(indptr, group, float(2.0 ** lvl), rng, edge_source))
-    src = np.concatenate([p[0] for p in parts])
-    pos = np.concatenate([p[1] for p in parts])
-    order = np.searchsorted(speakers, src)
-    keep_prob = prob[order] / 2.0 ** level[order]
+    probability (at most :data:`LEVELS` groups), each group's edges fire at that power
+    (:func:`fire_edges`) and each firing is kept with the speaker's share of it times the
+    tie's factor."""
+    level = np.ceil(np.log2(prob)).astype(np.int16)  # prob > 0: at least -1075
+    level = np.maximum(level, level.max() - LEVELS)
+    order = np.argsort(level, kind="stable")  # by level (a radix sort), consumers ascending
+    bounds = np.flatnonzero(np.diff(level[order])) + 1
+    src_parts, pos_parts, keep_parts = [], [], []
+    for group in np.split(order, bounds):
+        top = float(2.0 ** level[group[0]])
+        who = speakers[group]
+        src, pos = fire_edges(indptr, who, top, rng, edge_source)
+        src_parts.append(src)
+        pos_parts.append(pos)
+        keep_parts.append(prob[group][np.searchsorted(who, src)] / top)
+    src, pos = np.concatenate(src_parts), np.concatenate(pos_parts)
+    keep_prob = np.concatenate(keep_parts)
     strength = None
     if tie_strength is not None:
         strength = tie_strength[pos]
@@ -111,14 +130,14 @@ def meetings(cfg: WomConfig, n: int, speakers: np.ndarray, prob: np.ndarray,
 def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarray,
          rng: np.random.Generator, edge_source: np.ndarray | None = None,
          heard_bad: list | None = None, *, tie_strength: np.ndarray | None = None,
-         degree: np.ndarray | None = None, step: int = 0) -> dict[str, float]:
+         step: int = 0) -> dict[str, float]:
     """One round of conversations; returns ``positive_wom``, ``negative_wom`` and
     ``new_rejecters``.
 
     ``edge_source`` (the source of every stored edge) lets a large crowd of speakers be
     sampled in one pass over the edges (see :func:`~wommsim.mechanisms.common.fire_edges`).
-    ``tie_strength``: per stored edge, in [0, 1] (None: every tie strong). ``degree`` (default
-    from ``indptr``) and ``step`` (for the time since a purchase). ``heard_bad``, if given,
+    ``tie_strength``: per stored edge, in [0, 1] (None: every tie strong); ``step``: now
+    (for the time since a purchase). ``heard_bad``, if given,
     receives the listeners who heard negative talk (of those whose opinion talk moves) and
     the negative share of the dose each heard, for the rivals' benefit
     (:mod:`wommsim.mechanisms.rivalry`).
@@ -127,8 +146,6 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
     s.talked[:] = 0
     if cfg.negative_retention < 1.0:
         s.heard_negative *= np.float32(cfg.negative_retention)
-    if degree is None:
-        degree = np.diff(indptr)
     opinion = s.opinion
     speaking = s.aware & (np.abs(opinion) > cfg.neutral_band)
     speaking |= s.rejecter
@@ -138,9 +155,7 @@ def talk(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray, indices: np.ndarr
     none = {"positive_wom": 0, "negative_wom": 0, "new_rejecters": 0}
     if speakers.size == 0:
         return none
-    mean_degree = float(indices.size) / n if n else 0.0
-    prob = np.minimum(cfg.talk_prob * talk_multiplier(s, cfg, speakers, degree, mean_degree,
-                                                       step), 1.0)
+    prob = np.minimum(cfg.talk_prob * talk_multiplier(s, cfg, speakers, step), 1.0)
     talking = prob > 0
     speakers, prob = speakers[talking], prob[talking]
     if speakers.size == 0:
@@ -228,7 +243,7 @@ def _step(model, rng: np.random.Generator, money: float) -> dict[str, float]:
     heard_bad = [] if len(model.markets) > 1 else None
     out = talk(model.state, model.config.wom, model.indptr, model.indices, rng,
                model.edge_source, heard_bad, tie_strength=model.tie_strength,
-               degree=model.degree, step=model.steps)
+               step=model.steps)
     model.heard_bad = tuple(heard_bad) if heard_bad else None
     return out
 
