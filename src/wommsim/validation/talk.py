@@ -75,20 +75,21 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
     npv = {name: out[name]["npv"].to_numpy() for name in arms}
     half = {name: out[name]["time_to_half"].to_numpy() for name in arms}
     rejecters = {name: column(tables[name], "rejecters")[:, -1] for name in arms}
-    loss = {name: 1.0 - npv[name] / npv["none"] for name in arms}
+    # Loss as a ratio of means: a replicate's own ratio is unstable where an organic
+    # market barely takes off.
+    loss = {name: 1.0 - npv[name].mean() / npv["none"].mean() for name in arms}
 
     key = f"{primary}"
     vs_matched = paired_t(npv[f"matched {key}"] - npv[f"defects {key}"], "greater")
     vs_silenced = paired_t(npv[f"silenced {key}"] - npv[f"defects {key}"], "greater")
-    disproportion = paired_t(loss[f"defects {key}"], "greater", null=primary)
+    disproportion = paired_t((1.0 - primary) * npv["none"] - npv[f"defects {key}"], "greater")
     passed = all(r.p_value < ALPHA and r.statistic > 0
-                 for r in (vs_matched, vs_silenced)) and \
-        disproportion.p_value < ALPHA and loss[f"defects {key}"].mean() > primary
+                 for r in (vs_matched, vs_silenced, disproportion))
 
     fig, (ax, ax_half) = ctx.figure(ncols=2)
     for kind, label in (("defects", "defective units"), ("matched", "mean-matched, no defects"),
                         ("silenced", "defective units, detractors silenced")):
-        ax.plot([100 * d for d in shares], [100 * loss[f"{kind} {d}"].mean() for d in shares],
+        ax.plot([100 * d for d in shares], [100 * loss[f"{kind} {d}"] for d in shares],
                 "o-", label=label)
         ax_half.plot([100 * d for d in shares],
                      [np.nanmean(half[f"{kind} {d}"]) for d in shares], "o-", label=label)
@@ -108,9 +109,9 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
         for kind in ("defects", "matched", "silenced"):
             name = f"{kind} {d}"
             rows.append((arms[name].arm, pct(d, 0), f"{npv[name].mean():,.0f}",
-                         pct(loss[name].mean(), 1), f"{np.nanmean(half[name]):.1f}",
+                         pct(loss[name], 1), f"{np.nanmean(half[name]):.1f}",
                          f"{rejecters[name].mean():,.0f}"))
-    ratio = loss[f"defects {key}"].mean() / primary
+    ratio = loss[f"defects {key}"] / primary
     return Finding(
         design=f"Organic market (`strategy=none`: expectations stay 0, nothing is spent), "
                f"`brand.quality` {quality}, spread {spread}. Defective arms: a share d of "
@@ -120,15 +121,17 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                f"`wom.negative_talk=false`; d ∈ {[pct(d, 0) for d in shares]}; {n:,} "
                f"consumers, {steps} weeks, {replicates} replicates paired on seeds. Outcome "
                "NPV (discounted margin less spend, `analysis.OUTCOMES`) and time to half "
-               "adoption; loss = 1 − NPV / NPV with no defects.",
+               "adoption; loss = 1 − mean NPV / mean NPV with no defects.",
         expected=f"at d = {pct(primary, 0)} the defective market's NPV is below the "
                  "mean-matched market's and below the same market with detractors silenced, "
                  f"and its NPV loss exceeds {pct(primary, 0)}",
-        measured=f"NPV loss {pct(loss[f'defects {key}'].mean(), 1)} at d = "
+        measured=f"NPV loss {pct(loss[f'defects {key}'], 1)} at d = "
                  f"{pct(primary, 0)} (loss / share {ratio:.2f}); mean-matched loss "
-                 f"{pct(loss[f'matched {key}'].mean(), 1)}, silenced loss "
-                 f"{pct(loss[f'silenced {key}'].mean(), 1)}",
-        test=f"vs mean-matched: {vs_matched.text}; vs silenced: {vs_silenced.text}; loss > d: "
+                 f"{pct(loss[f'matched {key}'], 1)}, silenced loss "
+                 f"{pct(loss[f'silenced {key}'], 1)} (negative: above the market without "
+                 "defects)",
+        test=f"NPV of mean-matched minus defective: {vs_matched.text}; of silenced minus "
+             f"defective: {vs_silenced.text}; (1 − d) × NPV without defects minus defective: "
              f"{disproportion.text}",
         passed=passed, p_value=max(vs_matched.p_value, vs_silenced.p_value,
                                    disproportion.p_value),
@@ -142,8 +145,12 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                         "The defective market does not lose significantly more than both "
                         "controls and more than its share; see the table. ")
                      + "Loss / share across d: "
-                     + ", ".join(f"{loss[f'defects {d}'].mean() / d:.2f} at {pct(d, 0)}"
-                                 for d in shares) + "."),
+                     + ", ".join(f"{loss[f'defects {d}'] / d:.2f} at {pct(d, 0)}"
+                                 for d in shares)
+                     + ". Silencing negative talk raises NPV far above the market without "
+                     "defects: that market too has disappointed buyers (quality spread) and "
+                     "rejecters. Time to half adoption is shorter where fewer adopt (the "
+                     "gain is smaller), so NPV is the outcome that ranks the arms."),
         table=markdown_table(["arm", "defective", "NPV", "NPV lost", "time to half (weeks)",
                               "rejecters at end"], rows))
 
