@@ -284,3 +284,27 @@ def test_bad_product_makes_rejecters_and_a_duel_still_runs():
     assert bad.timeseries()["rejecters"].iloc[-1] > 0
     duel = run_model(small_config("market=duel", consumers=1000), steps=8)
     assert duel.timeseries()["new_adopters"].sum() > 0
+
+
+def test_grouped_sampling_gives_each_speaker_exactly_its_probability():
+    """Speakers of very different talk probabilities (several powers of two apart, some
+    merged into the lowest group) each fire at their own rate, and weak ties at theirs."""
+    cfg = small_config("wom.weak_tie_talk=0.5").wom
+    leaves, hubs = 200, 6
+    # Hubs n..n+5 each linked to every leaf: speakers are the hubs.
+    rows = [np.arange(leaves)] * hubs
+    indptr = np.concatenate([[0], np.cumsum([hubs] * leaves + [leaves] * hubs)])
+    indices = np.concatenate([np.tile(np.arange(leaves, leaves + hubs), leaves), *rows])
+    strength = np.zeros(indices.size, np.float32)
+    strength[indptr[leaves]:indptr[leaves + 1]] = 1.0  # the first hub's ties are strong
+    speakers = np.arange(leaves, leaves + hubs)
+    prob = np.array([0.9, 0.3, 0.05, 0.011, 1e-5, 0.6])
+    s = ConsumerState(leaves + hubs)
+    rng = np.random.default_rng(3)
+    fired = np.zeros(hubs)
+    rounds = 300
+    for _ in range(rounds):
+        src, _, _ = wom.conversations(s, cfg, indptr, speakers, prob, rng, None, strength)
+        fired += np.bincount(src - leaves, minlength=hubs)
+    expected = prob * np.where(np.arange(hubs) == 0, 1.0, 0.5) * leaves * rounds
+    assert np.all(np.abs(fired - expected) < 5 * np.sqrt(expected) + 1)
