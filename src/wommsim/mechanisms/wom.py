@@ -3,9 +3,9 @@
 **Who talks.** An aware consumer with ``|opinion| > neutral_band``, or a rejecter, talks to
 each neighbour with probability ``talk_prob × m_s × tie_s`` per step, capped at 1:
 
-- ``m_s = talkativeness_s × (k_s / mean degree) ** degree_participation × (1 + extra_s)``:
-  consumers differ in how much they talk (fixed draws), hubs participate more (Hinz, Skiera,
-  Barrot & Becker 2011), and an adopter's experience adds
+- ``m_s = talkativeness_s × (1 + extra_s)``: consumers differ in how much they talk (a fixed
+  lognormal draw, times ``(k_s / mean degree) ** degree_participation`` since hubs
+  participate more: Hinz, Skiera, Barrot & Becker 2011), and an adopter's experience adds
   ``extra_s = experience_talk × |satisfaction| × (dissatisfied_talk if dissatisfied) ×
   0.5 ** (steps since the last purchase / talk_half_life)``: talk rises with the strength of
   the experience both ways, more for the dissatisfied (Anderson 1998), and fades after the
