@@ -211,6 +211,10 @@ class BrandConfig(Frozen):
                            doc="mean experienced quality of the product")
     quality_spread: float = param(0.3, 0.0, 2.0, unit="quality",
                                   doc="s.d. of experienced quality across buyers")
+    defect_share: float = param(0.0, 0.0, 1.0, unit="share of units sold",
+                                doc="share of units sold that are clearly bad (defective)")
+    defect_quality: float = param(-0.8, -1.0, 1.0, unit="quality",
+                                  doc="experienced quality of a defective unit")
 
 
 @dataclass
@@ -410,18 +414,55 @@ class FollowersConfig(Frozen):
 
 @dataclass
 class WomConfig(Frozen):
-    """Word of mouth between neighbours."""
+    """Word of mouth between neighbours: who talks, how talk accumulates, rejection."""
 
     enabled: bool = param(True, doc="switch word of mouth on or off")
     talk_prob: float = param(0.03, 0.0, 1.0, unit="probability per neighbour per step",
-                             doc="chance an opinionated non-adopter talks to a neighbour")
-    adopter_talk_multiplier: float = param(2.0, 0.0, 100.0, unit="factor",
-                                           doc="adopters talk this many times as often")
+                             doc="base chance an opinionated consumer talks to a neighbour "
+                                 "over a strong tie (times its talk multipliers)")
+    experience_talk: float = param(3.0, 0.0, 100.0, unit="factor per unit of satisfaction",
+                                   doc="an adopter's extra talk per unit of |satisfaction| "
+                                       "just after a purchase")
+    dissatisfied_talk: float = param(1.5, 1.0, 10.0, unit="factor",
+                                     doc="a dissatisfied adopter's extra talk relative to a "
+                                         "satisfied one's of the same strength")
+    talk_half_life: float = param(8.0, 0.0, 1e6, open_lo=True, unit="steps",
+                                  doc="half-life of an adopter's extra talk after a purchase")
+    talkativeness_spread: float = param(0.8, 0.0, 3.0, unit="s.d. of log",
+                                        doc="spread of consumers' fixed talkativeness "
+                                            "(lognormal, mean 1)")
+    persuasiveness_spread: float = param(0.3, 0.0, 3.0, unit="s.d. of log",
+                                         doc="spread of consumers' fixed persuasiveness "
+                                             "(lognormal, mean 1)")
+    degree_participation: float = param(0.25, 0.0, 2.0, unit="elasticity",
+                                        doc="talk rises as (degree / mean degree) to this "
+                                            "power: hubs participate more")
     trust: float = param(0.92, 0.0, 1.0, unit="share", doc="trust in people one knows")
     influence: float = param(0.3, 0.0, 1.0, unit="share",
-                             doc="pull of one conversation on the listener's opinion")
+                             doc="exposure dose of one conversation over a strong tie "
+                                 "(times trust and |what was said|)")
     negativity_bias: float = param(2.0, 0.0, 100.0, unit="factor",
-                                   doc="weight of negative talk relative to positive")
+                                   doc="dose of negative talk relative to positive")
+    negative_talk: bool = param(True, doc="detractors and rejecters talk (false silences "
+                                          "all negative talk)")
+    negative_retention: float = param(0.99, 0.0, 1.0, unit="share per step",
+                                      doc="share of the accumulated negative exposure kept "
+                                          "each step")
+    rejection_threshold: float = param(1.0, 0.0, 1e6, open_lo=True, unit="exposure dose",
+                                       doc="accumulated negative exposure at which a "
+                                           "non-adopter rejects the brand")
+    weak_tie_talk: float = param(0.5, 0.0, 1.0, unit="share",
+                                 doc="talk probability over a weak tie relative to a strong "
+                                     "one")
+    weak_tie_influence: float = param(0.5, 0.0, 1.0, unit="share",
+                                      doc="dose of a conversation over a weak tie relative "
+                                          "to a strong one")
+    random_meetings: float = param(0.0, 0.0, 1000.0, unit="encounters per consumer per step",
+                                   doc="mean random encounters per consumer per step, each a "
+                                       "weak tie for that step (0: off)")
+    rewarded_discount: float = param(0.3, 0.0, 1.0, unit="share",
+                                     doc="share of a rewarded speaker's dose its listeners "
+                                         "discount over a weak tie (half over a strong one)")
     neutral_band: float = param(0.1, 0.0, 1.0, unit="opinion",
                                 doc="consumers with |opinion| at most this do not talk")
     cross_brand: float = param(0.2, 0.0, 1.0, unit="share",
@@ -717,10 +758,10 @@ def _resolve_brands(cfg: Config) -> tuple[Brand, ...]:
 
         own_cfg = dataclasses.replace(
             cfg, arm=cfg.arm_name, strategy=strategy, phases=phases,
-            brand=BrandConfig(budget=float(own(spec.budget, cfg.brand.budget)),
-                              quality=float(own(spec.quality, cfg.brand.quality)),
-                              quality_spread=float(own(spec.quality_spread,
-                                                       cfg.brand.quality_spread))),
+            brand=dataclasses.replace(
+                cfg.brand, budget=float(own(spec.budget, cfg.brand.budget)),
+                quality=float(own(spec.quality, cfg.brand.quality)),
+                quality_spread=float(own(spec.quality_spread, cfg.brand.quality_spread))),
             economics=dataclasses.replace(cfg.economics,
                                           price=float(own(spec.price, cfg.economics.price))),
             advertising=dataclasses.replace(cfg.advertising,

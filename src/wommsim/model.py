@@ -26,7 +26,7 @@ from wommsim.mechanisms.base import Mechanism, Metric
 from wommsim.mechanisms.common import edge_sources
 from wommsim.mechanisms.content import Cascade
 from wommsim.mechanisms.incentives import INCENTIVES
-from wommsim.mechanisms.wom import WOM
+from wommsim.mechanisms.wom import WOM, participation
 from wommsim.network import SocialGraph, build_network
 from wommsim.rng import Streams
 from wommsim.seeding import Seeder
@@ -551,6 +551,13 @@ def initial_state(cfg: Config, seeder: Seeder, streams: Sequence[Streams]
         # occasions, purchase counts across consumers are negative binomial (Ehrenberg 1959).
         s.category_rate[:] = streams[0].category.gamma(
             market.rate_shape, 1.0 / (market.rate_shape * market.interpurchase_steps), n)
+    # Talkativeness and persuasiveness ~ lognormal with mean 1 (wom.*_spread), drawn last
+    # from the consumers stream so that every earlier draw is unchanged; talkativeness
+    # holds the degree's participation (hubs talk more, Hinz et al. 2011).
+    for name, spread in (("talkativeness", cfg.wom.talkativeness_spread),
+                         ("persuasiveness", cfg.wom.persuasiveness_spread)):
+        getattr(s, name)[:] = rng.lognormal(-spread**2 / 2.0, spread, n)
+    s.talkativeness *= participation(cfg.wom, seeder.graph.degree).astype(np.float32)
     return s, customers
 
 

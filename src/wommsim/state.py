@@ -76,6 +76,16 @@ STATE_VARS: dict[str, StateVar] = {
                          "force (fades each step)", BRAND),
     "current_brand": StateVar(np.int8, NO_BRAND, "brand the consumer is a customer of (its "
                               "index); -1 for none"),
+    "heard_negative": StateVar(np.float32, 0.0, "negative word-of-mouth exposure heard, "
+                               "accumulated (keeps wom.negative_retention per step)", BRAND),
+    "rejecter": StateVar(np.bool_, False, "rejects the brand after enough bad news: never "
+                         "buys it, talks against it (never reverts)", BRAND),
+    "last_purchase_step": StateVar(np.int32, -1, "step of the last purchase; -1 if none",
+                                   BRAND),
+    "talkativeness": StateVar(np.float32, 1.0, "how much the consumer talks, relative to the "
+                              "mean, times its degree's participation (fixed)"),
+    "persuasiveness": StateVar(np.float32, 1.0, "how much its talk moves listeners, relative "
+                               "to the mean (fixed)"),
     "category_rate": StateVar(np.float32, 0.0, "category purchase occasions per step (fixed; "
                               "repeat-purchase markets only)"),
 }

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import run_model, small_config
-from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews, wom
+from wommsim.mechanisms import advertising, content, decay, dialogue, incentives, reviews
 from wommsim.mechanisms.advertising import ADS
 from wommsim.mechanisms.common import bernoulli_positions, edge_sources, neighbours_of, sample_edges
 from wommsim.mechanisms.content import CONTENT
@@ -519,41 +519,6 @@ def test_sample_edges_fires_each_edge_of_the_sources_alone(crowd):
     assert set(counts) == expected
     freq = np.array(list(counts.values())) / 2000
     assert np.abs(freq - 0.2).max() < 5 * np.sqrt(0.2 * 0.8 / 2000)
-
-
-def test_word_of_mouth_spreads_awareness_and_opinion():
-    cfg = small_config("strategy=none", "consumer.initial_aware_fraction=0.1",
-                       "consumer.opinion_mean=0.8", "consumer.opinion_spread=0",
-                       "wom.talk_prob=0.5")
-    s_model = WommModel(cfg)
-    s = s_model.state.brand(0)
-    aware_before = s.aware.sum()
-    out = wom.talk(s, cfg.wom, s_model.indptr, s_model.indices, np.random.default_rng(0))
-    assert out["positive_wom"] > 0
-    assert s.aware.sum() > aware_before
-    assert (s.opinion[~s.adopted] >= -1).all() and s.opinion.max() <= 1
-
-
-def test_word_of_mouth_off_means_no_conversations():
-    model = run_model(small_config("wom.enabled=false"), steps=10)
-    assert totals(model, "positive_wom") + totals(model, "negative_wom") == 0
-    assert (model.state.brand(0).talked == 0).all()
-
-
-@pytest.mark.parametrize("bias", [1.0, 4.0])
-def test_negativity_bias_weighs_negative_talk_more(bias):
-    # One listener hears one positive (+0.5) and one negative (-0.5) speaker.
-    s = ConsumerState(3)
-    s.aware[:2] = True
-    s.opinion[:2] = [0.5, -0.5]
-    indptr = np.array([0, 1, 2, 4])
-    indices = np.array([2, 2, 0, 1])
-    cfg = small_config("wom.talk_prob=1", f"wom.negativity_bias={bias}").wom
-    wom.talk(s, cfg, indptr, indices, np.random.default_rng(0))
-    pull = cfg.influence * cfg.trust
-    expected = (pull * 0.5 - bias * pull * 0.5) / max(1.0, pull + bias * pull)
-    assert s.opinion[2] == pytest.approx(expected)
-    assert (s.opinion[2] < 0) == (bias > 1)
 
 
 # -- after purchase ----------------------------------------------------------------------

@@ -18,7 +18,8 @@ from wommsim.validation.stats import (
     slope_test,
     two_sided_t,
 )
-from wommsim.validation.stylised import mean_lag, spread_for
+from wommsim.validation.stylised import mean_lag
+from wommsim.validation.talk import clipped_mean, matched_quality
 
 # -- tests ------------------------------------------------------------------------------------
 
@@ -158,9 +159,18 @@ def test_docking_tolerance():
 
 # -- case helpers -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("share", [0.02, 0.1, 0.2])
-def test_spread_for_makes_that_share_dissatisfied(share):
-    assert stats.norm.cdf(0, loc=0.3, scale=spread_for(share, 0.3)) == pytest.approx(share)
+@pytest.mark.parametrize(("mean", "spread"), [(0.3, 0.3), (0.9, 0.5), (-0.6, 0.8), (0.2, 0.0)])
+def test_clipped_mean_is_the_mean_of_the_clipped_draws(mean, spread):
+    draws = np.clip(np.random.default_rng(0).normal(mean, spread, 400_000), -1, 1)
+    assert clipped_mean(mean, spread) == pytest.approx(draws.mean(), abs=0.003)
+
+
+@pytest.mark.parametrize("share", [0.01, 0.05, 0.1])
+def test_matched_quality_keeps_the_mean_experience_of_a_market_with_defects(share):
+    q = matched_quality(share, 0.3, 0.3, -0.8)
+    assert q < 0.3
+    assert clipped_mean(q, 0.3) == pytest.approx((1 - share) * clipped_mean(0.3, 0.3)
+                                                 + share * -0.8)
 
 
 def test_mean_lag():

@@ -45,6 +45,19 @@ def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
     """Each edge of each source (distinct consumers, ascending) fires independently with
     probability ``prob``; returns the (source, neighbour) pairs that fired, by source.
 
+    See :func:`fire_edges`, which gives the fired edges' storage positions instead.
+    """
+    source, position = fire_edges(indptr, sources, prob, rng, edge_source, member)
+    return source, indices[position]
+
+
+def fire_edges(indptr: np.ndarray, sources: np.ndarray, prob: float,
+               rng: np.random.Generator, edge_source: np.ndarray | None = None,
+               member: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge of each source (distinct consumers, ascending) fires independently with
+    probability ``prob``; returns the sources and storage positions (in ``indices``) of the
+    edges that fired, by source.
+
     Only the firing edges are drawn (:func:`bernoulli_positions`). With few sources, their
     edges are numbered in one virtual list and each firing position is mapped back to its
     source. With many (a quarter of the consumers or more) and ``edge_source`` given (the
@@ -54,21 +67,21 @@ def sample_edges(indptr: np.ndarray, indices: np.ndarray, sources: np.ndarray,
     """
     n = indptr.size - 1
     if edge_source is not None and 4 * sources.size >= n:
-        fired = bernoulli_positions(indices.size, prob, rng)
+        fired = bernoulli_positions(edge_source.size, prob, rng)
         owner = edge_source[fired]
         if member is None:
             member = np.zeros(n, dtype=bool)
             member[sources] = True
         keep = member[owner]
-        return owner[keep], indices[fired[keep]]
+        return owner[keep], fired[keep]
     if sources.size == 0:
-        return sources[:0], indices[:0]
+        return sources[:0], np.empty(0, dtype=np.int64)
     starts = indptr[sources].astype(np.int64)
     ends = np.cumsum(indptr[sources + 1] - starts)  # end of each source's run in the list
     fired = bernoulli_positions(int(ends[-1]), prob, rng)
     owner = np.searchsorted(ends, fired, side="right")
     run_start = ends[owner] - (indptr[sources[owner] + 1] - starts[owner])
-    return sources[owner], indices[starts[owner] + (fired - run_start)]
+    return sources[owner], starts[owner] + (fired - run_start)
 
 
 def edge_sources(indptr: np.ndarray) -> np.ndarray:

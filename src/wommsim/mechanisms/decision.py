@@ -154,7 +154,7 @@ def bass_hazard(cfg: DecisionConfig, adstock: np.ndarray, adopted_neighbours: np
 def bass_rule(s: ConsumerState, cfg: DecisionConfig, adopted_neighbours: np.ndarray,
               degree: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Buyers this step under the Bass hazard, and their triggers (ads or word of mouth)."""
-    who = np.flatnonzero(~s.adopted)
+    who = np.flatnonzero(~s.adopted & ~s.rejecter)  # rejecters never buy
     external, hazard = bass_hazard(cfg, s.adstock[who], adopted_neighbours[who], degree[who])
     bought = rng.random(who.size) < hazard
     buyers = who[bought]
@@ -163,11 +163,13 @@ def bass_rule(s: ConsumerState, cfg: DecisionConfig, adopted_neighbours: np.ndar
 
 
 def shoppers(model, rng: np.random.Generator | None) -> np.ndarray:
-    """Consumers who may buy this step, knowing at least one brand: in a durable category,
+    """Consumers who may buy this step, knowing at least one brand they do not reject (a
+    rejecter never buys the brand, :mod:`wommsim.mechanisms.wom`): in a durable category,
     those who have bought none; in a repeat one, those whose purchase occasion comes up (a
     consumer's occasions arrive at its fixed rate, drawn from the ``category`` stream)."""
     s = model.state
-    aware = s.aware.any(axis=0) if s.brands > 1 else s.aware[0]
+    known = s.aware & ~s.rejecter  # a rejecter never buys the brand (wom)
+    aware = known.any(axis=0) if s.brands > 1 else known[0]
     if model.config.market.category == "durable":
         bought = s.adopted.any(axis=0) if s.brands > 1 else s.adopted[0]
         return np.flatnonzero(aware & ~bought)
@@ -206,7 +208,7 @@ def opinion_choice(model, rng: np.random.Generator) -> None:
             u += market.inertia * (current == b)
         if own.economics.price != cfg.economics.price:
             u -= market.price_weight * np.log(own.economics.price / cfg.economics.price)
-        np.copyto(utility[b], u, where=s.aware[who])
+        np.copyto(utility[b], u, where=s.aware[who] & ~s.rejecter[who])
     one = len(model.markets) == 1
     inclusive = utility[0] if one else inclusive_utility(cfg.decision, utility)
     rate = cfg.decision.purchase_rate if market.category == "durable" else 1.0

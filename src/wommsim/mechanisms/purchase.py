@@ -1,8 +1,10 @@
 """After purchase: experienced quality, satisfaction, advocacy, reviews and channel.
 
-Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1]. Expectations
-assimilate: the perceived quality (stored as ``experience``, what the buyer rates) is pulled
-``assimilation`` of the way toward the expectation (assimilation-contrast, Anderson 1973;
+Experienced quality ~ Normal(quality, quality_spread), clipped to [-1, 1], except that a
+share ``brand.defect_share`` of units is defective and experienced at
+``brand.defect_quality``. Expectations assimilate: the perceived quality (stored as
+``experience``, what the buyer rates) is pulled ``assimilation`` of the way toward the
+expectation (assimilation-contrast, Anderson 1973;
 Anderson & Sullivan 1993). Satisfaction is the disconfirmation, perceived - expectation,
 with a shortfall weighing ``loss_aversion`` times a surplus (Anderson & Sullivan 1993:
 negative disconfirmation affects satisfaction more than positive). A first buyer's opinion
@@ -59,8 +61,12 @@ def adopt(s: ConsumerState, cfg: Config, buyers: np.ndarray, triggers: np.ndarra
     s.trigger[new] = triggers[first]
     s.purchases[buyers] += 1
     s.incentivised[buyers] = False  # the discount is used up
+    s.last_purchase_step[buyers] = step
     s.experience[buyers] = np.clip(rng.normal(cfg.brand.quality, cfg.brand.quality_spread,
                                               buyers.size), -1.0, 1.0)
+    if cfg.brand.defect_share > 0:  # a share of units is clearly bad (drawn only then)
+        defective = buyers[rng.random(buyers.size) < cfg.brand.defect_share]
+        s.experience[defective] = cfg.brand.defect_quality
     p = cfg.purchase
     expected = s.expectation[buyers]
     perceived, satisfaction = disconfirm(p, s.experience[buyers], expected)
@@ -114,7 +120,7 @@ MECHANISM = Mechanism(
         "organic reviews, channel (purchase.enabled switches the satisfaction effects only)",
     writes=("aware", "aware_source", "adopted", "adopted_step", "trigger", "purchases",
             "incentivised", "experience", "satisfaction", "opinion", "expectation", "follower",
-            "reviewed", "channel"),
+            "reviewed", "channel", "last_purchase_step"),
     metrics=(Metric("online_sales", "flow", "purchases made online"),
              Metric("offline_sales", "flow", "purchases made offline")),
 )

@@ -21,6 +21,7 @@ import wommsim.validation.corners
 import wommsim.validation.customers
 import wommsim.validation.reviews
 import wommsim.validation.stylised
+import wommsim.validation.talk
 import wommsim.validation.ties  # noqa: F401  (the modules register the cases)
 from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
 

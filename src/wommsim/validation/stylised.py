@@ -12,7 +12,6 @@ import dataclasses
 import itertools
 
 import numpy as np
-from scipy import stats
 
 from wommsim.config import LEVERS, PhaseConfig, validate
 from wommsim.reporting.tables import markdown_table
@@ -268,80 +267,4 @@ def carry_over(ctx: Context) -> Finding:
         table=markdown_table(["pulse", *(f"week +{i}" for i in range(window)), "mean lag"], rows))
 
 
-def spread_for(dissatisfied: float, quality: float) -> float:
-    """``brand.quality_spread`` making a share ``dissatisfied`` of buyers with expectation 0
-    experience less than expected: ``P(N(quality, s) < 0) = dissatisfied``."""
-    return float(quality / stats.norm.isf(dissatisfied))
-
-
-@case("dissatisfied_buyers", "stylised",
-      "A small share of dissatisfied buyers costs disproportionately",
-      "Goldenberg, Libai, Moldovan & Muller (2007), 'The NPV of bad news': negative word of "
-      "mouth from a few dissatisfied customers has a disproportionate effect",
-      experiments=("incentive_backfire",))
-def dissatisfied_buyers(ctx: Context) -> Finding:
-    n, steps, size = _size(ctx, quick=(1000, 30))
-    quality, primary = 0.3, 0.10
-    shares = ctx.size((0.02, 0.05, primary, 0.20), (primary,))
-    replicates = ctx.size(60, 3)
-    arms = {"0": ctx.config(["strategy=none", "brand.quality_spread=0", *size],
-                            "nobody dissatisfied")}
-    for d in shares:
-        arms[f"{d}"] = ctx.config(["strategy=none",
-                                   f"brand.quality_spread={spread_for(d, quality):.6f}", *size],
-                                  f"dissatisfied={d}")
-    tables = ctx.run(arms, replicates)
-    base = _gained(tables["0"])
-    loss = {d: 1 - _gained(tables[f"{d}"]) / base for d in shares}
-    detract = {}
-    for d in shares:
-        t = tables[f"{d}"]
-        detract[d] = (column(t, "detractors")[:, -1]
-                      / np.maximum(column(t, "adopted_fraction")[:, -1] * n, 1)).mean()
-    result = paired_t(loss[primary], "greater", null=primary)
-    passed = result.p_value < ALPHA and loss[primary].mean() > primary
-
-    fig, (ax,) = ctx.figure()
-    m = [_band(loss[d]) for d in shares]
-    ax.errorbar([100 * d for d in shares], [100 * v[0] for v in m],
-                yerr=[100 * v[1] for v in m], fmt="o-", capsize=3, label="model, ± 2 s.e.")
-    top = 100 * max(shares) * 1.1
-    ax.plot([0, top], [0, top], "k--", lw=1, label="proportionate (loss = share)")
-    ax.set(xlabel="buyers dissatisfied (%)", ylabel="adopters lost (%)",
-           title="Adopters lost against a market with no dissatisfied buyer")
-    ax.legend(fontsize="small")
-    figure = ctx.save(fig, "dissatisfied_buyers")
-    rows = [(pct(d, 0), f"{spread_for(d, quality):.3f}", f"{pct(loss[d].mean(), 1)}",
-             f"{loss[d].mean() / d:.2f}", pct(detract[d], 1)) for d in shares]
-    ratio = loss[primary].mean() / primary
-    small = [d for d in shares if loss[d].mean() <= d]
-    proportion_note = (f" At {', '.join(pct(d, 0) for d in small)} dissatisfied the loss is "
-                       "no larger than the share: the effect is disproportionate only for "
-                       "larger shares." if small else "")
-    return Finding(
-        design=f"Organic market (`strategy=none`, so every expectation is 0 and a buyer is "
-               f"dissatisfied exactly when the experienced quality is below 0), mean quality "
-               f"{quality}, `brand.quality_spread` chosen so that a share d of buyers is "
-               f"dissatisfied, against spread 0 (nobody dissatisfied, same mean quality); "
-               f"{n:,} consumers, {steps} weeks, {replicates} replicates paired on seeds. "
-               "Loss = 1 − adopters won / adopters won with nobody dissatisfied.",
-        expected=f"with {pct(primary, 0)} of buyers dissatisfied, more than {pct(primary, 0)} "
-                 "fewer adopters",
-        measured=f"{pct(loss[primary].mean(), 1)} fewer adopters with {pct(primary, 0)} "
-                 f"dissatisfied (loss / share = {ratio:.2f})",
-        test=result.text, passed=passed, p_value=result.p_value, alpha=ALPHA, figure=figure,
-        explanation=(("Each dissatisfied buyer becomes a detractor whose talk weighs "
-                      f"`wom.negativity_bias` ({arms['0'].wom.negativity_bias:g}) times as much "
-                      "as praise and keeps reaching "
-                      "non-adopters, so the loss exceeds the share. " if passed else
-                      f"The loss ({pct(loss[primary].mean(), 1)}) is not significantly larger "
-                      f"than the share dissatisfied ({pct(primary, 0)}). ")
-                     + "Across shares the ratio loss / share is "
-                     + ", ".join(f"{loss[d].mean() / d:.2f} at {pct(d, 0)}" for d in shares)
-                     + "." + proportion_note
-                     + " Mean quality is the same in every arm; with a spread, the best "
-                     "buyers' opinions are also capped at 1 (§3.3.11), so a little of the "
-                     "loss comes from less praise, not from the dissatisfied."),
-        table=markdown_table(["dissatisfied share", "quality spread", "adopters lost",
-                        "loss / share", "detractors among buyers at end"], rows))
 
