@@ -1,5 +1,12 @@
-"""Decay at the end of a step: adstock fades fast, opinions of non-adopters drift to neutral,
-content loses freshness (see :func:`wommsim.mechanisms.content.age`)."""
+"""Decay at the end of a step: adstock and hype fade fast, opinions of non-adopters drift to
+neutral, content loses freshness (see :func:`wommsim.mechanisms.content.age`).
+
+Hype, the ad-driven part of an expectation (``hype``, written by
+:mod:`wommsim.mechanisms.advertising`), fades at the rate adstock does
+(``advertising.retention``, the Koyck carry-over): an expectation keeps ``retention`` of the
+hype it holds each step, so ads no longer raise it for good. A buyer's experience has then
+tested the claim: this step's buyers drop their hype stock (their expectation is what the
+purchase left it, learned from the experience)."""
 
 from __future__ import annotations
 
@@ -11,20 +18,31 @@ from wommsim.mechanisms.content import age as age_content
 from wommsim.state import ConsumerState
 
 
-def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig) -> None:
-    """Adstock keeps ``retention`` of itself; non-adopters keep ``1 - opinion_decay``."""
+def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig,
+         buyers: np.ndarray | None = None) -> None:
+    """Adstock and hype keep ``retention`` of themselves (the expectation loses the hype
+    that fades; ``buyers`` drop their hype stock first); non-adopters keep
+    ``1 - opinion_decay`` of their opinion."""
     s.adstock *= ads.retention
+    if buyers is not None and buyers.size:
+        s.hype[buyers] = 0.0
+    held = np.flatnonzero(s.hype)
+    if held.size:
+        faded = (1.0 - ads.retention) * s.hype[held]
+        s.hype[held] -= faded
+        s.expectation[held] = np.clip(s.expectation[held] - faded, -1.0, 1.0)
     np.multiply(s.opinion, 1.0 - consumer.opinion_decay, out=s.opinion, where=~s.adopted)
 
 
 def _step(model, rng: None, money: float) -> dict[str, float]:
-    fade(model.state, model.config.advertising, model.config.consumer)
+    fade(model.state, model.config.advertising, model.config.consumer, model.buyers)
     age_content(model.cascades, model.config.content)
     return {}
 
 
 MECHANISM = Mechanism(
     name="decay", stage=Stage.DECAY, step=_step,
-    doc="adstock fades, non-adopters' opinions drift to neutral, content loses freshness",
-    writes=("adstock", "opinion"),
+    doc="adstock and hype fade, non-adopters' opinions drift to neutral, content loses "
+        "freshness",
+    writes=("adstock", "hype", "expectation", "opinion"),
 )
