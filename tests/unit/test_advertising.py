@@ -225,3 +225,22 @@ def test_targeting_runs_in_the_model():
         for _ in range(3):
             model.step()
         assert model.timeseries()["ad_impressions"].iloc[1:].gt(0).all()
+
+
+# -- validation helpers ------------------------------------------------------------------------
+
+def test_short_and_long_run_elasticities_of_paired_arms():
+    from wommsim.validation import CASES
+    from wommsim.validation.advertising import DELTA, elasticities
+
+    # Two replicates x 4 steps; the driver changes from step 1. Same-step sales 10 vs 11,
+    # later steps 10 vs 12 (carry-over builds up): the long run exceeds the short run.
+    low = np.array([[5, 10, 10, 10], [5, 10, 10, 10]], dtype=float)
+    high = np.array([[5, 11, 12, 12], [5, 11, 12, 12]], dtype=float)
+    short, long = elasticities(low, high, 1)
+    spend = 2 * DELTA  # (x_high - x_low) / midpoint, the midpoint being 1
+    assert short == pytest.approx((1 / 10.5) / spend)
+    assert long == pytest.approx((5 / 32.5) / spend)
+    assert long > short
+    assert elasticities(low, high, 1, np.array([0, 0]))[0] == pytest.approx(short)
+    assert {"ad_elasticity", "wom_elasticity"} <= set(CASES)

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import wommsim.validation.advertising
 import wommsim.validation.bass
 import wommsim.validation.corners
 import wommsim.validation.customers
-import wommsim.validation.stylised  # noqa: F401  (the four modules register the cases)
+import wommsim.validation.stylised  # noqa: F401  (the five modules register the cases)
 from wommsim.validation.core import CASES, CaseResult, Context, Finding, run_case
 
 __all__ = ["CASES", "CaseResult", "Finding", "run", "select"]
