@@ -35,9 +35,6 @@ REFERENCES = [
     "https://doi.org/10.1016/j.ijresmar.2007.02.003",
     "Lewis, M. (2006). Customer acquisition promotions and customer asset value. *Journal "
     "of Marketing Research*, 43(2), 195–203. https://doi.org/10.1509/jmkr.43.2.195",
-    "Libai, B., Muller, E., & Peres, R. (2013). Decomposing the value of word-of-mouth seeding "
-    "programs: Acceleration versus expansion. *Journal of Marketing Research*, 50(2), "
-    "161–176. https://doi.org/10.1509/jmr.11.0305",
     "Mahajan, V., Muller, E., & Srivastava, R. K. (1990). Determination of adopter categories "
     "by using innovation diffusion models. *Journal of Marketing Research*, 27(1), 37–50. "
     "https://doi.org/10.1177/002224379002700104",
