@@ -105,16 +105,22 @@ def advertise(s: ConsumerState, cfg: AdvertisingConfig, money: float,
     hit = placed if group is None else group[placed]
     # Per-impression effect: 1 for a clicker, nonclicker_effect for everyone else.
     clicker = s.ad_receptive[hit]
-    effect = np.where(clicker, 1.0, cfg.nonclicker_effect)
+
+    def untouched(rate: float) -> np.ndarray:
+        """``(1 - e × rate)^c`` per consumer hit (``e`` 1 for a clicker, else
+        ``nonclicker_effect``): the share of a gap that c impressions leave open."""
+        with np.errstate(divide="ignore"):  # a rate of 1 closes the gap: log 0 = -inf
+            logs = np.log1p(-rate), np.log1p(-cfg.nonclicker_effect * rate)
+        return np.exp(np.where(clicker, *logs) * c)
 
     # A consumer hit c times is missed by all c chances: 1 - (1 - prob)^c (wear-out).
     unaware = ~s.aware[hit]
-    newly = hit[unaware & (rng.random(hit.size) < 1.0 - (1.0 - effect * cfg.awareness_prob) ** c)]
+    newly = hit[unaware & (rng.random(hit.size) >= untouched(cfg.awareness_prob))]
     s.aware[newly] = True
     s.aware_source[newly] = ADS
-    s.adstock[hit] = 1.0 - (1.0 - s.adstock[hit]) * (1.0 - effect * cfg.gain * cfg.trust) ** c
+    s.adstock[hit] = 1.0 - (1.0 - s.adstock[hit]) * untouched(cfg.gain * cfg.trust)
     before = s.expectation[hit]
-    after = cfg.claim - (cfg.claim - before) * (1.0 - effect * cfg.hype) ** c
+    after = cfg.claim - (cfg.claim - before) * untouched(cfg.hype)
     s.expectation[hit] = after
     s.hype[hit] += after - before
 

@@ -26,11 +26,12 @@ def fade(s: ConsumerState, ads: AdvertisingConfig, consumer: ConsumerConfig,
     s.adstock *= ads.retention
     if buyers is not None and buyers.size:
         s.hype[buyers] = 0.0
-    held = np.flatnonzero(s.hype)
-    if held.size:
-        faded = (1.0 - ads.retention) * s.hype[held]
-        s.hype[held] -= faded
-        s.expectation[held] = np.clip(s.expectation[held] - faded, -1.0, 1.0)
+    # Whole-array passes (most consumers hold some hype once ads run): cheaper than
+    # gathering the holders.
+    faded = s.hype * (1.0 - ads.retention)
+    s.hype -= faded
+    s.expectation -= faded
+    np.clip(s.expectation, -1.0, 1.0, out=s.expectation)
     np.multiply(s.opinion, 1.0 - consumer.opinion_decay, out=s.opinion, where=~s.adopted)
 
 
