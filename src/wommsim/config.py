@@ -68,6 +68,7 @@ SEED_RULES = ("random", "hubs", "fringe", "bridges", "community", "file")
 SEEDING_TARGETS = ("followers", *SEED_RULES)
 AGENT_MODES = ("auto", "on", "off")
 INITIAL_ADOPTER_TARGETS = SEED_RULES
+AD_TARGETS = ("none", "followers", "lookalike")
 CATEGORIES = ("durable", "repeat")
 #: The brand of a market that lists no brands (``market.brands: {}``), as in ``monopoly``.
 DEFAULT_BRAND = "brand"
@@ -153,8 +154,9 @@ class DecisionConfig(Frozen):
                                  doc="opinion rule: buying chance of a fully convinced consumer")
     temperature: float = param(0.1, 0.0, 10.0, open_lo=True, unit="utility",
                                doc="opinion rule: softness of the threshold (logistic scale)")
-    ad_weight: float = param(0.5, 0.0, 10.0, unit="utility per adstock",
-                             doc="opinion rule: weight of adstock in utility")
+    ad_weight: float = param(0.2, 0.0, 10.0, unit="utility per adstock",
+                             doc="opinion rule: weight of adstock in utility (calibrated to "
+                                 "a short-run ad elasticity of about 0.12)")
     social_weight: float = param(0.5, 0.0, 10.0, unit="utility per adopted-neighbour share",
                                  doc="opinion rule: weight of social proof in utility")
     review_volume_weight: float = param(0.09, 0.0, 10.0, unit="utility per log review count",
@@ -177,7 +179,8 @@ class ConsumerConfig(Frozen):
     """Who the consumers are at step 0."""
 
     ad_blind_fraction: float = param(0.96, 0.0, 1.0, unit="share",
-                                     doc="consumers who pay no attention to ads")
+                                     doc="consumers who never click an ad (affected by "
+                                         "advertising.nonclicker_effect of a clicker)")
     initial_aware_fraction: float = param(0.02, 0.0, 1.0, unit="share",
                                           doc="consumers aware of the brand at step 0")
     initial_adopted_fraction: float = param(0.005, 0.0, 1.0, unit="share",
@@ -267,25 +270,36 @@ class MarketConfig(Frozen):
 
 @dataclass
 class AdvertisingConfig(Frozen):
-    """Paid impressions landing on random consumers."""
+    """Paid impressions: everyone exposed is affected, clickers fully, non-clickers less."""
 
     enabled: bool = param(True, doc="switch the advertising lever on or off")
     cost_per_impression: float = param(0.01, 0.0, 1e9, open_lo=True, unit="money per impression",
                                        doc="price of one impression (CPM / 1000)")
+    targeting: str = param("none", choices=AD_TARGETS,
+                           doc="who impressions land on: everyone (none), followers, or "
+                               "look-alikes of customers (their neighbours); random if empty")
+    frequency_cap: int = param(0, 0, 1_000_000, unit="impressions per consumer per step",
+                               doc="most impressions one consumer receives in a step; "
+                                   "impressions over it are not bought; 0 = no cap")
+    nonclicker_effect: float = param(0.15, 0.0, 1.0, unit="share",
+                                     doc="per-impression effect on a non-clicker relative to a "
+                                         "clicker (awareness, adstock, hype)")
     awareness_prob: float = param(0.05, 0.0, 1.0, unit="probability per impression",
-                                  doc="chance an impression makes a receptive consumer aware")
+                                  doc="chance an impression makes an unaware clicker aware")
     gain: float = param(0.1, 0.0, 1.0, unit="share per impression",
-                        doc="adstock closes this share of its gap to 1 per impression")
+                        doc="adstock of a clicker closes this share of its gap to 1 per "
+                            "impression (times trust)")
     trust: float = param(0.36, 0.0, 1.0, unit="share",
                          doc="trust in social-network ads; scales the adstock gain")
     hype: float = param(0.02, 0.0, 1.0, unit="share per impression",
-                        doc="expectation closes this share of its gap to the claim per impression")
+                        doc="expectation of a clicker closes this share of its gap to the claim "
+                            "per impression")
     claim: float = param(0.6, -1.0, 1.0, unit="quality",
                          doc="quality the ads promise: the level hype pulls expectations toward")
     retention: float = param(0.5, 0.0, 1.0, unit="share per step",
-                             doc="adstock kept from one step to the next (carry-over)")
+                             doc="adstock and hype kept from one step to the next (carry-over)")
     annoy_prob: float = param(0.005, 0.0, 1.0, unit="probability per impression",
-                              doc="chance an impression annoys an ad-blind consumer")
+                              doc="chance an impression annoys a non-clicker")
     annoyance: float = param(0.05, 0.0, 2.0, unit="opinion",
                              doc="opinion drop of an annoyed consumer")
     unfollow_prob: float = param(0.05, 0.0, 1.0, unit="probability",

@@ -299,19 +299,20 @@ class WommModel(mesa.Model):
         """Advance one step (a week by default), running the schedule's stages in order:
 
         1. Brand levers, each paid from the step's budget by the strategy's split, in this
-           order: (a) advertising (impressions: awareness, adstock and hype on receptive
-           consumers, annoyance and unfollows on ad-blind ones); (b) dialogue (answer last
-           step's talkers, negative first); (c) content (live cascades advance one
-           generation, then this step's pieces are seeded); (d) reviews (invite past buyers;
-           invited reviews post at once); (e) incentives (follow-for-discount offers).
+           order: (a) advertising (impressions: awareness, adstock and hype on everyone
+           reached, non-clickers less; annoyance and unfollows on non-clickers); (b)
+           dialogue (answer last step's talkers, negative first); (c) content (live
+           cascades advance one generation, then this step's pieces are seeded); (d)
+           reviews (invite past buyers; invited reviews post at once); (e) incentives
+           (follow-for-discount offers).
         2. Word of mouth: opinionated aware consumers talk to neighbours; listeners become
            aware and non-adopters' opinions move toward the speakers'.
         3. Purchase decision by the configured rule (``opinion`` or ``bass``), each
            adoption credited to one influence.
         4. After purchase: experience, satisfaction, advocacy or detraction, unfollows,
            organic reviews, online or offline channel.
-        5. Decay: adstock keeps ``advertising.retention``, non-adopters' opinions drift
-           toward 0, content freshness decays.
+        5. Decay: adstock and hype keep ``advertising.retention``, non-adopters' opinions
+           drift toward 0, content freshness decays.
 
         A mechanism whose section says ``enabled: false`` runs with no money (a lever) or not
         at all (see :class:`~wommsim.mechanisms.base.Mechanism`). Within each numbered stage

@@ -47,10 +47,12 @@ STATE_VARS: dict[str, StateVar] = {
     "adopted_step": StateVar(np.int32, -1, "step of the first purchase; -1 if none", BRAND),
     "trigger": StateVar(np.int8, NO_SOURCE, "influence credited with the first purchase (its "
                         "code): how the customer was acquired", BRAND),
-    "ad_receptive": StateVar(np.bool_, False, "pays attention to ads at all (fixed)"),
+    "ad_receptive": StateVar(np.bool_, False, "clicks ads: fully affected by them (fixed)"),
     "follower": StateVar(np.bool_, False, "follows the brand's social account or community",
                          BRAND),
     "expectation": StateVar(np.float64, 0.0, "expected product quality, in [-1, 1]", BRAND),
+    "hype": StateVar(np.float64, 0.0, "ad-driven part of the expectation; fades like adstock",
+                     BRAND),
     "experience": StateVar(np.float64, np.nan, "perceived quality of the last purchase "
                            "(assimilated toward the expectation; what a review rates)", BRAND),
     "satisfaction": StateVar(np.float64, np.nan, "perceived quality minus expectation at the "

@@ -30,9 +30,11 @@ def totals(model: WommModel, column: str) -> float:
 
 # -- advertising -------------------------------------------------------------------------
 
-def test_ads_on_fully_ad_blind_market_persuade_nobody():
+def test_ads_without_a_nonclicker_effect_persuade_no_nonclicker():
+    # Non-clickers are affected by advertising.nonclicker_effect of a clicker (Lewis & Reiley
+    # 2014); with that effect at 0 a market of non-clickers is not persuaded at all.
     cfg = small_config(*ADS_ONLY, "consumer.ad_blind_fraction=1", "advertising.annoy_prob=0",
-                       "wom.enabled=false")
+                       "advertising.nonclicker_effect=0", "wom.enabled=false")
     model = WommModel(cfg)
     opinion_before = model.state.brand(0).opinion.copy()
     aware_before = model.state.brand(0).aware.copy()
@@ -605,7 +607,7 @@ def test_channels_split_online_and_offline_sales():
 
 # -- decay -------------------------------------------------------------------------------
 
-def test_decay_fades_adstock_and_non_adopter_opinion():
+def test_decay_fades_adstock_and_non_adopter_opinion():  # hype: tests/unit/test_advertising.py
     cfg = small_config()
     s = ConsumerState(4)
     s.adstock[:] = 0.8

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import wommsim.validation.advertising
 import wommsim.validation.bass
 import wommsim.validation.content
 import wommsim.validation.corners

@@ -47,6 +47,9 @@ REFERENCES = [
     "Rand, W., & Rust, R. T. (2011). Agent-based modeling in marketing: Guidelines for rigor. "
     "*International Journal of Research in Marketing*, 28(3), 181–193. "
     "https://doi.org/10.1016/j.ijresmar.2011.04.002",
+    "Sethuraman, R., Tellis, G. J., & Briesch, R. A. (2011). How well does advertising work? "
+    "Generalizations from meta-analysis of brand advertising elasticities. *Journal of "
+    "Marketing Research*, 48(3), 457–471. https://doi.org/10.1509/jmkr.48.3.457",
     "Sultan, F., Farley, J. U., & Lehmann, D. R. (1990). A meta-analysis of applications of "
     "diffusion models. *Journal of Marketing Research*, 27(1), 70–77. "
     "https://doi.org/10.1177/002224379002700107",

@@ -80,7 +80,7 @@ def ad_blindness(ctx: Context) -> Finding:
         c = arms[f"{shares[0]}"]
         total = (f"The brand's final adoption is not monotone in the share: lowest at "
                  f"{lowest} ({pct(min(means))}), {pct(means[0])} at {shares[0]} and "
-                 f"{pct(means[-1])} at {shares[-1]}. Ads hype receptive consumers' "
+                 f"{pct(means[-1])} at {shares[-1]}. Ads hype consumers' "
                  f"expectations toward `advertising.claim` ({c.advertising.claim:g}, against "
                  f"mean quality {c.brand.quality:g}), so "
                  "where many see ads, many buyers are disappointed and talk negatively; the "
@@ -95,8 +95,9 @@ def ad_blindness(ctx: Context) -> Finding:
                  f"{shares[0]}, {ads[shares[-1]].mean():,.1f} at {shares[-1]}",
         test=result.text + "; pass at p < 0.01",
         passed=passed, p_value=result.p_value, alpha=0.01, figure=figure,
-        explanation=(("Ads persuade only the ad-receptive (§3.3.2), so their reach shrinks "
-                      "with the ad-blind share. " if passed else
+        explanation=(("A consumer who never clicks is affected by an impression less than "
+                      "one who clicks (`advertising.nonclicker_effect`, §3.3.2), so the reach "
+                      "of ads shrinks with the ad-blind (never-clicking) share. " if passed else
                       "Adopters credited to ads did not fall significantly with the "
                       "ad-blind share. ") + total),
         table=markdown_table(["ad-blind share", "adopters credited to ads (per run)",
