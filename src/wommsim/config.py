@@ -434,6 +434,9 @@ class WomConfig(Frozen):
     talk_prob: float = param(0.03, 0.0, 1.0, unit="probability per neighbour per step",
                              doc="base chance an opinionated consumer talks to a neighbour "
                                  "over a strong tie (times its talk multipliers)")
+    hearsay_talk: float = param(0.5, 0.0, 1.0, unit="share",
+                                doc="talk of a consumer who has not bought the brand (its "
+                                    "opinion is hearsay) relative to one who has")
     experience_talk: float = param(3.0, 0.0, 100.0, unit="factor per unit of satisfaction",
                                    doc="an adopter's extra talk per unit of |satisfaction| "
                                        "just after a purchase")

@@ -28,7 +28,11 @@ def test_a_new_mechanism_takes_a_handful_of_lines():
         model.step()
     table = model.timeseries()
     assert table.columns[-1] == "talkers"
-    assert table["talkers"].iloc[1:].gt(0).all()
+    # Each talker had one conversation or more; some weeks can be silent at this size.
+    conversations = table["positive_wom"] + table["negative_wom"]
+    assert table["talkers"].iloc[1:].sum() > 0
+    assert (table["talkers"] <= conversations).all()
+    assert (table["talkers"][conversations == 0] == 0).all()
     assert table["talkers"].iloc[0] == 0  # step 0: no step has run
     # The rest of the table is exactly the default model's.
     default = run_replicate(small_config(steps=5), 0)

@@ -16,8 +16,8 @@ from wommsim.mechanisms.reviews import ReviewBoard
 from wommsim.model import WommModel
 from wommsim.state import ConsumerState
 
-#: Every speaker talks to every neighbour: the rules below act alone.
-CERTAIN = ("wom.talk_prob=1", "wom.degree_participation=0")
+# Every speaker talks to every neighbour: certain talk, no degree or hearsay discount.
+CERTAIN = ("wom.talk_prob=1", "wom.degree_participation=0", "wom.hearsay_talk=1")
 
 
 def star(leaves: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,12 +131,13 @@ def test_rejecters_never_buy():
     assert model.metrics["rejecters"] == 250
 
 
-def test_rejecters_never_buy_under_the_bass_rule():
+def test_the_bass_rule_ignores_rejection_so_that_it_docks_with_bass():
     cfg = small_config("decision=bass", "decision.p=0.5", "consumer.initial_adopted_fraction=0")
     model = WommModel(cfg)
     model.state.rejecter[0, :400] = True
     model.step()
-    assert not model.state.adopted[0, :400].any() and model.state.adopted[0, 400:].any()
+    # p = 0.5 of each group buys: rejection, an opinion rule's outcome, plays no role here.
+    assert model.state.adopted[0, :400].sum() > 150 and model.state.adopted[0, 400:].any()
 
 
 # -- who talks ---------------------------------------------------------------------------
@@ -151,10 +152,20 @@ def test_talk_rises_with_the_strength_of_the_experience_more_when_dissatisfied()
     s.last_purchase_step[:4] = 10
     s.satisfaction[:4] = [0.0, 0.4, -0.4, 0.8]
     m = multiplier(cfg, s, np.arange(5), step=10)
-    assert m[0] == 1.0 and m[4] == 1.0  # no experience to tell, or no purchase
+    assert m[0] == 1.0  # no experience to tell
+    assert m[4] == cfg.hearsay_talk  # no purchase: hearsay is passed on less
     assert m[1] == pytest.approx(1 + cfg.experience_talk * 0.4)
     assert m[2] == pytest.approx(1 + cfg.experience_talk * 0.4 * cfg.dissatisfied_talk)
     assert m[3] > m[2] > m[1] > m[0]
+
+
+def test_consumers_who_have_not_bought_pass_on_hearsay_less():
+    cfg = dataclasses.replace(small_config().wom, hearsay_talk=0.3)
+    s = ConsumerState(3)
+    s.talkativeness[:] = [2.0, 2.0, 0.5]
+    s.last_purchase_step[0], s.satisfaction[0] = 4, 0.0
+    m = multiplier(cfg, s, np.arange(3), step=4)
+    assert m.tolist() == pytest.approx([2.0, 0.6, 0.15])
 
 
 def test_extra_talk_halves_every_half_life_after_the_purchase():
@@ -202,7 +213,7 @@ def test_adopters_talk_more_after_buying_and_back_to_base_later():
 
 def test_weak_ties_talk_and_persuade_less():
     cfg = small_config("wom.talk_prob=0.3", "wom.degree_participation=0",
-                       "wom.weak_tie_talk=0.25").wom
+                       "wom.hearsay_talk=1", "wom.weak_tie_talk=0.25").wom
     n = 4000
     indptr, indices = star(n)
     s = speakers_to_hub([0.5] * n)

@@ -154,7 +154,8 @@ def bass_hazard(cfg: DecisionConfig, adstock: np.ndarray, adopted_neighbours: np
 def bass_rule(s: ConsumerState, cfg: DecisionConfig, adopted_neighbours: np.ndarray,
               degree: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Buyers this step under the Bass hazard, and their triggers (ads or word of mouth)."""
-    who = np.flatnonzero(~s.adopted & ~s.rejecter)  # rejecters never buy
+    # Every non-adopter: opinions, and so rejection (wom), play no role in Bass's rule.
+    who = np.flatnonzero(~s.adopted)
     external, hazard = bass_hazard(cfg, s.adstock[who], adopted_neighbours[who], degree[who])
     bought = rng.random(who.size) < hazard
     buyers = who[bought]

@@ -3,7 +3,9 @@
 **Who talks.** An aware consumer with ``|opinion| > neutral_band``, or a rejecter, talks to
 each neighbour with probability ``talk_prob × m_s × tie_s`` per step, capped at 1:
 
-- ``m_s = talkativeness_s × (1 + extra_s)``: consumers differ in how much they talk (a fixed
+- ``m_s = talkativeness_s × (1 + extra_s)``, times ``hearsay_talk`` for a consumer who has
+  not bought (it passes on hearsay less than customers talk, East, Hammond & Wright 2007):
+  consumers differ in how much they talk (a fixed
   lognormal draw, times ``(k_s / mean degree) ** degree_participation`` since hubs
   participate more: Hinz, Skiera, Barrot & Becker 2011), and an adopter's experience adds
   ``extra_s = experience_talk × |satisfaction| × (dissatisfied_talk if dissatisfied) ×
@@ -52,6 +54,8 @@ def talk_multiplier(s: ConsumerState, cfg: WomConfig, speakers: np.ndarray,
     m = s.talkativeness[speakers].astype(np.float64)
     last = s.last_purchase_step[speakers]
     bought = np.flatnonzero(last >= 0)
+    if cfg.hearsay_talk < 1.0:  # no experience of its own: hearsay is passed on less
+        m[last < 0] *= cfg.hearsay_talk
     if cfg.experience_talk and bought.size:
         sat = np.nan_to_num(s.satisfaction[speakers[bought]].astype(np.float64))
         strength = np.abs(sat) * np.where(sat < 0, cfg.dissatisfied_talk, 1.0)
