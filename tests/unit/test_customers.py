@@ -4,9 +4,9 @@ purchase log (issue 13)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 import pandas as pd
 import pytest
+from scipy import stats
 
 from tests.helpers import run_model, small_config
 from wommsim.mechanisms import followers, incentives
