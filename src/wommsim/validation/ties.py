@@ -273,7 +273,7 @@ def hub_seeding(ctx: Context) -> Finding:
              f"{CONVERSION_MAX_RATIO:g}, and conversations ratio ≥ adopters ratio / "
              f"{CONVERSION_MAX_RATIO:g}; reported: {above.text} on the log ratio against "
              f"log {lo:g}",
-        passed=passed, p_value=above.p_value, figure=figure,
+        passed=passed, figure=figure,
         explanation=(("Hubs, once customers, talk to many neighbours, so more conversations "
                       "reach non-adopters; each conversation converts about as often as in "
                       "the fringe-seeded market. " if passed else
