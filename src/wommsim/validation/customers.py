@@ -39,6 +39,17 @@ MARKETING = ("ads", "incentives")
 SHARE_TOLERANCE = 0.02
 
 
+
+def _shifted(shift: float) -> str:
+    """How an offer moves its taker's expected quality, and what that does, in words."""
+    if shift == 0:
+        return "unchanged (`incentives.expectation_shift` = 0)"
+    outcome = "satisfies" if shift < 0 else "disappoints"
+    return (f"{'lowered' if shift < 0 else 'raised'} by {abs(shift):g} "
+            f"(`incentives.expectation_shift`, price-quality inference), so the product more "
+            f"often {outcome} them than full-price buyers (contrast, §3.3.6, §3.3.11)")
+
+
 def _size(ctx: Context) -> tuple[int, int, int]:
     """Consumers, a year in steps and replicates: 10,000 consumers, 52 weeks and 20
     replicates (quick: 400, 8 and 3). Runs last two years."""
@@ -290,13 +301,10 @@ def discount_acquired_value(ctx: Context) -> Finding:
                    f"{econ.margin * econ.price:.2f}. "
                    + (f"{share_first}." if share_first else "")
                    + " Lewis's mechanism is lower repeat buying among promotionally acquired "
-                   "customers. Two of the model's rules can lower takers' repeat buying: "
-                   "their expected quality changes by `incentives.expectation_shift` "
-                   f"({cfg.incentives.expectation_shift:g}; price-quality inference), which "
-                   "through assimilation moves the quality they perceive and so their "
-                   "satisfaction (§3.3.6, §3.3.11), and the offer's utility bonus "
-                   "brings in consumers who would not have bought without it (§3.3.8); this "
-                   "case does not separate the two.")
+                   "customers. Two of the model's rules act on takers' repeat buying: their "
+                   f"expected quality is {_shifted(cfg.incentives.expectation_shift)}, and "
+                   "the offer's utility bonus brings in consumers who would not have bought "
+                   "without it (§3.3.8); this case does not separate the two.")
     return Finding(
         design=f"A repeat-purchase monopoly (`market.category=repeat`, as the source's "
                f"newspaper subscriptions and groceries are bought again) with offers "
@@ -363,8 +371,9 @@ def wom_acquired_value(ctx: Context) -> Finding:
                    "with it (§3.3.10). In the model a customer's later buying rests on its "
                    "occasion rate, its experience against its expectation and what reaches "
                    "it afterwards (§3.3.11, §3.3.16); none of these depends on the influence "
-                   "credited with its first purchase, except that offer takers' expectations "
-                   "are raised (§3.3.6). So that influence matters only through which "
+                   "credited with its first purchase, except that offer takers' expected "
+                   f"quality is {_shifted(cfg.incentives.expectation_shift)}. So that "
+                   "influence matters only through which "
                    "consumers it draws in: word of mouth gives a customer no lasting "
                    "advantage of its own. Customers acquired by the other influences "
                    f"(left out) are worth {others or 'nothing: there were none'}. The "

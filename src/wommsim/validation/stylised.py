@@ -151,7 +151,13 @@ def incentive_backfire(ctx: Context) -> Finding:
         "§3.3.6), which through assimilation moves the quality they perceive (§3.3.11); "
         "takers the product disappoints turn detractors, lapse (§3.3.16) and unfollow, and "
         f"each redeemed offer gives away {100 * arms['offers'].incentives.discount:g}% of "
-        "the price.")
+        "the price."
+        + (" The project's claim rests on offers raising expectations; with the sourced "
+           "price-quality inference they lower them, so takers are more often satisfied "
+           "than other buyers and the offers do not backfire: final adoption "
+           f"{pct(adoption['offers'].mean())} with offers against "
+           f"{pct(adoption['no_offers'].mean())} without."
+           if arms["offers"].incentives.expectation_shift < 0 and effect.mean() >= 0 else ""))
     return Finding(
         design=f"The `incentive_backfire` experiment's design: a repeat-purchase monopoly "
                f"(`market.category=repeat`), `brand.quality=0.15` (above ordinary buyers' "
@@ -229,11 +235,14 @@ def carry_over(ctx: Context) -> Finding:
     figure = ctx.save(fig, "carry_over")
     rows = [(label, *(f"{v:.1f}" for v in response[k].mean(axis=0)), f"{lags[k]:.2f}")
             for k, label in (("ads", "advertising"), ("talk", "dialogue + content"))]
-    talk_mean = response["talk"].mean(axis=0)
-    rising = (" The conversation pulse's response is still at its highest in the last week "
-              f"of the window (week +{window - 1}): it moves the whole diffusion forward, "
-              "since the consumers it made aware and warm keep talking, so the measured mean "
-              "lag is a lower bound." if talk_mean.argmax() == window - 1 else "")
+    late = [label for k, label in (("ads", "advertising"), ("talk", "conversation"))
+            if response[k].mean(axis=0).argmax() == window - 1]
+    rising = (f" The {' and the '.join(late)} pulse's response is still at its highest in "
+              f"the last week of the window (week +{window - 1}): a pulse moves the whole "
+              "diffusion forward, since the consumers it made aware and warm buy later and "
+              "keep talking, so the measured mean lag is a lower bound and mostly measures "
+              "the diffusion the pulse set off, not the pulse's own carry-over." if late
+              else "")
     base = arms["base"]
     retention = base.advertising.retention
     half_life = np.log(0.5) / np.log(retention) if 0 < retention < 1 else np.nan
@@ -264,7 +273,10 @@ def carry_over(ctx: Context) -> Finding:
                       "pulse keeps "
                       "working through content cascades and talk for weeks. " if passed else
                       "The conversation pulse's effect does not last longer than the "
-                      "advertising pulse's. ") + calibrated),
+                      "advertising pulse's. The pulses are unequal in size: over the window "
+                      f"advertising brought {response['ads'].mean(axis=0).sum():,.0f} extra "
+                      "adopters and the conversation pulse "
+                      f"{response['talk'].mean(axis=0).sum():,.0f}. ") + calibrated),
         table=markdown_table(["pulse", *(f"week +{i}" for i in range(window)), "mean lag"], rows))
 
 

@@ -112,6 +112,7 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                          pct(loss[name], 1), f"{np.nanmean(half[name]):.1f}",
                          f"{rejecters[name].mean():,.0f}"))
     ratio = loss[f"defects {key}"] / primary
+    matched = matched_quality(primary, quality, spread, defect)
     return Finding(
         design=f"Organic market (`strategy=none`: expectations stay 0, nothing is spent), "
                f"`brand.quality` {quality}, spread {spread}. Defective arms: a share d of "
@@ -144,6 +145,15 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                         "mean. " if passed else
                         "The defective market does not lose significantly more than both "
                         "controls and more than its share; see the table. ")
+                     + (f"Lowering every unit's quality by {quality - matched:.3g} (the "
+                        f"mean-matched {pct(primary, 0)} arm, quality {matched:.3g}) already "
+                        f"costs {pct(loss[f'matched {key}'], 1)} of NPV: the organic market's "
+                        "NPV is steep in mean quality near the default: a small shift moves "
+                        "more buyers of an ordinary unit below their expectation, and a "
+                        f"shortfall weighs {base.purchase.loss_aversion:g} times a surplus "
+                        "(`purchase.loss_aversion`), so the mean-matched control is no milder "
+                        "than the defects. "
+                        if loss[f"matched {key}"] >= loss[f"defects {key}"] else "")
                      + "Loss / share across d: "
                      + ", ".join(f"{loss[f'defects {d}'] / d:.2f} at {pct(d, 0)}"
                                  for d in shares)
