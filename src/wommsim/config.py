@@ -163,7 +163,7 @@ class DecisionConfig(Frozen):
                                         doc="opinion rule: weight of the review volume, "
                                             "log(1 + count / reviews.credibility_count) "
                                             "(online researchers)")
-    review_valence_weight: float = param(0.35, 0.0, 10.0, unit="utility per review score",
+    review_valence_weight: float = param(0.18, 0.0, 10.0, unit="utility per review score",
                                          doc="opinion rule: weight of the credibility-"
                                              "weighted mean rating (online researchers)")
     p: float = param(0.03, 0.0, 1.0, unit="probability per step",
