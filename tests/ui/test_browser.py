@@ -129,7 +129,7 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
     page.get_by_role("button", name="Reset").click()
     wait_time(page, 0)
     page.locator(".wommsim-running", has_text="ad_heavy").wait_for()
-    assert "ad-blind 0%" in page.locator(".wommsim-running").inner_text()
+    assert "never click 0%" in page.locator(".wommsim-running").inner_text()
     page.get_by_role("button", name="Step").click()
     wait_time(page, 1)
     shoot(page, "3-model-reset-ad-heavy.png")
@@ -146,7 +146,7 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
     page.get_by_text("B: conversation_led · week 3", exact=True).wait_for()
     # the comparison runs with the settings made on the model page
     assert "0%" in page.locator(".wommsim-label-consumer__ad_blind_fraction").inner_text()
-    assert [t.count("ad-blind 0%") for t in
+    assert [t.count("never click 0%") for t in
             page.locator(".wommsim-running").all_inner_texts()] == [1, 1]
     page.wait_for_function(
         "[...document.querySelectorAll('img.wommsim-network, img.wommsim-plot')]"
@@ -175,7 +175,7 @@ def test_the_model_page_and_the_comparison_page_in_a_browser(server, browser):
     other = context.new_page()
     other.goto(server + "/compare")
     wait_time(other, 0)
-    assert [t.count("ad-blind 96%") for t in
+    assert [t.count("never click 96%") for t in
             other.locator(".wommsim-running").all_inner_texts()] == [1, 1]
     context.close()
 

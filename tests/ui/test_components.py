@@ -116,7 +116,7 @@ def test_changed_controls_apply_on_reset():
     click(rc, "Reset")
     assert shows(rc, "Time: 0.0")
     line = running(rc)
-    assert "ad_heavy" in line and "400 consumers" in line and "ad-blind 50%" in line
+    assert "ad_heavy" in line and "400 consumers" in line and "never click 50%" in line
     click(rc, "Step")
     assert shows(rc, "Time: 1.0")
 
@@ -181,11 +181,11 @@ def test_every_slider_shows_its_value_and_unit_as_it_moves():
 def test_the_two_pages_share_one_set_of_settings():
     model_page = render(app.ModelPage())
     slider(model_page, "consumer__ad_blind_fraction").v_model = 0.5  # not applied: no Reset
-    assert "ad-blind 96%" in running(model_page)
+    assert "never click 96%" in running(model_page)
 
     compare = render(app.ComparePage())  # opens with the settings made on the model page
     assert slider(compare, "consumer__ad_blind_fraction").v_model == 0.5
-    assert all("ad-blind 50%" in line for line in notes(compare, "running"))
+    assert all("never click 50%" in line for line in notes(compare, "running"))
     note = compare.find(v.Html, class_="wommsim-note wommsim-settings-note").widget.children[0]
     assert "same settings" in note and "Model page" in note
     slider(compare, "consumers").v_model = 400
@@ -197,7 +197,7 @@ def test_the_two_pages_share_one_set_of_settings():
     assert model_page.find(v.Select, label="Strategy").widget.v_model == "conversation_led"
     click(model_page, "Reset")
     line = running(model_page)
-    assert "400 consumers" in line and "ad-blind 50%" in line and "conversation_led" in line
+    assert "400 consumers" in line and "never click 50%" in line and "conversation_led" in line
 
 
 def test_running_and_sample_notes_are_separate_paragraphs(monkeypatch):

@@ -128,7 +128,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
             ["budget", f"{cfg.brand.budget:,g} money per step"
              + (" for each brand (unless a brand sets its own)"
                 if len(cfg.market.brands) > 1 else "")],
-            ["ad-blind share", f"{cfg.consumer.ad_blind_fraction:g}"],
+            ["never-click (ad-blind) share", f"{cfg.consumer.ad_blind_fraction:g}"],
             ["product quality", f"{cfg.brand.quality:g} (mean experienced quality, -1 to 1)"]]
     lines = ["## Configuration", "",
              "The base configuration (arms may override parts of it, see below); the full "

@@ -196,10 +196,10 @@ def running_lines(model) -> list[str]:
                     f"{brand_label(b)} (budget {b.config.brand.budget:,.0f}/week, quality "
                     f"{b.config.brand.quality:+.2f})" for b in model.brands),
                 horizon, f"{cfg.network.kind}, {model.n:,} consumers",
-                f"ad-blind {cfg.consumer.ad_blind_fraction:.0%}, seed {cfg.seed}"]
+                f"never click {cfg.consumer.ad_blind_fraction:.0%}, seed {cfg.seed}"]
     return [f"{cfg.strategy.name}", horizon,
             f"{cfg.network.kind}, {model.n:,} consumers",
-            f"ad-blind {cfg.consumer.ad_blind_fraction:.0%}, budget {cfg.brand.budget:,.0f}/week",
+            f"never click {cfg.consumer.ad_blind_fraction:.0%}, budget {cfg.brand.budget:,.0f}/week",
             f"quality {cfg.brand.quality:+.2f}, seed {cfg.seed}"]
 
 

@@ -32,7 +32,7 @@ UI_NETWORKS_EXCLUDED = ("edgelist",)
 CONTROLS: dict[str, str] = {
     "steps": "Horizon",
     "consumers": "Consumers",
-    "consumer.ad_blind_fraction": "Ad-blind share",
+    "consumer.ad_blind_fraction": "Never-click share (ad-blind)",
     "brand.budget": "Budget per week",
     "brand.quality": "Product quality",
     "advertising.awareness_prob": "Ads: awareness per impression",
