@@ -199,7 +199,8 @@ def running_lines(model) -> list[str]:
                 f"never click {cfg.consumer.ad_blind_fraction:.0%}, seed {cfg.seed}"]
     return [f"{cfg.strategy.name}", horizon,
             f"{cfg.network.kind}, {model.n:,} consumers",
-            f"never click {cfg.consumer.ad_blind_fraction:.0%}, budget {cfg.brand.budget:,.0f}/week",
+            f"never click {cfg.consumer.ad_blind_fraction:.0%}, "
+            f"budget {cfg.brand.budget:,.0f}/week",
             f"quality {cfg.brand.quality:+.2f}, seed {cfg.seed}"]
 
 
