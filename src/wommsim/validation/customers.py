@@ -39,7 +39,6 @@ MARKETING = ("ads", "incentives")
 SHARE_TOLERANCE = 0.02
 
 
-
 def _shifted(shift: float) -> str:
     """How an offer moves its taker's expected quality, and what that does, in words."""
     if shift == 0:

@@ -112,7 +112,7 @@ def dissatisfied_buyers(ctx: Context) -> Finding:
                          pct(loss[name], 1), f"{np.nanmean(half[name]):.1f}",
                          f"{rejecters[name].mean():,.0f}"))
     ratio = loss[f"defects {key}"] / primary
-    matched = matched_quality(primary, quality, spread, defect)
+    matched = arms[f"matched {key}"].brand.quality  # the quality that arm ran with
     return Finding(
         design=f"Organic market (`strategy=none`: expectations stay 0, nothing is spent), "
                f"`brand.quality` {quality}, spread {spread}. Defective arms: a share d of "
