@@ -207,10 +207,19 @@ def plain_log_ticks(ax, xticks: Sequence[float]) -> None:
     ax.yaxis.set_minor_formatter(plain)
 
 
-
 def pct(x: float, decimals: int = 2) -> str:
     """A share as a percentage."""
     return f"{100 * x:.{decimals}f}%"
+
+
+def expectation_shift_text(shift: float) -> str:
+    """How an offer moves its taker's expected quality, and what that does, in words."""
+    if shift == 0:
+        return "unchanged (`incentives.expectation_shift` = 0)"
+    outcome = "satisfies" if shift < 0 else "disappoints"
+    return (f"{'lowered' if shift < 0 else 'raised'} by {abs(shift):g} "
+            f"(`incentives.expectation_shift`, price-quality inference), so the product more "
+            f"often {outcome} them than full-price buyers (contrast, §3.3.6, §3.3.11)")
 
 
 def cases_for(experiment: str) -> list[CaseSpec]:

@@ -23,7 +23,14 @@ import pandas as pd
 from wommsim.config import Config, EconomicsConfig, validate
 from wommsim.reporting.analysis import mean_ci
 from wommsim.reporting.tables import markdown_table
-from wommsim.validation.core import Context, Finding, MarketTables, case, pct
+from wommsim.validation.core import (
+    Context,
+    Finding,
+    MarketTables,
+    case,
+    expectation_shift_text,
+    pct,
+)
 from wommsim.validation.stats import two_sided_t
 
 ALPHA = 0.05
@@ -37,16 +44,6 @@ VILLANUEVA_RANGE = (1.3, 3.0)
 MARKETING = ("ads", "incentives")
 #: The mirror duel passes only if brand a's mean share is within this of one half.
 SHARE_TOLERANCE = 0.02
-
-
-def _shifted(shift: float) -> str:
-    """How an offer moves its taker's expected quality, and what that does, in words."""
-    if shift == 0:
-        return "unchanged (`incentives.expectation_shift` = 0)"
-    outcome = "satisfies" if shift < 0 else "disappoints"
-    return (f"{'lowered' if shift < 0 else 'raised'} by {abs(shift):g} "
-            f"(`incentives.expectation_shift`, price-quality inference), so the product more "
-            f"often {outcome} them than full-price buyers (contrast, §3.3.6, §3.3.11)")
 
 
 def _size(ctx: Context) -> tuple[int, int, int]:
@@ -301,7 +298,8 @@ def discount_acquired_value(ctx: Context) -> Finding:
                    + (f"{share_first}." if share_first else "")
                    + " Lewis's mechanism is lower repeat buying among promotionally acquired "
                    "customers. Two of the model's rules act on takers' repeat buying: their "
-                   f"expected quality is {_shifted(cfg.incentives.expectation_shift)}, and "
+                   "expected quality is "
+                   f"{expectation_shift_text(cfg.incentives.expectation_shift)}, and "
                    "the offer's utility bonus brings in consumers who would not have bought "
                    "without it (§3.3.8); this case does not separate the two.")
     return Finding(
@@ -371,7 +369,8 @@ def wom_acquired_value(ctx: Context) -> Finding:
                    "occasion rate, its experience against its expectation and what reaches "
                    "it afterwards (§3.3.11, §3.3.16); none of these depends on the influence "
                    "credited with its first purchase, except that offer takers' expected "
-                   f"quality is {_shifted(cfg.incentives.expectation_shift)}. So that "
+                   "quality is "
+                   f"{expectation_shift_text(cfg.incentives.expectation_shift)}. So that "
                    "influence matters only through which "
                    "consumers it draws in: word of mouth gives a customer no lasting "
                    "advantage of its own. Customers acquired by the other influences "

@@ -15,7 +15,14 @@ import numpy as np
 
 from wommsim.config import LEVERS, PhaseConfig, validate
 from wommsim.reporting.tables import markdown_table
-from wommsim.validation.core import Context, Finding, case, column, pct
+from wommsim.validation.core import (
+    Context,
+    Finding,
+    case,
+    column,
+    expectation_shift_text,
+    pct,
+)
 from wommsim.validation.stats import bootstrap, bootstrap_p, format_p, paired_t, slope_test
 
 ALPHA = 0.05
@@ -146,10 +153,10 @@ def incentive_backfire(ctx: Context) -> Finding:
     explanation = (
         f"The offers pulled buyers in ({100 * pull.mean():+.2f} points of final adoption) "
         "but " + ("cost" if effect.mean() < 0 else "did not cost") + " the brand customer "
-        f"value ({effect.mean():+,.0f} of customer equity): takers' expected quality moves by "
-        f"`incentives.expectation_shift` ({arms['offers'].incentives.expectation_shift:+g}, "
-        "§3.3.6), which through assimilation moves the quality they perceive (§3.3.11); "
-        "takers the product disappoints turn detractors, lapse (§3.3.16) and unfollow, and "
+        f"value ({effect.mean():+,.0f} of customer equity): takers' expected quality is "
+        f"{expectation_shift_text(arms['offers'].incentives.expectation_shift)}; through "
+        "assimilation it also moves the quality they perceive (§3.3.11); takers the "
+        "product disappoints turn detractors, lapse (§3.3.16) and unfollow, and "
         f"each redeemed offer gives away {100 * arms['offers'].incentives.discount:g}% of "
         "the price."
         + (" The project's claim rests on offers raising expectations; with the sourced "
