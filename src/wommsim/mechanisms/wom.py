@@ -96,14 +96,15 @@ def conversations(s: ConsumerState, cfg: WomConfig, indptr: np.ndarray,
     level = np.maximum(level, level.max() - LEVELS)
     order = np.argsort(level, kind="stable")  # by level (a radix sort), consumers ascending
     bounds = np.flatnonzero(np.diff(level[order])) + 1
+    prob_of = np.empty(indptr.size - 1)  # each speaker's probability, by consumer
+    prob_of[speakers] = prob
     src_parts, pos_parts, keep_parts = [], [], []
     for group in np.split(order, bounds):
         top = float(2.0 ** level[group[0]])
-        who = speakers[group]
-        src, pos = fire_edges(indptr, who, top, rng, edge_source)
+        src, pos = fire_edges(indptr, speakers[group], top, rng, edge_source)
         src_parts.append(src)
         pos_parts.append(pos)
-        keep_parts.append(prob[group][np.searchsorted(who, src)] / top)
+        keep_parts.append(prob_of[src] / top)
     src, pos = np.concatenate(src_parts), np.concatenate(pos_parts)
     keep_prob = np.concatenate(keep_parts)
     strength = None
