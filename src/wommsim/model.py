@@ -18,8 +18,10 @@ from wommsim.config import (
     ConsumerConfig,
     StrategyConfig,
     brands_of,
+    check_units_per_step,
     strategy_at,
     validate,
+    weekly_budget,
 )
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
@@ -185,8 +187,11 @@ class BrandSide:
                 "channel": self.state.channel[self.buyers], "acquired_by": source})
 
     def money(self, lever: str) -> float:
-        """This step's budget share of ``lever`` under the brand's strategy in force."""
-        return self.config.brand.budget * getattr(self.strategy_at(self.model.steps), lever)
+        """This step's budget share of ``lever`` under the brand's strategy in force: the
+        budget per consumer × the market's consumers (:func:`~wommsim.config.weekly_budget`)
+        × the share."""
+        share = getattr(self.strategy_at(self.model.steps), lever)
+        return weekly_budget(self.config, self.model.n) * share
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The brand's strategy in force at ``step`` (:func:`wommsim.config.strategy_at` of
@@ -260,6 +265,9 @@ class WommModel(mesa.Model):
         self.seeder = Seeder(graph, cfg.consumer.seed_file)  # seeding rules (free samples, content)
 
         self.brands = brands_of(cfg)
+        if self.n != cfg.consumers:  # an edge list: validate checked consumers, not its n
+            for brand in self.brands:
+                check_units_per_step(brand.config, self.n)
         brand_streams = [self.streams, *(Streams(cfg.seed, replicate, brand.index)
                                          for brand in self.brands[1:])]
         self.state, existing = initial_state(cfg, self.seeder, brand_streams)

@@ -135,7 +135,7 @@ def test_every_lever_spend_is_an_outcome():
 
 def test_lever_allowance_counts_whole_units_phases_and_switched_off_levers():
     # ad_heavy on 500 a week: content's 10% is 50 a week, less than one piece (100).
-    cfg = compose(["strategy=ad_heavy", "brand.budget=500", "steps=10"])
+    cfg = compose(["strategy=ad_heavy", "brand.budget_per_consumer=0.05", "steps=10"])
     a = lever_allowance(cfg)
     assert a.at["content", "allotted"] == 500.0 and a.at["content", "spendable"] == 0.0
     assert a.at["content", "steps_without_unit"] == 10
@@ -146,7 +146,8 @@ def test_lever_allowance_counts_whole_units_phases_and_switched_off_levers():
     assert a.at["content", "steps_without_unit"] == 0
     off = lever_allowance(compose(["steps=10", "content.enabled=false"]))
     assert off.at["content", "spendable"] == 0.0 and not off.at["content", "enabled"]
-    phased = lever_allowance(compose(["steps=10", "strategy=ad_heavy", "brand.budget=500",
+    phased = lever_allowance(compose(["steps=10", "strategy=ad_heavy",
+                                      "brand.budget_per_consumer=0.05",
                                       "phases=[{start: 7, name: x, content: 1.0, "
                                       "advertising: 0.0, dialogue: 0.0, reviews: 0.0, "
                                       "incentives: 0.0}]"]))

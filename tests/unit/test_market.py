@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import run_model, small_config
 from wommsim.compose import compose
-from wommsim.config import BrandSpec, ConfigError, brands_of
+from wommsim.config import LEVERS, BrandSpec, ConfigError, brands_of
 from wommsim.model import BRAND_METRICS, WommModel
 from wommsim.runs.runner import run_replicate
 
@@ -20,14 +20,30 @@ BRAND_COLUMNS = ["arm", "replicate", "step", "brand", "customers", "purchases",
                  "customer_equity"]
 
 
+def test_a_levers_money_is_per_consumer_so_it_scales_with_the_population():
+    # The same market at 2,000 and 20,000 consumers: ten times the consumers, ten times the
+    # money for every lever of every brand (0.1 per consumer: 200 and 2,000 a week).
+    def money(n: int) -> np.ndarray:
+        model = WommModel(small_config("market=duel", "market.brands.a.strategy=ad_heavy",
+                                       "market.brands.b.budget_per_consumer=0.3",
+                                       consumers=n))
+        return np.array([[side.money(lever) for lever in LEVERS] for side in model.markets])
+
+    small, large = money(2_000), money(20_000)
+    assert small[0, LEVERS.index("advertising")] == pytest.approx(0.1 * 2_000 * 0.85)
+    assert small[1, LEVERS.index("content")] == pytest.approx(0.3 * 2_000 * 0.35)
+    assert large == pytest.approx(10 * small) and (small > 0).sum() == 7
+
+
 def test_brand_settings_default_to_the_runs_and_change_per_brand():
     cfg = compose(["market=duel", "market.brands.a.strategy=ad_heavy",
-                   "market.brands.b.budget=2000", "market.brands.b.price=45",
+                   "market.brands.b.budget_per_consumer=0.2", "market.brands.b.price=45",
                    "brand.quality=0.1", "advertising.claim=0.4"])
     a, b = brands_of(cfg)
-    assert (a.name, a.config.strategy.name, a.config.brand.budget) == ("a", "ad_heavy", 1000.0)
-    assert (b.name, b.config.strategy.name, b.config.brand.budget) == ("b", cfg.strategy.name,
-                                                                       2000.0)
+    assert (a.name, a.config.strategy.name, a.config.brand.budget_per_consumer) == (
+        "a", "ad_heavy", 0.1)
+    assert (b.name, b.config.strategy.name, b.config.brand.budget_per_consumer) == (
+        "b", cfg.strategy.name, 0.2)
     assert b.config.economics.price == 45.0 and a.config.economics.price == 50.0
     assert a.config.brand.quality == b.config.brand.quality == 0.1  # the run's, for both
     assert a.config.advertising.claim == 0.4

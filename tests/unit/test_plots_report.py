@@ -148,7 +148,8 @@ def test_report_marks_intervals_that_exclude_zero(data, tmp_path):
 def test_an_arm_that_spends_nothing_is_not_compared_per_unit_of_spend(tmp_path):
     # Organic's cost per adopter is 0 (no spend): a paired difference of -5.8 against the
     # ad-heavy arm would be bold, and meaningless.
-    size = ["consumers=1000", "steps=30"]  # enough adopters in every replicate
+    # enough adopters in every replicate; 1,000 a week at 1,000 consumers
+    size = ["consumers=1000", "steps=30", "brand.budget_per_consumer=1"]
     data = _run({"ads": ["strategy=ad_heavy", *size], "organic": ["strategy=none", *size]})
     diffs = data["differences"].set_index("outcome")
     assert diffs.at["cost_per_adopter", "hi"] < 0  # what would have been bolded
@@ -194,7 +195,7 @@ def _row(section: str, arm: str) -> list[str]:
 def test_report_shows_spend_per_lever_and_why_a_lever_cannot_spend_its_share(tmp_path):
     # On 500 a week, ad-heavy's content share (10%, 50 a week) buys no content piece (100):
     # its "equal budget" is a cap it cannot reach.
-    budget = ["brand.budget=500"]
+    budget = ["brand.budget_per_consumer=1.6666666666666667"]  # x 300 consumers = 500.0
     data = _run({"ads": ["strategy=ad_heavy", *budget], "talk": budget})
     cfg = dataclasses.replace(compose([*SMALL, "replicates=3", *budget]),
                               experiment=ExperimentConfig(name="spend", arms=[

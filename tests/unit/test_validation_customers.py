@@ -124,7 +124,8 @@ def test_the_duel_with_its_brands_reversed_lists_b_first():
 def test_run_markets_gives_each_replicates_three_tables_paired_with_run(tmp_path):
     ctx = Context(figures=tmp_path, workers=1)
     cfg = ctx.config(["consumers=200", "steps=6", "market.category=repeat",
-                      "transactions=true"], "repeat")
+                      "transactions=true", "brand.budget_per_consumer=5"],  # 1,000 a week
+                     "repeat")
     markets = ctx.run_markets({"repeat": cfg}, 2)["repeat"]
     plain = ctx.run({"repeat": cfg}, 2)["repeat"]
     assert len(markets) == 2

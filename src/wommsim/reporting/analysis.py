@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from wommsim.config import LEVERS, UNIT_COSTS, Config, EconomicsConfig, strategy_at
+from wommsim.config import (
+    LEVERS,
+    UNIT_COSTS,
+    Config,
+    EconomicsConfig,
+    strategy_at,
+    weekly_budget,
+)
 from wommsim.mechanisms.common import affordable
 from wommsim.reporting.bass import fit_bass
 
@@ -214,13 +221,14 @@ def lever_allowance(cfg: Config) -> pd.DataFrame:
     (its shares of the budget, step by step, phases included), ``spendable`` (what the whole
     units those shares buy cost: :func:`~wommsim.mechanisms.common.affordable`, nothing if
     the lever is switched off), ``steps_without_unit`` (steps whose share buys less than one
-    unit) and ``unit_cost``, ``unit`` and ``enabled``."""
+    unit) and ``unit_cost``, ``unit`` and ``enabled``. The budget is for ``cfg.consumers``
+    (a run's report config holds the population its network had, an edge list's too)."""
     rows = []
     for lever in LEVERS:
         cost_key, unit = UNIT_COSTS[lever]
         section = getattr(cfg, lever)
         cost = getattr(section, cost_key)
-        money = np.array([cfg.brand.budget * getattr(strategy_at(cfg, step), lever)
+        money = np.array([weekly_budget(cfg, cfg.consumers) * getattr(strategy_at(cfg, step), lever)
                           for step in range(1, cfg.steps + 1)])
         amounts, which = np.unique(money, return_inverse=True)  # one per phase, not per step
         units = np.array([affordable(m, cost) for m in amounts])[which]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wommsim.config import LEVERS, Config, ConfigError, brands_of
+from wommsim.config import LEVERS, Config, ConfigError, brands_of, budget_text, weekly_budget
 from wommsim.reporting.analysis import (
     INTERVALS,
     OUTCOME_LABELS,
@@ -125,7 +125,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
             ["replicates", f"{cfg.replicates} per arm, paired on the same seeds"],
             ["seed", f"{cfg.seed} (replicate r uses SeedSequence([seed, r]))"],
             ["network", cfg.network.kind], ["decision rule", rule],
-            ["budget", f"{cfg.brand.budget:,g} money per step"
+            ["budget", budget_text(cfg, cfg.consumers)
              + (" for each brand (unless a brand sets its own)"
                 if len(cfg.market.brands) > 1 else "")],
             ["never-click (ad-blind) share", f"{cfg.consumer.ad_blind_fraction:g}"],
@@ -186,7 +186,8 @@ def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
         arm_cfg = configs.get(row["arm"])
         if arm_cfg is None:
             continue
-        budget = sum(b.config.brand.budget for b in brands_of(arm_cfg)) * arm_cfg.steps
+        budget = sum(weekly_budget(b.config, arm_cfg.consumers)
+                     for b in brands_of(arm_cfg)) * arm_cfg.steps
         allowance = _allowance(arm_cfg)
         share = row["spend_mean"] / budget if budget > 0 else math.nan
         cells = []
@@ -671,8 +672,9 @@ def _main_effect(rows: pd.DataFrame, keys: list[str], grid_key: str, key: str,
     if len(values) < 2:
         return ""
     others = [k for k in keys if k != grid_key]
+    # Every grid value a column, even one whose means are all missing (pivot drops those).
     table = rows.pivot_table(index=others, columns=grid_key, values=f"{key}_mean",
-                             aggfunc="first")
+                             aggfunc="first").reindex(columns=values)
     change = (table[values[-1]] - table[values[0]]).dropna()
     if change.empty:
         return ""
