@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from wommsim.config import (
+    LEVERS,
+    UNIT_COSTS,
     Brand,
     Config,
     ConsumerConfig,
@@ -25,7 +27,7 @@ from wommsim.config import (
 )
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
-from wommsim.mechanisms.common import edge_sources
+from wommsim.mechanisms.common import edge_sources, leftover
 from wommsim.mechanisms.content import Cascade
 from wommsim.mechanisms.incentives import INCENTIVES
 from wommsim.mechanisms.wom import WOM, participation
@@ -133,6 +135,8 @@ class BrandSide:
         self.cascade_sizes: list[np.ndarray] = []  # sizes of ended seed cascades (content.tally)
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
+        # Per lever: the fraction of a unit its money could not buy, added to its next step's.
+        self.carry = dict.fromkeys(LEVERS, 0.0)
         self.adopted_neighbours = np.empty(0)
         self.begin_step()
         # Discounted margin of the customers acquired by each influence (by their trigger).
@@ -186,12 +190,22 @@ class BrandSide:
                 "price_paid": paid, "discount": price - paid, "margin": margin,
                 "channel": self.state.channel[self.buyers], "acquired_by": source})
 
-    def money(self, lever: str) -> float:
+    def allotment(self, lever: str) -> float:
         """This step's budget share of ``lever`` under the brand's strategy in force: the
         budget per consumer × the market's consumers (:func:`~wommsim.config.weekly_budget`)
         × the share."""
         share = getattr(self.strategy_at(self.model.steps), lever)
         return weekly_budget(self.config, self.model.n) * share
+
+    def money(self, lever: str) -> float:
+        """What ``lever`` may spend this step, once per step: its allotment plus the fraction
+        of a unit its money could not buy last step (phases keep it). What this money cannot
+        buy in whole units is carried to the next step (:func:`~wommsim.mechanisms.common.
+        leftover`, less than one unit); money left unspent for want of recipients is not."""
+        cost = getattr(getattr(self.config, lever), UNIT_COSTS[lever][0])
+        money = self.allotment(lever) + self.carry[lever]
+        self.carry[lever] = leftover(money, cost)
+        return money
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The brand's strategy in force at ``step`` (:func:`wommsim.config.strategy_at` of
