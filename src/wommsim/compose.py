@@ -9,6 +9,7 @@ into the package as ``wommsim.configs``.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,12 +48,36 @@ def check_overrides(overrides: list[str]) -> None:
 
 #: Keys renamed since a release: old name -> new name (told in one line, not "not in struct").
 RENAMED_KEYS = {"jobs": "workers"}  # a sweep's jobs are Hydra's; these are worker processes
+#: Counts and totals replaced by intensive keys (per consumer), whose values differ: old key
+#: (``market.brands.*.`` for any brand's) -> (new key, its unit, the conversion).
+PER_CONSUMER_KEYS = {
+    "brand.budget": ("brand.budget_per_consumer", "money per consumer per week",
+                     "1000 a week at 10,000 consumers is 0.1"),
+    "market.brands.*.budget": ("market.brands.*.budget_per_consumer",
+                               "money per consumer per week",
+                               "1000 a week at 10,000 consumers is 0.1"),
+    "reviews.credibility_count": ("reviews.credibility_per_consumer", "reviews per consumer",
+                                  "20 reviews at 10,000 consumers is 0.002"),
+}
+
+
+def replaced_key(key: str) -> str | None:
+    """The one line telling what replaced ``key`` (a dotted key, e.g. ``brand.budget`` or
+    ``market.brands.a.budget``) if it is in :data:`PER_CONSUMER_KEYS`, else None."""
+    brand = re.match(r"market\.brands\.([^.]+)\.", key)
+    generic = f"market.brands.*.{key[brand.end():]}" if brand else key
+    if generic not in PER_CONSUMER_KEYS:
+        return None
+    new, unit, conversion = PER_CONSUMER_KEYS[generic]
+    if brand:
+        new = new.replace("*", brand.group(1))
+    return f"{key} is now {new} ({unit}): {conversion}"
 
 
 def check_parsable(overrides: list[str]) -> None:
     """Refuse an override Hydra's parser would fail on with a traceback rather than a
     message (an integer longer than Python reads, ``sys.get_int_max_str_digits()``), and a
-    key that was renamed (:data:`RENAMED_KEYS`)."""
+    key that was renamed or replaced (:data:`RENAMED_KEYS`, :data:`PER_CONSUMER_KEYS`)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
@@ -61,6 +86,8 @@ def check_parsable(overrides: list[str]) -> None:
         if key in RENAMED_KEYS:
             raise ConfigError(f"{key}=: this key is now called {RENAMED_KEYS[key]} "
                               f"({RENAMED_KEYS[key]}={text.partition('=')[2]})")
+        if hint := replaced_key(key):
+            raise ConfigError(hint)
         try:
             parser.parse_override(text)
         except ValueError as err:
@@ -136,7 +163,12 @@ def _compose(overrides: tuple[str, ...]) -> Config:
 
 def describe_error(err: BaseException) -> str:
     """Hydra's and OmegaConf's message with its causes, on one line, minus search paths; a
-    YAML syntax error as ``FILE line N: YAML syntax error: ...``."""
+    YAML syntax error as ``FILE line N: YAML syntax error: ...``; a key the schema no longer
+    has as the line saying what replaced it (:func:`replaced_key`), from a file or an
+    override alike."""
+    for match in re.finditer(r"full_key: (\S+)", "\n".join(_chain(err))):
+        if hint := replaced_key(match.group(1)):
+            return hint
     parts: list[str] = []
     while err is not None:
         if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark is not None:
@@ -151,6 +183,15 @@ def describe_error(err: BaseException) -> str:
             parts += [line.strip().rstrip(":") for line in text.splitlines() if line.strip()]
         err = err.__cause__
     return "; ".join(dict.fromkeys(parts))
+
+
+def _chain(err: BaseException | None) -> list[str]:
+    """The messages of ``err`` and its causes."""
+    out = []
+    while err is not None:
+        out.append(str(err))
+        err = err.__cause__
+    return out
 
 
 def compose_from_kwargs(kwargs: dict[str, Any]) -> Config:

@@ -161,8 +161,8 @@ class DecisionConfig(Frozen):
                                  doc="opinion rule: weight of social proof in utility")
     review_volume_weight: float = param(0.09, 0.0, 10.0, unit="utility per log review count",
                                         doc="opinion rule: weight of the review volume, "
-                                            "log(1 + count / reviews.credibility_count) "
-                                            "(online researchers)")
+                                            "log(1 + count / (reviews.credibility_per_"
+                                            "consumer × consumers)) (online researchers)")
     review_valence_weight: float = param(0.18, 0.0, 10.0, unit="utility per review score",
                                          doc="opinion rule: weight of the credibility-"
                                              "weighted mean rating (online researchers)")
@@ -208,8 +208,10 @@ class ConsumerConfig(Frozen):
 class BrandConfig(Frozen):
     """The brand: money per step and the product it sells."""
 
-    budget: float = param(1000.0, 0.0, 1e12, unit="money per step",
-                          doc="marketing spend available each step")
+    budget_per_consumer: float = param(0.1, 0.0, 1e9, unit="money per consumer per step",
+                                       doc="marketing spend available each step per consumer of "
+                                           "the market (intensive: the same market at every "
+                                           "population size)")
     quality: float = param(0.3, -1.0, 1.0, unit="quality",
                            doc="mean experienced quality of the product")
     quality_spread: float = param(0.3, 0.0, 2.0, unit="quality",
@@ -223,14 +225,17 @@ class BrandConfig(Frozen):
 @dataclass
 class BrandSpec(Frozen):
     """One brand of the market (``market.brands.<name>``). A setting left empty (null) takes
-    the run's value: ``strategy`` (and its ``phases``), ``brand.budget``, ``brand.quality``,
-    ``brand.quality_spread``, ``economics.price``, ``advertising.claim``; so the top-level
-    keys are every brand's defaults, and ``market=monopoly`` keeps their meaning."""
+    the run's value: ``strategy`` (and its ``phases``), ``brand.budget_per_consumer``,
+    ``brand.quality``, ``brand.quality_spread``, ``economics.price``, ``advertising.claim``;
+    so the top-level keys are every brand's defaults, and ``market=monopoly`` keeps their
+    meaning."""
 
     strategy: str = param("", doc="strategy preset (configs/strategy/NAME.yaml); empty: the "
                                   "run's strategy and phases")
-    budget: float | None = param(None, 0.0, 1e12, unit="money per step",
-                                 doc="marketing spend available each step")
+    budget_per_consumer: float | None = param(None, 0.0, 1e9,
+                                              unit="money per consumer per step",
+                                              doc="marketing spend available each step per "
+                                                  "consumer of the market")
     quality: float | None = param(None, -1.0, 1.0, unit="quality",
                                   doc="mean experienced quality of the product")
     quality_spread: float | None = param(None, 0.0, 2.0, unit="quality",
@@ -380,9 +385,11 @@ class ReviewsConfig(Frozen):
     invited_positivity: float = param(0.25, 0.0, 2.0, unit="rating",
                                       doc="rise of an invited (rewarded) review's rating over "
                                           "the reviewer's experience")
-    credibility_count: float = param(20.0, 0.0, 1e9, open_lo=True, unit="reviews",
-                                     doc="review count at which the score has half its weight "
-                                         "and the unit of review volume")
+    credibility_per_consumer: float = param(0.002, 0.0, 1e6, open_lo=True,
+                                            unit="reviews per consumer",
+                                            doc="review count, per consumer of the market, at "
+                                                "which the score has half its weight and the "
+                                                "unit of review volume")
     volume_factor: float = param(1.0, 0.0, 1e6, open_lo=True, unit="factor",
                                  doc="the page shows this multiple of the review count "
                                      "(1: as posted; for elasticity experiments)")
@@ -644,6 +651,22 @@ def strategy_at(cfg: Config, step: int) -> StrategyConfig:
     return current
 
 
+def weekly_budget(cfg: Config, n: int) -> float:
+    """The brand's money per step in a market of ``n`` consumers: ``brand.budget_per_consumer
+    × n``. ``n`` is the population the network holds (an edge list's file decides it), which
+    is ``cfg.consumers`` for a generated network."""
+    return cfg.brand.budget_per_consumer * n
+
+
+def budget_text(cfg: Config, n: int) -> str:
+    """The budget as reports and captions show it: per consumer, and what it makes a week
+    for ``n`` consumers: "0.1 per consumer per week (1,000 a week for 10,000 consumers)"."""
+    money = weekly_budget(cfg, n)
+    amount = f"{money:,.0f}" if money >= 100 or money == 0 else f"{money:.3g}"
+    return (f"{cfg.brand.budget_per_consumer:g} per consumer per week ({amount} a week for "
+            f"{n:,} consumers)")
+
+
 def iter_params(obj: Any, prefix: str = ""):
     """Yield ``(dotted key, field, value)`` for every leaf parameter of a config dataclass."""
     for f in dataclasses.fields(obj):
@@ -776,7 +799,8 @@ def _resolve_brands(cfg: Config) -> tuple[Brand, ...]:
         own_cfg = dataclasses.replace(
             cfg, arm=cfg.arm_name, strategy=strategy, phases=phases,
             brand=dataclasses.replace(
-                cfg.brand, budget=float(own(spec.budget, cfg.brand.budget)),
+                cfg.brand, budget_per_consumer=float(own(spec.budget_per_consumer,
+                                                         cfg.brand.budget_per_consumer)),
                 quality=float(own(spec.quality, cfg.brand.quality)),
                 quality_spread=float(own(spec.quality_spread, cfg.brand.quality_spread))),
             economics=dataclasses.replace(cfg.economics,
@@ -796,15 +820,20 @@ def _resolve_brands(cfg: Config) -> tuple[Brand, ...]:
     return tuple(brands)
 
 
+def _strategies(cfg: Config) -> list[tuple[str, StrategyConfig]]:
+    """The run's strategy and its phases' strategies, each with its key."""
+    return [("strategy", cfg.strategy),
+            *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]
+
+
 def _validate_cross_fields(cfg: Config) -> None:
-    strategies = [("strategy", cfg.strategy),
-                  *((f"phases[{i}]", p) for i, p in enumerate(cfg.phases))]
+    strategies = _strategies(cfg)
     for key, strategy in strategies:
         total = sum(getattr(strategy, lever) for lever in LEVERS)
         if total > 1.0 + 1e-9:
             raise ConfigError(f"{key} ({strategy.name}) shares sum to {total:g}: "
                               "the levers' shares of the budget must add up to at most 1")
-    _validate_units_per_step(cfg, strategies)
+    check_units_per_step(cfg, cfg.consumers)
     starts = [p.start for p in cfg.phases]
     if starts != sorted(set(starts)):
         raise ConfigError(f"phases start at steps {starts}: starts must strictly increase")
@@ -860,11 +889,13 @@ def check_input_file(key: str, path: str | os.PathLike) -> None:
         raise ConfigError(f"{key}={str(path)!r}: {problem}")
 
 
-def _validate_units_per_step(cfg: Config, strategies: list[tuple[str, StrategyConfig]]
-                             ) -> None:
+def check_units_per_step(cfg: Config, n: int) -> None:
     """Refuse a budget that buys more units of a lever in one step than can be simulated
-    (:data:`MAX_UNITS_PER_STEP`), naming the keys whose combination is the cause."""
-    budget = cfg.brand.budget
+    (:data:`MAX_UNITS_PER_STEP`) in a market of ``n`` consumers, naming the keys whose
+    combination is the cause. :func:`validate` checks ``consumers``; the model checks an
+    edge list's population when it has read it."""
+    strategies = _strategies(cfg)
+    budget = weekly_budget(cfg, n)
     for lever, (cost_key, units) in UNIT_COSTS.items():
         if not getattr(cfg, lever).enabled:
             continue
@@ -873,10 +904,11 @@ def _validate_units_per_step(cfg: Config, strategies: list[tuple[str, StrategyCo
         count = budget * getattr(strategy, lever) / cost
         if count > MAX_UNITS_PER_STEP:
             raise ConfigError(
-                f"brand.budget={budget:g} with {key}.{lever}={getattr(strategy, lever):g} and "
-                f"{lever}.{cost_key}={cost:g} buys {count:.3g} {units} a step, more than the "
-                f"{MAX_UNITS_PER_STEP:.3g} a simulation can count: lower brand.budget or "
-                f"raise {lever}.{cost_key}")
+                f"brand.budget_per_consumer={cfg.brand.budget_per_consumer:g} at "
+                f"{n:,} consumers with {key}.{lever}={getattr(strategy, lever):g} "
+                f"and {lever}.{cost_key}={cost:g} buys {count:.3g} {units} a step, more than "
+                f"the {MAX_UNITS_PER_STEP:.3g} a simulation can count: lower "
+                f"brand.budget_per_consumer or raise {lever}.{cost_key}")
 
 
 def register() -> None:

@@ -24,7 +24,7 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from wommsim.compose import configs_dir, describe_error
+from wommsim.compose import configs_dir, describe_error, replaced_key
 from wommsim.config import (
     ArmConfig,
     Config,
@@ -119,6 +119,8 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], where: str) -> Confi
     for key, value in overrides.items():
         if key in boolean_keys() and not isinstance(value, bool):  # OmegaConf: 3 -> true
             raise ConfigError(f"{where}: {key}={value!r}: must be true or false")
+        if hint := replaced_key(key):
+            raise ConfigError(f"{where}: {hint}")
         try:
             OmegaConf.update(node, key, value, merge=True)
         except OmegaConfBaseException as err:

@@ -13,17 +13,21 @@ import numpy as np
 import pandas as pd
 
 from wommsim.config import (
+    LEVERS,
+    UNIT_COSTS,
     Brand,
     Config,
     ConsumerConfig,
     StrategyConfig,
     brands_of,
+    check_units_per_step,
     strategy_at,
     validate,
+    weekly_budget,
 )
 from wommsim.mechanisms import SCHEDULE, influences_of, purchase, reviews, schedule_of
 from wommsim.mechanisms.base import Mechanism, Metric
-from wommsim.mechanisms.common import edge_sources
+from wommsim.mechanisms.common import edge_sources, leftover
 from wommsim.mechanisms.content import Cascade
 from wommsim.mechanisms.incentives import INCENTIVES
 from wommsim.mechanisms.wom import WOM, participation
@@ -131,6 +135,8 @@ class BrandSide:
         self.cascade_sizes: list[np.ndarray] = []  # sizes of ended seed cascades (content.tally)
         self.review_board = reviews.ReviewBoard()
         self.cumulative_spend = 0.0
+        # Per lever: the fraction of a unit its money could not buy, added to its next step's.
+        self.carry = dict.fromkeys(LEVERS, 0.0)
         self.adopted_neighbours = np.empty(0)
         self.begin_step()
         # Discounted margin of the customers acquired by each influence (by their trigger).
@@ -184,9 +190,22 @@ class BrandSide:
                 "price_paid": paid, "discount": price - paid, "margin": margin,
                 "channel": self.state.channel[self.buyers], "acquired_by": source})
 
+    def allotment(self, lever: str) -> float:
+        """This step's budget share of ``lever`` under the brand's strategy in force: the
+        budget per consumer × the market's consumers (:func:`~wommsim.config.weekly_budget`)
+        × the share."""
+        share = getattr(self.strategy_at(self.model.steps), lever)
+        return weekly_budget(self.config, self.model.n) * share
+
     def money(self, lever: str) -> float:
-        """This step's budget share of ``lever`` under the brand's strategy in force."""
-        return self.config.brand.budget * getattr(self.strategy_at(self.model.steps), lever)
+        """What ``lever`` may spend this step, once per step: its allotment plus the fraction
+        of a unit its money could not buy last step (phases keep it). What this money cannot
+        buy in whole units is carried to the next step (:func:`~wommsim.mechanisms.common.
+        leftover`, less than one unit); money left unspent for want of recipients is not."""
+        cost = getattr(getattr(self.config, lever), UNIT_COSTS[lever][0])
+        money = self.allotment(lever) + self.carry[lever]
+        self.carry[lever] = leftover(money, cost)
+        return money
 
     def strategy_at(self, step: int) -> StrategyConfig:
         """The brand's strategy in force at ``step`` (:func:`wommsim.config.strategy_at` of
@@ -260,6 +279,9 @@ class WommModel(mesa.Model):
         self.seeder = Seeder(graph, cfg.consumer.seed_file)  # seeding rules (free samples, content)
 
         self.brands = brands_of(cfg)
+        if self.n != cfg.consumers:  # an edge list: validate checked consumers, not its n
+            for brand in self.brands:
+                check_units_per_step(brand.config, self.n)
         brand_streams = [self.streams, *(Streams(cfg.seed, replicate, brand.index)
                                          for brand in self.brands[1:])]
         self.state, existing = initial_state(cfg, self.seeder, brand_streams)

@@ -54,17 +54,26 @@ def malformed_edgelist(tmp_path: Path) -> str:
 @pytest.mark.parametrize("args,fragments", [
     (["consumers=0"], ["consumers=0"]),
     (["consumer.ad_blind_fraction=1.5"], ["consumer.ad_blind_fraction=1.5"]),
-    (["brand.budget=-100"], ["brand.budget=-100"]),
+    (["brand.budget_per_consumer=-0.01"], ["brand.budget_per_consumer=-0.01"]),
     (["wom.talk_prob=-0.1"], ["wom.talk_prob=-0.1"]),
     (["brand.quality=2"], ["brand.quality=2"]),
     (["strategy=telepathy"], ["strategy/telepathy"]),
     (["network=edgelist", "network.path=/no/such/edges.txt"],
      ["network.path", "/no/such/edges.txt"]),
     (["network=edgelist", "network.path={malformed}"], ["edges.txt", "line 4"]),
-    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],  # 1e20 impressions a step
-     ["brand.budget", "advertising.cost_per_impression"]),
+    (["brand.budget_per_consumer=1e8", "advertising.cost_per_impression=1e-9"],  # 1e20 a step
+     ["brand.budget_per_consumer", "advertising.cost_per_impression"]),
     (["+foo=1"], ["Key 'foo' not in 'Config'"]),  # Hydra's own "Error executing job" line too
     (["jobs=2"], ["jobs=: this key is now called workers (workers=2)"]),  # renamed
+    # replaced by a per-consumer key: the line says how to convert
+    (["brand.budget=1000"], ["error: brand.budget is now brand.budget_per_consumer (money per "
+                             "consumer per week): 1000 a week at 10,000 consumers is 0.1"]),
+    (["market=duel", "market.brands.b.budget=2000"],
+     ["market.brands.b.budget is now market.brands.b.budget_per_consumer (money per consumer "
+      "per week)"]),
+    (["reviews.credibility_count=10"],
+     ["reviews.credibility_count is now reviews.credibility_per_consumer (reviews per "
+      "consumer): 20 reviews at 10,000 consumers is 0.002"]),
 ])
 def test_bad_input_fails_clearly_and_writes_no_results(tmp_path, args, fragments):
     out = tmp_path / "run"

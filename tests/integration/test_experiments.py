@@ -107,7 +107,9 @@ def test_bad_arm_override_names_the_arm_and_key():
 def test_phases_switch_strategy_at_their_step():
     from tests.helpers import run_model
 
-    cfg = unfrozen_copy(compose(["+experiment=ads_vs_wom", "+debug=tiny"]))
+    # 1,000 a week, as the thresholds below assume, at tiny's 300 consumers
+    cfg = unfrozen_copy(compose(["+experiment=ads_vs_wom", "+debug=tiny",
+                                 f"brand.budget_per_consumer={1000 / 300!r}"]))
     cfg.experiment.arms[0].phases = [ArmPhase(start=5, strategy="conversation_led")]
     arm = resolve_arms(cfg)[0]
     ts = run_model(arm.config, steps=8).timeseries()
@@ -161,13 +163,13 @@ def test_grid_values_set_directly_are_what_omegaconf_would_set():
     from wommsim.experiment import apply_overrides
 
     cfg = compose(["+experiment=ad_blindness", "+debug=tiny", "experiment.reference="])
-    cfg.experiment.grid["brand.budget"] = [500, 2000.5]  # an int for a float parameter
+    cfg.experiment.grid["brand.budget_per_consumer"] = [1, 0.25]  # an int for a float
     cfg.experiment.grid["content.seeding"] = ["hubs"]
     arms = resolve_arms(cfg)
     assert len(arms) == 2 * len(cfg.experiment.grid["consumer.ad_blind_fraction"]) * 2
     for arm in arms:
         assert apply_overrides(arm.config, arm.params, "check") == arm.config, arm.name
-        assert type(arm.config.brand.budget) is float
+        assert type(arm.config.brand.budget_per_consumer) is float
 
 
 def test_large_grids_resolve_with_progress_and_too_large_ones_are_refused(monkeypatch,
@@ -179,14 +181,14 @@ def test_large_grids_resolve_with_progress_and_too_large_ones_are_refused(monkey
     cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny", "experiment.reference="])
     cfg = dataclasses.replace(cfg, experiment=dataclasses.replace(cfg.experiment, grid={
         "consumer.ad_blind_fraction": [i / 100 for i in range(100)],
-        "brand.budget": [100.0 * i for i in range(1, 34)]}))
+        "brand.budget_per_consumer": [0.01 * i for i in range(1, 34)]}))
     with monkeypatch.context() as patch:
         patch.setattr(experiment, "MAX_ARMS", 9899)
         with pytest.raises(ConfigError) as err:
             resolve_arms(cfg)
     message = str(err.value)
     assert message.startswith("experiment.grid: 9,900 arms (3 arms x 100 "
-                              "consumer.ad_blind_fraction x 33 brand.budget)"), message
+                              "consumer.ad_blind_fraction x 33 brand.budget_per_consumer)"), message
     assert "9,899" in message and "-m" in message
     with caplog.at_level(logging.INFO, logger="wommsim.experiment"):
         assert len(resolve_arms(cfg)) == 3 * 100 * 33

@@ -34,8 +34,9 @@ from wommsim.sweeps.sweep import job_processes, sweep_name
 SMALL = ("+experiment=ads_vs_wom", "consumers=200", "steps=6", "replicates=2",
          "experiment.arms=[{name: ad_heavy, strategy: ad_heavy}, "
          "{name: organic, strategy: none}]", "experiment.reference=ad_heavy")
-SWEPT = ("consumer.ad_blind_fraction=0.5,0.9", "brand.budget=500,1000")
-JOBS = [(0.5, 500), (0.5, 1000), (0.9, 500), (0.9, 1000)]  # Hydra's order: last key fastest
+# 2.5 and 5 per consumer: 500 and 1,000 a week at 200 consumers.
+SWEPT = ("consumer.ad_blind_fraction=0.5,0.9", "brand.budget_per_consumer=2.5,5")
+JOBS = [(0.5, 2.5), (0.5, 5), (0.9, 2.5), (0.9, 5)]  # Hydra's order: last key fastest
 ARMS = ["ad_heavy", "organic"]
 NO_FIGURES = "hydra.callbacks.sweep.figures=false"
 
@@ -72,46 +73,47 @@ def test_joblib_sweep_writes_every_job_and_the_aggregate(joblib_sweep):
     sweep_dir = sweep_dir_of(cwd)
     # The default sweep directory is named after the experiment, swept keys and a hash.
     assert sweep_dir.parent == cwd / "multirun" / "ads_vs_wom"
-    assert sweep_dir.name.startswith("ad_blind_fraction-budget-")
+    assert sweep_dir.name.startswith("ad_blind_fraction-budget_per_consumer-")
     for num, (blind, budget) in enumerate(JOBS):
         job = sweep_dir / str(num)
         assert json.loads((job / "manifest.json").read_text())["completed"] is True
         config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())
-        assert (config["consumer"]["ad_blind_fraction"], config["brand"]["budget"]) == (
-            blind, budget)
+        assert (config["consumer"]["ad_blind_fraction"],
+                config["brand"]["budget_per_consumer"]) == (blind, budget)
         # Inside a parallel sweep each job runs its replicates in one process (workers=0).
         assert "on 1 processes" in (job / "__main__.log").read_text()
 
     out = sweep_dir / "aggregate"
     runs = pd.read_csv(out / "runs.csv")
-    assert list(runs.columns[:4]) == ["job", "consumer.ad_blind_fraction", "brand.budget",
-                                      "arm"]
+    assert list(runs.columns[:4]) == ["job", "consumer.ad_blind_fraction",
+                                      "brand.budget_per_consumer", "arm"]
     assert len(runs) == len(JOBS) * len(ARMS)
     for num, (blind, budget) in enumerate(JOBS):
         rows = runs[runs["job"] == num]
         assert rows["arm"].tolist() == ARMS
         assert (rows["consumer.ad_blind_fraction"] == blind).all()
-        assert (rows["brand.budget"] == budget).all()
+        assert (rows["brand.budget_per_consumer"] == budget).all()
         summary = pd.read_csv(sweep_dir / str(num) / "summary.csv")
         assert rows["final_adoption_mean"].tolist() == pytest.approx(
             summary["final_adoption_mean"].tolist())
         assert (rows["job_dir"].astype(str) == str(num)).all()
 
     series = pd.read_parquet(out / "timeseries.parquet")
-    assert list(series.columns[:4]) == ["job", "consumer.ad_blind_fraction", "brand.budget",
-                                        "arm"]
+    assert list(series.columns[:4]) == ["job", "consumer.ad_blind_fraction",
+                                        "brand.budget_per_consumer", "arm"]
     assert len(series) == len(JOBS) * len(ARMS) * 2 * 7  # replicates x (steps + 1)
     job3 = pd.read_parquet(sweep_dir / "3" / "timeseries.parquet")
     pd.testing.assert_frame_equal(
-        series[series["job"] == 3].drop(columns=["job", "consumer.ad_blind_fraction",
-                                                 "brand.budget"]).reset_index(drop=True),
+        series[series["job"] == 3].drop(columns=[
+            "job", "consumer.ad_blind_fraction", "brand.budget_per_consumer"]).reset_index(
+                drop=True),
         job3)
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert len(outcomes) == len(JOBS) * len(ARMS) * 2
     assert pd.read_csv(out / "missing.csv").empty
 
     figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert figures == ["heatmaps.png", "outcomes_vs_brand.budget.png",
+    assert figures == ["heatmaps.png", "outcomes_vs_brand.budget_per_consumer.png",
                        "outcomes_vs_consumer.ad_blind_fraction.png"]
     for name in figures:
         assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -357,9 +359,9 @@ def test_aggregate_lists_every_job_without_complete_results(joblib_sweep, tmp_pa
     assert [(job.num, job.status) for job in result.jobs] == [
         (0, "not started"), (1, "incomplete"), (2, "stale"), (3, "complete")]
     missing = pd.read_csv(sweep_dir / "aggregate" / "missing.csv")
-    assert missing[["job", "consumer.ad_blind_fraction", "brand.budget", "status"]].apply(
-        tuple, axis=1).tolist() == [(0, 0.5, 500, "not started"), (1, 0.5, 1000, "incomplete"),
-                                    (2, 0.9, 500, "stale")]
+    assert missing[["job", "consumer.ad_blind_fraction", "brand.budget_per_consumer",
+                    "status"]].apply(tuple, axis=1).tolist() == [
+        (0, 0.5, 2.5, "not started"), (1, 0.5, 5, "incomplete"), (2, 0.9, 2.5, "stale")]
     assert "summary.csv" in missing["reason"].iloc[1]
     assert pd.read_csv(sweep_dir / "aggregate" / "runs.csv")["job"].unique().tolist() == [3]
     assert not (sweep_dir / "aggregate" / "figures").exists()

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import small_config
+from wommsim.config import weekly_budget
 from wommsim.mechanisms import INFLUENCES
 from wommsim.model import WommModel
 
@@ -21,7 +22,7 @@ def configs(draw):
         f"network={draw(st.sampled_from(NETWORKS))}",
         f"decision={draw(st.sampled_from(('opinion', 'bass')))}",
         f"seed={draw(st.integers(0, 2**32 - 1))}",
-        f"brand.budget={draw(st.floats(0, 5000)):.3f}",
+        f"brand.budget_per_consumer={draw(st.floats(0, 50)):.4f}",
         f"brand.quality={draw(st.floats(-1, 1)):.3f}",
         f"consumer.ad_blind_fraction={draw(st.floats(0, 1)):.3f}",
         f"consumer.initial_adopted_fraction={draw(st.floats(0, 0.2)):.3f}",
@@ -61,7 +62,7 @@ def test_invariants_hold_every_step(cfg):
     assert (ts["followers"] <= n).all()
     assert (ts["reviews"].diff().iloc[1:] >= 0).all()
     assert (ts["reviews"] <= ts["adopted_fraction"] * n + 1e-9).all()
-    assert ts["cumulative_spend"].iloc[-1] <= cfg.brand.budget * cfg.steps + 1e-6
+    assert ts["cumulative_spend"].iloc[-1] <= weekly_budget(cfg, n) * cfg.steps + 1e-6
     assert ts["review_score"].between(-1, 1).all()
 
 

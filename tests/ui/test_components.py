@@ -164,7 +164,8 @@ def test_every_slider_shows_its_value_and_unit_as_it_moves():
     rc = render(app.ModelPage())
     for keyword, value, shown in [("consumer__ad_blind_fraction", 0.5, "50%"),
                                   ("consumers", 400, "400 consumers"),
-                                  ("brand__budget", 2500.0, "2,500 per week"),
+                                  ("brand__budget_per_consumer", 0.25,
+                                   "0.25 per consumer per week"),
                                   ("brand__quality", -0.25, "-0.25 quality"),
                                   ("wom__talk_prob", 0.05, "5.0% per neighbour per week"),
                                   ("wom__negativity_bias", 3.0, "×3.0"),
@@ -268,15 +269,18 @@ def test_a_duel_on_the_model_page_has_each_brands_settings_and_plots():
     assert not rc.find(v.Select, label="Strategy").widgets
     assert rc.find(v.Select, label="Brand a: strategy").widget.v_model == "ad_heavy"
     assert rc.find(v.Select, label="Brand b: strategy").widget.v_model == "conversation_led"
-    for gone in ("brand__budget", "brand__quality"):
+    for gone in ("brand__budget_per_consumer", "brand__quality"):
         assert not rc.find(v.Slider, class_=f"wommsim-slider-{gone}").widgets
     select(rc, "Brand b: strategy", "none")
-    slider(rc, "market__brands__a__budget").v_model = 2500.0
-    assert "2,500 per week" in slider_label(rc, "market__brands__a__budget")
+    slider(rc, "market__brands__a__budget_per_consumer").v_model = 0.25
+    assert "0.25 per consumer per week" in slider_label(
+        rc, "market__brands__a__budget_per_consumer")
     assert len(plots(rc)) == 5  # not applied before Reset
     click(rc, "Reset")
     line = running(rc)
-    assert "duel: a: ad_heavy (budget 2,500/week" in line and "b: none (budget 1,000" in line
+    assert ("duel: a: ad_heavy (budget 0.25 per consumer per week (75 a week for 300 "
+            "consumers)" in line and "b: none (budget 0.1 per consumer per week (30 a week"
+            in line)
     assert any("a: ad_heavy</span> vs" in s and "week 0" in s for s in html_snippets(rc))
     legend = " ".join(html_snippets(rc))
     assert "customer of a: ad_heavy" in legend and "customer of b: none" in legend

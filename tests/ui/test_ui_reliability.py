@@ -44,8 +44,8 @@ def test_no_control_names_a_file():
     duel = {c.keyword for c in app.model_inputs({**app.initial_settings(), "market": "duel"})}
     brands = {c.keyword for c in params.brand_controls()}
     assert brands == {f"market__brands__{b}__{k}" for b in "ab"
-                      for k in ("strategy", "budget", "quality")}
-    assert duel == keywords - {"strategy", "brand__budget", "brand__quality"} | brands
+                      for k in ("strategy", "budget_per_consumer", "quality")}
+    assert duel == keywords - {"strategy", "brand__budget_per_consumer", "brand__quality"} | brands
     assert all(c.kind != "text" for c in params.brand_controls())
 
 

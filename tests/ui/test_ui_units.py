@@ -92,19 +92,22 @@ def duel_settings(**changes) -> dict:
 
 
 def test_a_duel_built_by_the_ui_is_the_command_lines():
-    values = duel_settings(market__category="repeat", market__brands__a__budget=2000.0,
+    values = duel_settings(market__category="repeat",
+                           market__brands__a__budget_per_consumer=0.2,
                            market__brands__b__quality=0.1)
     assert values["steps"] == app.REPEAT_HORIZON  # the repeat category lengthened it
     (ui,) = app.make_model(values)
     cli = compose(["market=duel", "market.category=repeat", "steps=156", "consumers=300",
                    "market.brands.a.strategy=ad_heavy",
                    "market.brands.b.strategy=conversation_led",
-                   "market.brands.a.budget=2000", "market.brands.b.budget=1000",
+                   "market.brands.a.budget_per_consumer=0.2",
+                   "market.brands.b.budget_per_consumer=0.1",
                    "market.brands.a.quality=0.3", "market.brands.b.quality=0.1"])
     assert ui.config == cli and not ui.ui_warnings
-    assert [(b.name, b.config.strategy.name, b.config.brand.budget, b.config.brand.quality)
-            for b in ui.brands] == [("a", "ad_heavy", 2000.0, 0.3),
-                                    ("b", "conversation_led", 1000.0, 0.1)]
+    assert [(b.name, b.config.strategy.name, b.config.brand.budget_per_consumer,
+             b.config.brand.quality)
+            for b in ui.brands] == [("a", "ad_heavy", 0.2, 0.3),
+                                    ("b", "conversation_led", 0.1, 0.1)]
     plain = WommModel(cli)
     for _ in range(30):  # past a few purchase occasions: repeat purchase, switching, churn
         ui.step()
@@ -277,8 +280,9 @@ def test_the_plots_follow_the_market():
         "customers", "churn", *draw.PLOTS)  # one brand: its share is always 100%
     assert draw.plot_kinds(duel(0)) == (*draw.BRAND_PLOTS, *draw.PLOTS)
     line = draw.running_note(duel(0))
-    assert ("duel: a: ad_heavy (budget 1,000/week, quality +0.30) vs b: conversation_led"
-            in line and "repeat category, 52 weeks" in line)
+    assert ("duel: a: ad_heavy (budget 0.1 per consumer per week (50 a week for 500 "
+            "consumers), quality +0.30) vs b: conversation_led" in line
+            and "repeat category, 52 weeks" in line)
 
 
 @pytest.mark.parametrize("kind", list(draw.PLOTS))

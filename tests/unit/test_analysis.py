@@ -134,24 +134,31 @@ def test_every_lever_spend_is_an_outcome():
 
 
 def test_lever_allowance_counts_whole_units_phases_and_switched_off_levers():
-    # ad_heavy on 500 a week: content's 10% is 50 a week, less than one piece (100).
-    cfg = compose(["strategy=ad_heavy", "brand.budget=500", "steps=10"])
+    # ad_heavy on 500 a week: content's 10% is 50 a week, less than one piece (100): carried
+    # over, it buys one piece every second week.
+    cfg = compose(["strategy=ad_heavy", "brand.budget_per_consumer=0.05", "steps=10"])
     a = lever_allowance(cfg)
-    assert a.at["content", "allotted"] == 500.0 and a.at["content", "spendable"] == 0.0
-    assert a.at["content", "steps_without_unit"] == 10
+    assert a.at["content", "allotted"] == 500.0 and a.at["content", "spendable"] == 500.0
+    assert a.at["content", "steps_without_unit"] == 5 and a.at["content", "left"] == 0.0
     assert a.at["advertising", "spendable"] == a.at["advertising", "allotted"] == 4250.0
-    # conversation_led on 1,000: content's 350 a week buys 3 pieces, 50 a week left over.
+    # conversation_led on 1,000: content's 350 a week buys 3 pieces, then 4 with the 50
+    # carried over: all 3,500 over 10 weeks.
     a = lever_allowance(compose(["steps=10"]))
-    assert (a.at["content", "allotted"], a.at["content", "spendable"]) == (3500.0, 3000.0)
+    assert (a.at["content", "allotted"], a.at["content", "spendable"]) == (3500.0, 3500.0)
     assert a.at["content", "steps_without_unit"] == 0
+    # 9 weeks: 3,150 allotted buys 31 pieces, 50 still carried at the end
+    a = lever_allowance(compose(["steps=9"]))
+    assert (a.at["content", "spendable"], a.at["content", "left"]) == (3100.0, 50.0)
     off = lever_allowance(compose(["steps=10", "content.enabled=false"]))
     assert off.at["content", "spendable"] == 0.0 and not off.at["content", "enabled"]
-    phased = lever_allowance(compose(["steps=10", "strategy=ad_heavy", "brand.budget=500",
+    phased = lever_allowance(compose(["steps=10", "strategy=ad_heavy",
+                                      "brand.budget_per_consumer=0.05",
                                       "phases=[{start: 7, name: x, content: 1.0, "
                                       "advertising: 0.0, dialogue: 0.0, reviews: 0.0, "
                                       "incentives: 0.0}]"]))
-    assert phased.at["content", "steps_without_unit"] == 6  # steps 1..6 on ad_heavy
-    assert phased.at["content", "spendable"] == 4 * 500.0
+    # steps 1..6 on ad_heavy buy pieces in weeks 2, 4 and 6; the phase's 500 a week 5 each
+    assert phased.at["content", "steps_without_unit"] == 3
+    assert phased.at["content", "spendable"] == 300.0 + 4 * 500.0
 
 
 @pytest.mark.parametrize("mean,shape", [

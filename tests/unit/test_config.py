@@ -101,7 +101,7 @@ def test_values_outside_the_range_are_refused_naming_key_and_value(key, f):
 @pytest.mark.parametrize("override,fragment", [
     ("consumers=0", "consumers=0"),
     ("consumer.ad_blind_fraction=1.5", "consumer.ad_blind_fraction=1.5"),
-    ("brand.budget=-5", "brand.budget=-5"),
+    ("brand.budget_per_consumer=-5", "brand.budget_per_consumer=-5"),
     ("wom.talk_prob=-0.1", "wom.talk_prob=-0.1"),
     ("strategy=telepathy", "telepathy"),
     ("network=hypercube", "hypercube"),
@@ -190,13 +190,16 @@ def test_input_files_that_are_not_regular_files_say_what_they_are(tmp_path):
 
 
 @pytest.mark.parametrize("overrides,keys", [
-    (["brand.budget=1e12", "advertising.cost_per_impression=1e-9"],
-     ["brand.budget=1e+12", "strategy.advertising=0.1", "advertising.cost_per_impression=1e-09",
-      "impressions"]),
-    (["brand.budget=1e12", "content.cost_per_piece=1e-6"],
-     ["brand.budget", "strategy.content", "content.cost_per_piece", "content pieces"]),
-    (["brand.budget=1e11", "strategy=incentive_push", "incentives.cost_per_offer=1e-9"],
-     ["brand.budget", "strategy.incentives", "incentives.cost_per_offer", "offers"]),
+    (["brand.budget_per_consumer=1e8", "advertising.cost_per_impression=1e-9"],
+     ["brand.budget_per_consumer=1e+08 at 10,000 consumers", "strategy.advertising=0.1",
+      "advertising.cost_per_impression=1e-09", "impressions"]),
+    (["brand.budget_per_consumer=1e8", "content.cost_per_piece=1e-6"],
+     ["brand.budget_per_consumer", "strategy.content", "content.cost_per_piece",
+      "content pieces"]),
+    (["brand.budget_per_consumer=1e7", "strategy=incentive_push",
+      "incentives.cost_per_offer=1e-9"],
+     ["brand.budget_per_consumer", "strategy.incentives", "incentives.cost_per_offer",
+      "offers"]),
 ])
 def test_budgets_that_buy_more_units_than_can_be_simulated_are_refused(overrides, keys):
     # Each value is inside its range; the units a step buys (money / cost) are not.
@@ -206,10 +209,44 @@ def test_budgets_that_buy_more_units_than_can_be_simulated_are_refused(overrides
         assert key in str(err.value), str(err.value)
 
 
+def test_the_units_a_step_buys_grow_with_the_population():
+    # 1e15 impressions a step at 10,000 consumers, 1e17 (over 2**53) at a million
+    cheap = ["brand.budget_per_consumer=1", "advertising.cost_per_impression=1e-12"]
+    assert compose([*cheap, "consumers=10000"]).brand.budget_per_consumer == 1.0
+    with pytest.raises(ConfigError) as err:
+        compose([*cheap, "consumers=1000000"])
+    assert "brand.budget_per_consumer=1 at 1,000,000 consumers" in str(err.value)
+
+
+@pytest.mark.parametrize("overrides,line", [
+    (["brand.budget=1000"], "brand.budget is now brand.budget_per_consumer (money per consumer "
+                            "per week): 1000 a week at 10,000 consumers is 0.1"),
+    (["market=duel", "market.brands.a.budget=500"],
+     "market.brands.a.budget is now market.brands.a.budget_per_consumer (money per consumer "
+     "per week): 1000 a week at 10,000 consumers is 0.1"),
+    (["reviews.credibility_count=20"],
+     "reviews.credibility_count is now reviews.credibility_per_consumer (reviews per "
+     "consumer): 20 reviews at 10,000 consumers is 0.002"),
+])
+def test_keys_replaced_by_per_consumer_keys_are_refused_with_the_conversion(overrides, line):
+    with pytest.raises(ConfigError) as err:  # composed, as a config file's keys are
+        compose(overrides)
+    assert str(err.value) == line
+
+
+def test_an_experiment_arm_setting_a_replaced_key_is_told_the_conversion():
+    from wommsim.experiment import apply_overrides
+
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(compose([]), {"brand.budget": 500}, "experiment arm 'x'")
+    assert str(err.value).startswith("experiment arm 'x': brand.budget is now "
+                                     "brand.budget_per_consumer (money per consumer per week)")
+
+
 def test_a_switched_off_lever_buys_nothing_and_is_not_refused():
-    cfg = compose(["brand.budget=1e12", "advertising.cost_per_impression=1e-9",
+    cfg = compose(["brand.budget_per_consumer=1e8", "advertising.cost_per_impression=1e-9",
                    "advertising.enabled=false"])
-    assert cfg.brand.budget == 1e12
+    assert cfg.brand.budget_per_consumer == 1e8
 
 
 def test_a_validated_config_is_frozen_and_shared():

@@ -32,7 +32,8 @@ def test_followers_earn_money_through_the_posts_they_see():
     # draw differs) than posts move it. Paired over 40 seeds, posts seen by every follower
     # raise revenue (one-sided paired t-test).
     base = ("strategy=conversation_led", "market.category=repeat", "brand.quality=0.4",
-            "followers.post_gain=0.5")
+            "followers.post_gain=0.5",
+            "brand.budget_per_consumer=0.6666666666666666")  # 1,000 a week: many followers
 
     def revenue(reach: float, r: int) -> float:
         cfg = small_config(*base, f"followers.post_reach={reach}", consumers=1500, steps=40)

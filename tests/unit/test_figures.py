@@ -193,17 +193,19 @@ def test_sweep_figures_join_points_only_on_enough_values_and_label_outcomes(
     rows = []
     for v in range(values):
         for arm in ("ad_heavy", "conversation_led"):
-            rows.append({"arm": arm, "brand.budget": 100.0 * (v + 1),
+            rows.append({"arm": arm, "brand.budget_per_consumer": 0.01 * (v + 1),
                          "final_adoption_mean": 0.5, "final_adoption_lo": 0.4,
                          "final_adoption_hi": 0.6, "cost_per_adopter_mean": 3.0,
                          "cost_per_adopter_lo": 2.0, "cost_per_adopter_hi": 4.0})
     runs = pd.DataFrame(rows)
     figures = _drawn(monkeypatch, sweep_plots)
-    sweep_plots.save_sweep_figures(runs, runs[["brand.budget"]].drop_duplicates(), tmp_path)
-    fig = figures["outcomes_vs_brand.budget"]
+    grid = runs[["brand.budget_per_consumer"]].drop_duplicates()
+    sweep_plots.save_sweep_figures(runs, grid, tmp_path)
+    fig = figures["outcomes_vs_brand.budget_per_consumer"]
     assert set(_grid_lines(fig)) == ({"-"} if values >= 4 else {"None"})
     texts = _texts(fig)
-    assert "Final adoption (%)" in texts and "budget (money per step)" in texts
+    assert "Final adoption (%)" in texts
+    assert "budget per consumer (money per consumer per step)" in texts
     assert not [t for t in texts if "_" in t]
     assert not _overlaps(fig)
     panel = fig.get_axes()[0]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import run_model, small_config
 from wommsim.compose import compose
-from wommsim.config import BrandSpec, ConfigError, brands_of
+from wommsim.config import LEVERS, BrandSpec, ConfigError, brands_of
 from wommsim.model import BRAND_METRICS, WommModel
 from wommsim.runs.runner import run_replicate
 
@@ -20,14 +20,62 @@ BRAND_COLUMNS = ["arm", "replicate", "step", "brand", "customers", "purchases",
                  "customer_equity"]
 
 
+def test_a_levers_money_is_per_consumer_so_it_scales_with_the_population():
+    # The same market at 2,000 and 20,000 consumers: ten times the consumers, ten times the
+    # money for every lever of every brand (0.1 per consumer: 200 and 2,000 a week).
+    def money(n: int) -> np.ndarray:
+        model = WommModel(small_config("market=duel", "market.brands.a.strategy=ad_heavy",
+                                       "market.brands.b.budget_per_consumer=0.3",
+                                       consumers=n))
+        return np.array([[side.allotment(lever) for lever in LEVERS]
+                         for side in model.markets])
+
+    small, large = money(2_000), money(20_000)
+    assert small[0, LEVERS.index("advertising")] == pytest.approx(0.1 * 2_000 * 0.85)
+    assert small[1, LEVERS.index("content")] == pytest.approx(0.3 * 2_000 * 0.35)
+    assert large == pytest.approx(10 * small) and (small > 0).sum() == 7
+
+
+#: Content only, its share 35 a week at 1,000 consumers (0.1 each), a piece costing 100.
+CONTENT_35 = ("strategy=none", "strategy.content=0.35", "content.seeding=random")
+#: Pieces bought each week at 35 a week, the fraction of a piece carried over: the money
+#: reaches 105, 110, 115, ... every third week, 100 in week 20.
+PIECES_35 = [0, 0, 1] * 6 + [0, 1]
+
+
+def test_fractions_of_a_unit_carry_over_to_the_next_step():
+    ts = run_model(small_config(*CONTENT_35, consumers=1000, steps=20)).timeseries()
+    pieces = ts["content_pieces"].iloc[1:].tolist()
+    assert pieces == PIECES_35 and sum(pieces) == 20 * 35 // 100  # 7: none without carry
+    assert (ts["spend_content"] == 100.0 * ts["content_pieces"]).all()  # what was bought
+
+
+def test_a_phase_keeps_the_carry_and_each_brand_has_its_own():
+    # Weeks 3-4 spend nothing on content (a phase of share 0): the 70 carried waits, and
+    # week 5's 35 makes 105. Reset at each phase, the carry would buy nothing until week 7.
+    shares = "advertising: 0, dialogue: 0, reviews: 0, incentives: 0"
+    phases = (f"+phases=[{{start: 3, name: pause, content: 0, {shares}}}, "
+              f"{{start: 5, name: again, content: 0.35, {shares}}}]")
+    ts = run_model(small_config(*CONTENT_35, phases, consumers=1000, steps=8)).timeseries()
+    assert ts["content_pieces"].iloc[1:].tolist() == [0, 0, 0, 0, 1, 0, 0, 1]
+    # Two brands: b's 50 a week buys a piece every second week, a's 35 keeps its own pace.
+    duel = run_model(small_config(*CONTENT_35, "market=duel", "market.brands.b.budget_"
+                                  "per_consumer=0.14285714285714285", consumers=1000, steps=20))
+    per_brand = duel.brand_timeseries().pivot(index="step", columns="brand",
+                                              values="spend").iloc[1:]  # content only
+    assert (per_brand["a"] / 100).tolist() == PIECES_35
+    assert (per_brand["b"] / 100).tolist() == [0, 1] * 10
+
+
 def test_brand_settings_default_to_the_runs_and_change_per_brand():
     cfg = compose(["market=duel", "market.brands.a.strategy=ad_heavy",
-                   "market.brands.b.budget=2000", "market.brands.b.price=45",
+                   "market.brands.b.budget_per_consumer=0.2", "market.brands.b.price=45",
                    "brand.quality=0.1", "advertising.claim=0.4"])
     a, b = brands_of(cfg)
-    assert (a.name, a.config.strategy.name, a.config.brand.budget) == ("a", "ad_heavy", 1000.0)
-    assert (b.name, b.config.strategy.name, b.config.brand.budget) == ("b", cfg.strategy.name,
-                                                                       2000.0)
+    assert (a.name, a.config.strategy.name, a.config.brand.budget_per_consumer) == (
+        "a", "ad_heavy", 0.1)
+    assert (b.name, b.config.strategy.name, b.config.brand.budget_per_consumer) == (
+        "b", cfg.strategy.name, 0.2)
     assert b.config.economics.price == 45.0 and a.config.economics.price == 50.0
     assert a.config.brand.quality == b.config.brand.quality == 0.1  # the run's, for both
     assert a.config.advertising.claim == 0.4

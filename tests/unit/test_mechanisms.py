@@ -177,7 +177,8 @@ def test_dialogue_without_budget_or_switched_off_does_nothing():
 
 CONTENT_ONLY = ("strategy.name=content_only", "strategy.advertising=0", "strategy.dialogue=0",
                 "strategy.content=1", "strategy.reviews=0", "strategy.incentives=0",
-                "content.seeding=random")
+                "content.seeding=random",
+                "brand.budget_per_consumer=2")  # 1,000 a week at small_config's 500: 10 pieces
 
 
 def test_content_with_zero_freshness_reaches_nobody():
@@ -290,7 +291,8 @@ def test_cascade_size_counts_the_seed_and_everyone_its_chain_engaged():
 
 
 def test_default_content_branching_is_subcritical():
-    model = run_model(small_config(consumers=2000), steps=30)
+    # 1,000 a week at 2,000 consumers: 3 pieces a week, enough cascades to count
+    model = run_model(small_config("brand.budget_per_consumer=0.5", consumers=2000), steps=30)
     ts = model.timeseries()
     cascades, members = ts["content_cascades"].sum(), ts["content_cascade_members"].sum()
     assert cascades > 100
@@ -398,15 +400,16 @@ def test_review_volume_and_valence_weigh_separately():
     cfg = small_config()
     board = reviews.ReviewBoard()
     board.count, board.total = 60, 30.0  # score 0.5
-    c = cfg.reviews.credibility_count
-    volume, valence = board.signals(cfg.reviews)
+    n = 10_000
+    c = cfg.reviews.credibility_per_consumer * n
+    volume, valence = board.signals(cfg.reviews, n)
     assert volume == pytest.approx(np.log1p(60 / c))
     assert valence == pytest.approx(60 / (60 + c) * 0.5)
 
     def term(volume_weight: float, valence_weight: float, b: reviews.ReviewBoard) -> float:
         d = dataclasses.replace(cfg.decision, review_volume_weight=volume_weight,
                                 review_valence_weight=valence_weight)
-        return review_term(d, cfg.reviews, b)
+        return review_term(d, cfg.reviews, b, n)
 
     worse = reviews.ReviewBoard()
     worse.count, worse.total = 60, -30.0  # same volume, opposite valence
@@ -423,11 +426,27 @@ def test_the_page_factors_scale_the_shown_count_and_stars():
     cfg = small_config("reviews.volume_factor=2", "reviews.valence_factor=1.1").reviews
     board = reviews.ReviewBoard()
     board.count, board.total = 40, 20.0  # score 0.5: 4 stars
-    volume, valence = board.signals(cfg)
-    c = cfg.credibility_count
+    volume, valence = board.signals(cfg, 5_000)
+    c = cfg.credibility_per_consumer * 5_000
     assert volume == pytest.approx(np.log1p(80 / c))
     assert valence == pytest.approx(80 / (80 + c) * (4.4 - 3) / 2)
-    assert reviews.ReviewBoard().signals(cfg) == (0.0, 0.0)
+    assert reviews.ReviewBoard().signals(cfg, 5_000) == (0.0, 0.0)
+
+
+def test_review_credibility_is_per_consumer():
+    cfg = small_config().reviews
+    board = reviews.ReviewBoard()
+    board.count, board.total = 20, 10.0
+    # The default, 0.002 per consumer, is the former 20 reviews at 10,000 consumers: the
+    # same count weighs what it weighed then (half), and the same volume, log 2.
+    assert reviews.credibility_count(cfg, 10_000) == 20.0
+    assert board.weight(cfg, 10_000) == 0.5
+    assert board.signals(cfg, 10_000) == (np.log1p(1.0), 0.5 * (4.0 - 3) / 2)  # 4 stars
+    # Ten times the market, ten times the reviews for the same credibility and volume.
+    big = reviews.ReviewBoard()
+    big.count, big.total = 200, 100.0
+    assert big.signals(cfg, 100_000) == board.signals(cfg, 10_000)
+    assert board.weight(cfg, 100_000) < board.weight(cfg, 10_000)
 
 
 # -- incentives --------------------------------------------------------------------------

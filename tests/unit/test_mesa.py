@@ -31,10 +31,15 @@ def test_running_turns_false_after_the_configured_steps():
     assert states == [True, True, False]
 
 
+#: 1,000 a week at 300 consumers: ads enough to tell the ad-blind market from the other
+BUDGET = 1000 / 300
+
+
 def test_mesa_batch_run_drives_the_model_with_nested_parameters():
     results = pd.DataFrame(mesa.batch_run(
         WommModel,
         parameters={"consumers": 300, "steps": 6, "strategy": "ad_heavy",
+                    "brand__budget_per_consumer": BUDGET,
                     "consumer__ad_blind_fraction": [0.0, 0.96]},
         rng=[1, 2], max_steps=1000, data_collection_period=1, display_progress=False))
     assert len(results) == 2 * 2 * 7  # 2 values × 2 seeds × steps 0..6: stops at `steps`
@@ -45,7 +50,8 @@ def test_mesa_batch_run_drives_the_model_with_nested_parameters():
     assert final.loc[0.0, "adopted_fraction"].nunique() == 2
     # The same seed gives the same run as the model built directly.
     model = WommModel(consumers=300, steps=6, strategy="ad_heavy",
-                      consumer__ad_blind_fraction=0.0, seed=1)
+                      brand__budget_per_consumer=BUDGET, consumer__ad_blind_fraction=0.0,
+                      seed=1)
     for _ in range(6):
         model.step()
     assert final.loc[(0.0, 1), "adopted_fraction"] == model.metrics["adopted_fraction"]

@@ -148,7 +148,8 @@ def test_report_marks_intervals_that_exclude_zero(data, tmp_path):
 def test_an_arm_that_spends_nothing_is_not_compared_per_unit_of_spend(tmp_path):
     # Organic's cost per adopter is 0 (no spend): a paired difference of -5.8 against the
     # ad-heavy arm would be bold, and meaningless.
-    size = ["consumers=1000", "steps=30"]  # enough adopters in every replicate
+    # enough adopters in every replicate; 1,000 a week at 1,000 consumers
+    size = ["consumers=1000", "steps=30", "brand.budget_per_consumer=1"]
     data = _run({"ads": ["strategy=ad_heavy", *size], "organic": ["strategy=none", *size]})
     diffs = data["differences"].set_index("outcome")
     assert diffs.at["cost_per_adopter", "hi"] < 0  # what would have been bolded
@@ -192,9 +193,9 @@ def _row(section: str, arm: str) -> list[str]:
 
 
 def test_report_shows_spend_per_lever_and_why_a_lever_cannot_spend_its_share(tmp_path):
-    # On 500 a week, ad-heavy's content share (10%, 50 a week) buys no content piece (100):
-    # its "equal budget" is a cap it cannot reach.
-    budget = ["brand.budget=500"]
+    # On 450 a week, ad-heavy's content share (10%, 45 a week) buys less than a content piece
+    # (100) a week: carried over, it buys one in 5 of 12 weeks, and 40 is left at the end.
+    budget = ["brand.budget_per_consumer=1.5"]  # x 300 consumers = 450 a week
     data = _run({"ads": ["strategy=ad_heavy", *budget], "talk": budget})
     cfg = dataclasses.replace(compose([*SMALL, "replicates=3", *budget]),
                               experiment=ExperimentConfig(name="spend", arms=[
@@ -203,17 +204,20 @@ def test_report_shows_spend_per_lever_and_why_a_lever_cannot_spend_its_share(tmp
     spend = _section(_report(data, tmp_path, cfg), "Spend")
     header = [c.strip() for c in spend.splitlines()[4].strip("|").split("|")]
     ads = dict(zip(header, _row(spend, "ads"), strict=True))
-    assert ads["Budget (money)"] == "6,000"  # 500 a week x 12 weeks
-    assert ads["content (spent of allotted)"] == "0 of 600"
-    assert ads["advertising (spent of allotted)"] == "5,100 of 5,100"
+    assert ads["Budget (money)"] == "5,400"  # 450 a week x 12 weeks
+    assert ads["content (spent of allotted)"] == "500 of 540"
+    assert ads["advertising (spent of allotted)"] == "4,590 of 4,590"
     talk = dict(zip(header, _row(spend, "talk"), strict=True))
     spent = data["summary"].set_index("arm").at["talk", "spend_mean"]
     assert talk["Spent (money)"].startswith(f"{spent:,.0f}")
-    assert "- **ads**, content: in 12 of 12 weeks its share of the budget is less than one " \
-           "content piece costs (100)" in spend
-    # talk's 175 a week buys one piece: whole units leave 75 a week.
-    assert "- **talk**, content: whole content pieces only (100 each): its shares can buy " \
-           "1,200 of the 2,100 allotted." in spend
+    assert "- **ads**, content: in 7 of 12 weeks its share of the budget, with what it " \
+           "carried over, is less than one content piece costs (100)" in spend
+    assert "- **ads**, content: whole content pieces only (100 each): its shares buy 500 of " \
+           "the 540 allotted; the rest, less than one content piece, was still carried " \
+           "over at the end." in spend
+    # talk's 157.5 a week buys 1 or 2 pieces: 18 in 12 weeks, 90 carried at the end.
+    assert "- **talk**, content: whole content pieces only (100 each): its shares buy " \
+           "1,800 of the 1,890 allotted;" in spend
     assert "**ads**, advertising" not in spend  # it spends all it is allotted
 
 

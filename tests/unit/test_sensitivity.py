@@ -14,7 +14,8 @@ from wommsim.config import ConfigError, iter_params
 from wommsim.studies.paramspace import parse_ranges
 from wommsim.studies.sensitivity import DEFAULT_PARAMS, TOOL_KEYS, analyse, default_ranges, main
 
-TINY = ("consumers=200", "steps=8", "replicates=1", "agents=off")
+# 5 per consumer: 1,000 a week, a market rich enough to win adopters in 8 weeks
+TINY = ("consumers=200", "steps=8", "replicates=1", "agents=off", "brand.budget_per_consumer=5")
 # Thresholds up to 0.6: at 0.8 some points of this tiny market win nobody, and their cost per
 # adopter is undefined (NaN), as it should be.
 PARAMS = "params=[consumer.threshold_mean:0.2:0.6,economics.price:10:100,wom.talk_prob:0.01:0.1]"
@@ -83,7 +84,9 @@ def test_a_sweep_runs_one_analysis_per_job_into_its_multirun_folder(tmp_path):
 def test_common_random_numbers_give_an_inert_parameter_zero_effect():
     # The price changes revenue but no decision: with the same seeds at every point its
     # elementary effects on adoption are exactly zero, and on revenue they are not.
-    base = small_config("replicates=2", "agents=off", "workers=1", consumers=300, steps=10)
+    base = small_config("replicates=2", "agents=off", "workers=1",
+                        f"brand.budget_per_consumer={1000 / 300!r}",  # 1,000 a week: buyers
+                        consumers=300, steps=10)
     ranges = parse_ranges("economics.price:10:100,consumer.threshold_mean:0.2:0.8", base,
                           "params")
     result = analyse(base, ranges, ["final_adoption", "revenue"], "morris", samples=4)

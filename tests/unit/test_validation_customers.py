@@ -123,8 +123,10 @@ def test_the_duel_with_its_brands_reversed_lists_b_first():
 
 def test_run_markets_gives_each_replicates_three_tables_paired_with_run(tmp_path):
     ctx = Context(figures=tmp_path, workers=1)
+    # 40 customers at the start, so every replicate has repeat purchases to record (with a
+    # few new customers a week, whether any buys in 6 weeks was a matter of the draws)
     cfg = ctx.config(["consumers=200", "steps=6", "market.category=repeat",
-                      "transactions=true"], "repeat")
+                      "transactions=true", "consumer.initial_adopted_fraction=0.2"], "repeat")
     markets = ctx.run_markets({"repeat": cfg}, 2)["repeat"]
     plain = ctx.run({"repeat": cfg}, 2)["repeat"]
     assert len(markets) == 2

@@ -64,8 +64,9 @@ class Influence:
 
 
 #: ``step(model, rng, money) -> metrics``: one step of a mechanism. ``rng`` is its random
-#: stream (``None`` if it declares none), ``money`` its share of the step's budget (levers;
-#: 0.0 for the rest). It returns its metrics by name; a lever also returns ``spend``.
+#: stream (``None`` if it declares none), ``money`` its share of the step's budget with the
+#: fraction of a unit carried from its last step (levers, see ``BrandSide.money``; 0.0 for
+#: the rest). It returns its metrics by name; a lever also returns ``spend``.
 StepFunction = Callable[["WommModel", "np.random.Generator | None", float],
                         Mapping[str, float]]
 

@@ -113,3 +113,11 @@ def bernoulli(rng: np.random.Generator, who: np.ndarray, prob: float) -> np.ndar
 def affordable(money: float, unit_cost: float) -> int:
     """Whole units ``money`` buys at ``unit_cost`` (robust to float error: 100 / 0.01 = 10000)."""
     return int(np.floor(money / unit_cost * (1.0 + 1e-12)))
+
+
+def leftover(money: float, unit_cost: float) -> float:
+    """The fraction of a unit ``money`` cannot buy at ``unit_cost``: ``money - affordable
+    units × unit_cost``, in [0, unit_cost). A lever carries it to its next step, so a share
+    buys the same per consumer at every population size (a lever's 35 a week buys a 100
+    piece in two weeks of three, not never)."""
+    return max(money - affordable(money, unit_cost) * unit_cost, 0.0)

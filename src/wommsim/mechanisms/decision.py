@@ -55,13 +55,14 @@ def opinion_terms(s: ConsumerState, cfg: DecisionConfig, who: np.ndarray,
     return terms
 
 
-def review_term(cfg: DecisionConfig, reviews: ReviewsConfig, board: ReviewBoard) -> float:
-    """Utility of the review page to an online researcher: volume and valence weighed
-    separately, ``review_volume_weight × volume + review_valence_weight × valence``
-    (:meth:`ReviewBoard.signals`). The weights are calibrated to the meta-analytic sales
-    elasticities of review volume (0.236) and valence (0.417) of You, Vadakkepatt & Joshi
-    (2015): ``docs/ODD.md`` §3.3.8."""
-    volume, valence = board.signals(reviews)
+def review_term(cfg: DecisionConfig, reviews: ReviewsConfig, board: ReviewBoard,
+                n: int) -> float:
+    """Utility of the review page to an online researcher in a market of ``n`` consumers:
+    volume and valence weighed separately, ``review_volume_weight × volume +
+    review_valence_weight × valence`` (:meth:`ReviewBoard.signals`). The weights are
+    calibrated to the meta-analytic sales elasticities of review volume (0.236) and valence
+    (0.417) of You, Vadakkepatt & Joshi (2015): ``docs/ODD.md`` §3.3.8."""
+    volume, valence = board.signals(reviews, n)
     return cfg.review_volume_weight * volume + cfg.review_valence_weight * valence
 
 
@@ -199,7 +200,8 @@ def opinion_choice(model, rng: np.random.Generator) -> None:
         share = np.divide(side.adopted_neighbours[who], degree, out=np.zeros(who.size),
                           where=linked)
         board = side.review_board
-        review = review_term(cfg.decision, own.reviews, board) if own.reviews.enabled else 0.0
+        review = (review_term(cfg.decision, own.reviews, board, model.n)
+                  if own.reviews.enabled else 0.0)
         bonus = own.incentives.bonus if own.incentives.enabled else 0.0
         signals.append((share, review, bonus))
         # Every shopper's utility, kept where it knows the brand: the same values as

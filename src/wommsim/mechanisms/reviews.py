@@ -13,9 +13,11 @@ and rate it ``invited_positivity`` higher (rewarded reviews are more positive, C
 (read as ``3 + 2 × rating`` stars on a 1-5 scale).
 
 The page reaches consumers who research online before deciding through two signals
-(:meth:`ReviewBoard.signals`): volume ``log(1 + count / credibility_count)`` and valence
-``credibility × mean rating`` with ``credibility = count / (count + credibility_count)``;
-the decision weighs each separately (You, Vadakkepatt & Joshi 2015).
+(:meth:`ReviewBoard.signals`): volume ``log(1 + count / half)`` and valence
+``credibility × mean rating`` with ``credibility = count / (count + half)``, where ``half =
+credibility_per_consumer × consumers`` (:func:`credibility_count`: a market ten times larger
+needs ten times the reviews for the same credibility); the decision weighs each separately
+(You, Vadakkepatt & Joshi 2015).
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from wommsim.state import ConsumerState
 
 INFLUENCE = Influence(4, "reviews", "reviews")
 REVIEWS = INFLUENCE.code
+
+
+def credibility_count(cfg: ReviewsConfig, n: int) -> float:
+    """The review count at which the score has half its weight in a market of ``n``
+    consumers, and the unit of review volume: ``credibility_per_consumer × n``."""
+    return cfg.credibility_per_consumer * n
 
 
 class ReviewBoard:
@@ -49,15 +57,17 @@ class ReviewBoard:
         self.total += float(ratings.sum())
         self.count += int(reviewers.size)
 
-    def weight(self, cfg: ReviewsConfig) -> float:
-        """Credibility of the score, rising with the count: count / (count + half)."""
+    def weight(self, cfg: ReviewsConfig, n: int) -> float:
+        """Credibility of the score in a market of ``n`` consumers, rising with the count:
+        count / (count + half), half = :func:`credibility_count`."""
         if self.count == 0:
             return 0.0
-        return self.count / (self.count + cfg.credibility_count)
+        return self.count / (self.count + credibility_count(cfg, n))
 
-    def signals(self, cfg: ReviewsConfig) -> tuple[float, float]:
-        """Volume and valence as the page shows them: ``log(1 + shown count /
-        credibility_count)`` and ``credibility × shown mean rating``. The shown count is
+    def signals(self, cfg: ReviewsConfig, n: int) -> tuple[float, float]:
+        """Volume and valence as the page shows them in a market of ``n`` consumers:
+        ``log(1 + shown count / half)`` and ``credibility × shown mean rating``, half =
+        :func:`credibility_count`. The shown count is
         ``volume_factor × count``; the shown mean is ``valence_factor`` times the mean in
         stars (``3 + 2 × score``, clipped to 1-5) read back on [-1, 1]. Both factors are 1
         unless an experiment perturbs the page; (0, 0) with no reviews."""
@@ -65,8 +75,9 @@ class ReviewBoard:
             return 0.0, 0.0
         shown = cfg.volume_factor * self.count
         stars = np.clip(cfg.valence_factor * (3.0 + 2.0 * self.score), 1.0, 5.0)
-        credibility = shown / (shown + cfg.credibility_count)
-        volume = np.log1p(shown / cfg.credibility_count)
+        half = credibility_count(cfg, n)
+        credibility = shown / (shown + half)
+        volume = np.log1p(shown / half)
         return float(volume), float(credibility * (stars - 3.0) / 2.0)
 
 

@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from wommsim.config import LEVERS, UNIT_COSTS, Config, EconomicsConfig, strategy_at
-from wommsim.mechanisms.common import affordable
+from wommsim.config import (
+    LEVERS,
+    UNIT_COSTS,
+    Config,
+    EconomicsConfig,
+    strategy_at,
+    weekly_budget,
+)
+from wommsim.mechanisms.common import affordable, leftover
 from wommsim.reporting.bass import fit_bass
 
 #: Per-replicate outcome measures, in summary column order: what each measures, its label
@@ -212,21 +219,31 @@ def paired_differences(outcomes: pd.DataFrame, reference: str | Mapping[str, str
 def lever_allowance(cfg: Config) -> pd.DataFrame:
     """What each lever of ``cfg`` may spend over the run, one row per lever: ``allotted``
     (its shares of the budget, step by step, phases included), ``spendable`` (what the whole
-    units those shares buy cost: :func:`~wommsim.mechanisms.common.affordable`, nothing if
-    the lever is switched off), ``steps_without_unit`` (steps whose share buys less than one
-    unit) and ``unit_cost``, ``unit`` and ``enabled``."""
+    units those shares buy cost, the fraction of a unit carried from step to step as the
+    model carries it: :func:`~wommsim.mechanisms.common.leftover`; nothing if the lever is
+    switched off), ``steps_without_unit`` (steps with a share that buy no unit), ``left``
+    (the fraction of a unit still unspent after the last step) and ``unit_cost``, ``unit``
+    and ``enabled``. The budget is for ``cfg.consumers`` (a run's report config holds the
+    population its network had, an edge list's too)."""
+    budget = weekly_budget(cfg, cfg.consumers)
     rows = []
     for lever in LEVERS:
         cost_key, unit = UNIT_COSTS[lever]
         section = getattr(cfg, lever)
         cost = getattr(section, cost_key)
-        money = np.array([cfg.brand.budget * getattr(strategy_at(cfg, step), lever)
-                          for step in range(1, cfg.steps + 1)])
-        amounts, which = np.unique(money, return_inverse=True)  # one per phase, not per step
-        units = np.array([affordable(m, cost) for m in amounts])[which]
-        rows.append({"lever": lever, "allotted": float(money.sum()),
-                     "spendable": float(units.sum() * cost) if section.enabled else 0.0,
-                     "steps_without_unit": int(((money > 0) & (units == 0)).sum()),
+        allotted = spendable = left = 0.0
+        without_unit = 0
+        for step in range(1, cfg.steps + 1):  # a loop over steps: the carry is sequential
+            share = budget * getattr(strategy_at(cfg, step), lever)
+            money = share + left
+            units = affordable(money, cost)
+            left = leftover(money, cost)
+            allotted += share
+            spendable += units * cost
+            without_unit += share > 0 and units == 0
+        rows.append({"lever": lever, "allotted": allotted,
+                     "spendable": spendable if section.enabled else 0.0,
+                     "steps_without_unit": without_unit, "left": left,
                      "unit_cost": cost, "unit": unit, "enabled": section.enabled})
     return pd.DataFrame(rows).set_index("lever")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wommsim.config import LEVERS, Config, ConfigError, brands_of
+from wommsim.config import LEVERS, Config, ConfigError, brands_of, budget_text, weekly_budget
 from wommsim.reporting.analysis import (
     INTERVALS,
     OUTCOME_LABELS,
@@ -104,8 +104,8 @@ def _allowance(arm_cfg: Config) -> pd.DataFrame:
         return parts[0]
     both = pd.concat(parts)
     total = both.groupby(level=0, sort=False).first()
-    total[["allotted", "spendable"]] = both.groupby(level=0, sort=False)[
-        ["allotted", "spendable"]].sum()
+    total[["allotted", "spendable", "left"]] = both.groupby(level=0, sort=False)[
+        ["allotted", "spendable", "left"]].sum()
     total["steps_without_unit"] = both.groupby(level=0, sort=False)["steps_without_unit"].max()
     return total
 
@@ -125,7 +125,7 @@ def _configuration(cfg: Config, arms: pd.DataFrame) -> list[str]:
             ["replicates", f"{cfg.replicates} per arm, paired on the same seeds"],
             ["seed", f"{cfg.seed} (replicate r uses SeedSequence([seed, r]))"],
             ["network", cfg.network.kind], ["decision rule", rule],
-            ["budget", f"{cfg.brand.budget:,g} money per step"
+            ["budget", budget_text(cfg, cfg.consumers)
              + (" for each brand (unless a brand sets its own)"
                 if len(cfg.market.brands) > 1 else "")],
             ["never-click (ad-blind) share", f"{cfg.consumer.ad_blind_fraction:g}"],
@@ -173,8 +173,9 @@ def _summary_table(arms: pd.DataFrame) -> list[str]:
 
 def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
     """Each arm's spend, in total and per lever, against what the budget allots it, and
-    why a lever spent less than its share: switched off, a share that buys no whole unit,
-    the remainder whole units leave, or fewer recipients than units."""
+    why a lever spent less than its share: switched off, a share that buys no whole unit in
+    some weeks, the fraction of a unit still carried at the end, or fewer recipients than
+    units."""
     from wommsim.mechanisms import SCHEDULE
 
     recipients = {m.name: m.recipients for m in SCHEDULE if m.lever}
@@ -186,7 +187,8 @@ def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
         arm_cfg = configs.get(row["arm"])
         if arm_cfg is None:
             continue
-        budget = sum(b.config.brand.budget for b in brands_of(arm_cfg)) * arm_cfg.steps
+        budget = sum(weekly_budget(b.config, arm_cfg.consumers)
+                     for b in brands_of(arm_cfg)) * arm_cfg.steps
         allowance = _allowance(arm_cfg)
         share = row["spend_mean"] / budget if budget > 0 else math.nan
         cells = []
@@ -203,7 +205,8 @@ def _spend_table(cfg: Config, arms: pd.DataFrame) -> list[str]:
         return []
     return ["## Spend", "",
             "\"Equal budget\" is a cap: each lever may spend its share of the budget each week, "
-            "in whole units (see `configs/config.yaml` for unit costs). Spent: mean over "
+            "in whole units, carrying the fraction of a unit it cannot buy to the next week "
+            "(see `configs/config.yaml` for unit costs). Spent: mean over "
             "replicates (95% interval for the total).", "",
             *markdown_table(header, rows).splitlines(), "",
             *((["Why a lever spent less than its share:", "",
@@ -238,13 +241,15 @@ def _unspent(lever: str, a: pd.Series, spent: float, recipients: str,
                 "go unspent."]
     out = []
     if a["steps_without_unit"]:
-        out.append(f"in {a['steps_without_unit']} of {steps} weeks its share of the budget "
-                   f"is less than one {singular} costs ({cost:,g}), so it buys none: "
+        out.append(f"in {a['steps_without_unit']} of {steps} weeks its share of the budget, "
+                   f"with what it carried over, is less than one {singular} costs "
+                   f"({cost:,g}), so it buys none that week and carries the money over: "
                    f"levers buy whole units only (`{lever}` unit cost in `configs/config.yaml`).")
     remainder = a["allotted"] - a["spendable"]
     if remainder > 1e-6 * a["allotted"] and not (a["spendable"] == 0 and out):
-        out.append(f"whole {unit} only ({cost:,g} each): its shares can buy "
-                   f"{number(a['spendable'], 0)} of the {number(a['allotted'], 0)} allotted.")
+        out.append(f"whole {unit} only ({cost:,g} each): its shares buy "
+                   f"{number(a['spendable'], 0)} of the {number(a['allotted'], 0)} allotted; "
+                   f"the rest, less than one {singular}, was still carried over at the end.")
     if math.isfinite(spent) and spent < a["spendable"] * (1 - 1e-9) - 1e-9:
         who = f" ({recipients})" if recipients else ""
         out.append(f"spent less than its whole units could buy "
@@ -671,8 +676,9 @@ def _main_effect(rows: pd.DataFrame, keys: list[str], grid_key: str, key: str,
     if len(values) < 2:
         return ""
     others = [k for k in keys if k != grid_key]
+    # Every grid value a column, even one whose means are all missing (pivot drops those).
     table = rows.pivot_table(index=others, columns=grid_key, values=f"{key}_mean",
-                             aggfunc="first")
+                             aggfunc="first").reindex(columns=values)
     change = (table[values[-1]] - table[values[0]]).dropna()
     if change.empty:
         return ""

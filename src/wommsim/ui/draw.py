@@ -33,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from PIL import Image
 
+from wommsim.config import budget_text
 from wommsim.mechanisms import INFLUENCE_LABELS, INFLUENCES
 from wommsim.ui.layout import DrawnNetwork
 
@@ -193,14 +194,14 @@ def running_lines(model) -> list[str]:
     horizon = f"{cfg.market.category} category, {cfg.steps} weeks"
     if several_brands(model):
         return [f"{cfg.market.name}: " + " vs ".join(
-                    f"{brand_label(b)} (budget {b.config.brand.budget:,.0f}/week, quality "
+                    f"{brand_label(b)} (budget {budget_text(b.config, model.n)}, quality "
                     f"{b.config.brand.quality:+.2f})" for b in model.brands),
                 horizon, f"{cfg.network.kind}, {model.n:,} consumers",
                 f"never click {cfg.consumer.ad_blind_fraction:.0%}, seed {cfg.seed}"]
     return [f"{cfg.strategy.name}", horizon,
             f"{cfg.network.kind}, {model.n:,} consumers",
-            f"never click {cfg.consumer.ad_blind_fraction:.0%}, "
-            f"budget {cfg.brand.budget:,.0f}/week",
+            f"never click {cfg.consumer.ad_blind_fraction:.0%}",
+            f"budget {budget_text(cfg, model.n)}",
             f"quality {cfg.brand.quality:+.2f}, seed {cfg.seed}"]
 
 

@@ -33,7 +33,7 @@ CONTROLS: dict[str, str] = {
     "steps": "Horizon",
     "consumers": "Consumers",
     "consumer.ad_blind_fraction": "Never-click share (ad-blind)",
-    "brand.budget": "Budget per week",
+    "brand.budget_per_consumer": "Budget per consumer per week",
     "brand.quality": "Product quality",
     "advertising.awareness_prob": "Ads: awareness per impression",
     "dialogue.recovery_prob": "Dialogue: complaint recovery",
@@ -49,7 +49,7 @@ CONTROLS: dict[str, str] = {
 UI_SPAN: dict[str, tuple[float, float, float]] = {
     "steps": (10, 520, 1),
     "consumers": (100, 20_000, 100),
-    "brand.budget": (0.0, 10_000.0, 100.0),
+    "brand.budget_per_consumer": (0.0, 1.0, 0.01),
     "wom.negativity_bias": (0.0, 10.0, 0.1),
     "incentives.expectation_shift": (-1.0, 1.0, 0.05),
     "wom.talk_prob": (0.0, 0.3, 0.005),
@@ -58,7 +58,8 @@ UI_SPAN: dict[str, tuple[float, float, float]] = {
 DEFAULT_STEP = 0.01
 #: The settings each brand of a market with several brands has of its own in the UI: the
 #: run's control whose value a brand takes unless set (``market.brands.<name>.<key>``).
-BRAND_KEYS: dict[str, str] = {"strategy": "strategy", "budget": "brand.budget",
+BRAND_KEYS: dict[str, str] = {"strategy": "strategy",
+                              "budget_per_consumer": "brand.budget_per_consumer",
                               "quality": "brand.quality"}
 
 

@@ -7,7 +7,8 @@ Sethuraman, Tellis & Briesch (2011). ``wom_elasticity``: the elasticity of new c
 word of mouth against that to advertising, after Trusov, Bucklin & Pauwels (2009).
 
 ``ad_elasticity`` runs an advertising-only market: the brand spends only on impressions
-(the default budget's worth, ``brand.budget × AD_SHARE``, in the middle arm), so a change
+(the default budget's worth, ``brand.budget_per_consumer × consumers × AD_SHARE``, in the
+middle arm), so a change
 of spend is a change of advertising alone, and word of mouth runs as usual.
 ``wom_elasticity`` runs the default market and scales the impressions (through their unit
 cost) or the conversations (``WOM_KEY``). Arms are paired on seeds.
@@ -19,15 +20,15 @@ import dataclasses
 
 import numpy as np
 
-from wommsim.config import LEVERS, PhaseConfig, validate
+from wommsim.config import LEVERS, Config, PhaseConfig, validate, weekly_budget
 from wommsim.mechanisms.advertising import arc_elasticity
 from wommsim.reporting.tables import markdown_table
 from wommsim.validation.core import Context, Finding, case, column, pct
 from wommsim.validation.stats import bootstrap, bootstrap_p, format_p
 
 ALPHA = 0.05
-#: Share of ``brand.budget`` on advertising in these designs (the rest unspent), so the
-#: ad spend can move up and down within the budget from a phase.
+#: Share of the budget (``brand.budget_per_consumer``) on advertising in these designs (the
+#: rest unspent), so the ad spend can move up and down within the budget from a phase.
 AD_SHARE = 0.5
 #: Change of the driver in each arm: spend (or talk) ×(1 - DELTA) against ×(1 + DELTA).
 DELTA = 0.25
@@ -43,9 +44,15 @@ def _market(ctx: Context, budget_scale: float, steps: int, extra: tuple[str, ...
     ``budget_scale`` (half of it on ads), its consumers."""
     n = ctx.size(10_000, 1_000)
     default = ctx.config([], "default")
-    budget = 2 * default.brand.budget * n / default.consumers * budget_scale
-    return (["strategy=none", f"strategy.advertising={AD_SHARE}", f"brand.budget={budget:g}",
-             f"consumers={n}", f"steps={steps}", *extra], n)
+    budget = 2 * default.brand.budget_per_consumer * budget_scale
+    return (["strategy=none", f"strategy.advertising={AD_SHARE}",
+             f"brand.budget_per_consumer={budget:g}", f"consumers={n}", f"steps={steps}",
+             *extra], n)
+
+
+def _ad_spend(cfg: Config) -> float:
+    """The weekly ad spend of an arm before its phase: its budget × ``AD_SHARE``."""
+    return weekly_budget(cfg, cfg.consumers) * AD_SHARE
 
 
 def _spend_arm(ctx: Context, overrides: list[str], start: int, factor: float, name: str):
@@ -106,12 +113,12 @@ def ad_elasticity(ctx: Context) -> Finding:
                             replicates, ctx.size(2000, 100), rng)
         sr_lo, sr_hi = np.nanpercentile(sr_boot, [2.5, 97.5])
         results[scale] = (sr, lr, p, sr_lo, sr_hi)
-        spend = arms[f"{scale} +"].brand.budget * AD_SHARE
+        spend = _ad_spend(arms[f"{scale} +"])
         rows.append((f"{spend:,.0f}", pct(adopted[f"{scale} -"]),
                      f"{low[:, start].mean():.1f}", f"{sr:.3f}",
                      f"[{sr_lo:.3f}, {sr_hi:.3f}]", f"{lr:.3f}", format_p(p)))
     quiet = elasticities(new["quiet -"], new["quiet +"], start)
-    top_spend = arms[f"{top} +"].brand.budget * AD_SHARE
+    top_spend = _ad_spend(arms[f"{top} +"])
     rows.append((f"{top_spend:,.0f}, `advertising.annoy_prob=0` (check)",
                  pct(adopted["quiet -"]), f"{new['quiet -'][:, start].mean():.1f}",
                  f"{quiet[0]:.3f}", "", f"{quiet[1]:.3f}", ""))
@@ -121,7 +128,7 @@ def ad_elasticity(ctx: Context) -> Finding:
     worst_p = max(r[2] for r in results.values())
 
     fig, (ax,) = ctx.figure()
-    spends = [arms[f"{s} +"].brand.budget * AD_SHARE for s in scales]
+    spends = [_ad_spend(arms[f"{s} +"]) for s in scales]
     ax.plot(spends, [results[s][0] for s in scales], "o-", label="short run (same week)")
     ax.plot(spends, [results[s][1] for s in scales], "s-",
             label=f"long run ({window} weeks, carry-over included)")

@@ -50,7 +50,7 @@ def expected_sales(model: WommModel, cfg: Config) -> float:
     degree = model.degree[who]
     share = np.divide(side.adopted_neighbours[who], degree, out=np.zeros(who.size),
                       where=degree > 0)
-    review = decision.review_term(cfg.decision, cfg.reviews, side.review_board)
+    review = decision.review_term(cfg.decision, cfg.reviews, side.review_board, model.n)
     bonus = cfg.incentives.bonus if cfg.incentives.enabled else 0.0
     utility = decision.brand_utility(s, cfg.decision, who, share, review, bonus)
     return float(decision.opinion_probability(cfg.decision, utility, s.threshold[who]).sum())

@@ -183,10 +183,12 @@ def incentive_backfire(ctx: Context) -> Finding:
         table=markdown_table(["arm", "final adoption", "customer equity", "spend"], rows))
 
 
-def _pulse(ctx: Context, name: str, size: tuple[str, ...], start: int, budget: float,
+def _pulse(ctx: Context, name: str, size: tuple[str, ...], start: int, per_consumer: float,
            shares: dict[str, float]):
-    """Organic market with one step of spend ``shares`` x ``budget`` at step ``start``."""
-    cfg = ctx.config(["strategy=none", f"brand.budget={budget}", *size], name)
+    """Organic market with one step of spend ``shares`` x the budget (``per_consumer`` per
+    consumer) at step ``start``."""
+    cfg = ctx.config(["strategy=none", f"brand.budget_per_consumer={per_consumer}", *size],
+                     name)
     if shares:
         off = dict.fromkeys(LEVERS, 0.0)
         cfg = dataclasses.replace(cfg, phases=[
@@ -209,10 +211,11 @@ def mean_lag(response: np.ndarray) -> float:
 def carry_over(ctx: Context) -> Finding:
     start, window = 3, ctx.size(8, 5)
     n, _, size = _size(ctx, steps=start + window - 1)
-    replicates, budget = ctx.size(40, 4), 10_000.0
-    arms = {"base": _pulse(ctx, "organic", size, start, budget, {}),
-            "ads": _pulse(ctx, "ad pulse", size, start, budget, {"advertising": 1.0}),
-            "talk": _pulse(ctx, "conversation pulse", size, start, budget,
+    replicates, per_consumer = ctx.size(40, 4), 1.0  # ten times the default budget
+    budget = per_consumer * n  # the pulse's money: 10,000 at 10,000 consumers
+    arms = {"base": _pulse(ctx, "organic", size, start, per_consumer, {}),
+            "ads": _pulse(ctx, "ad pulse", size, start, per_consumer, {"advertising": 1.0}),
+            "talk": _pulse(ctx, "conversation pulse", size, start, per_consumer,
                            {"dialogue": 0.5, "content": 0.5})}
     tables = ctx.run(arms, replicates)
     new = {k: column(t, "new_adopters")[:, start:start + window] for k, t in tables.items()}

@@ -100,7 +100,8 @@ def weak_ties_overrides(beta_s: float, beta_w: float, alpha: float, ties_out: fl
             f"consumers={n}", f"wom.talk_prob={beta_s:g}",
             f"wom.weak_tie_talk={beta_w / beta_s:.6g}",
             "strategy=none", "strategy.advertising=1.0",
-            f"brand.budget={ad_budget(alpha, n, awareness_prob, cost_per_impression):.6g}",
+            "brand.budget_per_consumer="
+            f"{ad_budget(alpha, n, awareness_prob, cost_per_impression) / n:.6g}",
             "consumer.ad_blind_fraction=0.0", "consumer.initial_aware_fraction=0.0",
             "consumer.initial_adopters=community",
             f"consumer.initial_adopted_fraction={0.5 * size / n:.6g}"]
