@@ -113,3 +113,52 @@ def test_the_model_part_measures_model_rows_only():
     assert children == list(module.MODEL_CHILDREN)
     assert not set(children) & (set(module.MARKETS) | {"paired durable", "paired repeat"})
     assert set(module.CHILDREN) >= set(children) | set(module.MARKETS)
+
+
+@pytest.fixture(scope="module")
+def population():
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("bench_population", BENCHMARKS / "population.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _runs(means: dict[int, float], spread: float = 0.01, replicates: int = 6):
+    """Synthetic population-study runs of one market: final adoption around ``means[n]``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = [{"market": "m", "consumers": n, "replicate": r,
+             **{o: 0.5 for o in ("mean_adoption", "net_sentiment", "rejecters_end",
+                                 "spend_per_consumer", "cost_per_adopter")},
+             "time_to_half": 20.0, "final_adoption": mean + spread * rng.standard_normal()}
+            for n, mean in means.items() for r in range(replicates)]
+    return pd.DataFrame(rows)
+
+
+def test_population_summary_finds_where_a_drifting_outcome_settles(population):
+    # Final adoption drifts by 10 points until 4,000 consumers, then holds: it settles there.
+    table = population.summarise(_runs({1000: 0.6, 2000: 0.65, 4000: 0.7, 8000: 0.7,
+                                        16000: 0.7}))
+    final = table[table["outcome"] == "final_adoption"].set_index("consumers")
+    assert final["settled_from"].iloc[0] == 4000
+    assert not final.loc[1000, "within"] and final.loc[8000, "within"]
+    assert abs(final.loc[1000, "diff_from_largest"] + 10.0) < 1.0  # shown in points
+    # An outcome that never moves settles at the smallest size.
+    flat = table[table["outcome"] == "time_to_half"]
+    assert (flat["settled_from"] == 1000).all()
+
+
+def test_population_outcomes_of_a_run_are_intensive(population):
+    from wommsim.model import WommModel
+
+    cfg = small_config("agents=off", consumers=400, steps=6)
+    model = WommModel(cfg)
+    for _ in range(cfg.steps):
+        model.step()
+    ts = model.timeseries()
+    out = population.run_outcomes(ts, model.n)
+    assert out["final_adoption"] == ts["adopted_fraction"].iloc[-1]
+    assert out["spend_per_consumer"] == ts["cumulative_spend"].iloc[-1] / 400
+    assert 0.0 <= out["rejecters_end"] <= 1.0
