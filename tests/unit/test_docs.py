@@ -202,3 +202,14 @@ def test_every_summary_outcome_is_defined_and_no_other():
 
 def test_every_state_variable_is_defined_and_no_other():
     assert first_cells("Variable") == {f"`{name}`" for name in STATE_VARS}
+
+
+def test_the_version_is_the_same_in_the_package_and_the_citation():
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    package = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    citation = yaml.safe_load((root / "CITATION.cff").read_text())
+    assert str(citation["version"]) == package
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(citation["date-released"]))
