@@ -51,12 +51,18 @@ def _freeze(obj: Any) -> None:
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str = "",
-          doc: str = "", choices: tuple[str, ...] | None = None, open_lo: bool = False) -> Any:
+          doc: str = "", choices: tuple[str, ...] | None = None, open_lo: bool = False,
+          plausible: tuple[float, float] | None = None, basis: str = "") -> Any:
     """A dataclass field carrying its range, unit, choices and one-line doc. The range is
     inclusive, ``[lo, hi]``, or ``(lo, hi]`` with ``open_lo`` (a value that must be strictly
-    above ``lo``, such as a cost or a scale that divides)."""
+    above ``lo``, such as a cost or a scale that divides): what the software accepts.
+
+    ``plausible`` is the narrower range ``(lo, hi)`` a robustness analysis may draw the
+    parameter from, the one its comment in ``configs/`` and its row in ``docs/ODD.md`` state;
+    ``basis`` says in one phrase where that range comes from ("assumption" or a source).
+    Metadata only: no run reads them (see :func:`plausible_ranges`)."""
     meta = {"lo": lo, "hi": hi, "open_lo": open_lo, "unit": unit, "doc": doc,
-            "choices": choices}
+            "choices": choices, "plausible": plausible, "basis": basis}
     return field(default=default, metadata=meta)
 
 
@@ -109,13 +115,17 @@ class NetworkConfig(Frozen):
     mean_degree_out: float = param(1.0, 0.0, 10_000.0, unit="neighbours",
                                    doc="stochastic block model: expected neighbours elsewhere")
     network_size: int = param(20, 1, 1_000_000, unit="consumers",
-                              doc="personal networks: consumers in one personal network")
+                              doc="personal networks: consumers in one personal network",
+                              plausible=(5, 29),
+                              basis="assumption (the design of Goldenberg, Libai & Muller 2001)")
     strong_degree: float = param(19.0, 0.0, 10_000.0, unit="neighbours",
                                  doc="personal networks: expected strong ties in one's own "
                                      "network")
     weak_degree: float = param(5.0, 0.0, 10_000.0, unit="neighbours",
                                doc="personal networks: expected weak ties to other networks "
-                                   "(ties out)")
+                                   "(ties out)",
+                               plausible=(5.0, 29.0),
+                               basis="assumption (the design of Goldenberg, Libai & Muller 2001)")
     path: str = param("", doc="edgelist: file with one pair of node labels per line")
 
 
@@ -217,9 +227,11 @@ class BrandConfig(Frozen):
     quality_spread: float = param(0.3, 0.0, 2.0, unit="quality",
                                   doc="s.d. of experienced quality across buyers")
     defect_share: float = param(0.0, 0.0, 1.0, unit="share of units sold",
-                                doc="share of units sold that are clearly bad (defective)")
+                                doc="share of units sold that are clearly bad (defective)",
+                                plausible=(0.0, 0.1), basis="assumption")
     defect_quality: float = param(-0.8, -1.0, 1.0, unit="quality",
-                                  doc="experienced quality of a defective unit")
+                                  doc="experienced quality of a defective unit",
+                                  plausible=(-1.0, -0.5), basis="assumption")
 
 
 @dataclass
@@ -256,19 +268,25 @@ class MarketConfig(Frozen):
                               "recur and each is a choice among the brands")
     interpurchase_steps: float = param(8.0, 1.0, 10_000.0, unit="steps",
                                        doc="repeat: mean time between a consumer's category "
-                                           "purchase occasions")
+                                           "purchase occasions",
+                                       plausible=(2.0, 26.0),
+                                       basis="assumption (a frequently bought good)")
     rate_shape: float = param(2.0, 0.0, 1000.0, open_lo=True, unit="shape",
                               doc="repeat: gamma shape of occasion rates across consumers "
-                                  "(smaller: more heterogeneous)")
+                                  "(smaller: more heterogeneous)",
+                              plausible=(0.5, 5.0), basis="assumption")
     inertia: float = param(0.3, 0.0, 10.0, unit="utility",
-                           doc="utility of a consumer's current brand at a choice")
+                           doc="utility of a consumer's current brand at a choice",
+                           plausible=(0.0, 1.0), basis="assumption")
     price_weight: float = param(1.0, 0.0, 100.0, unit="utility per log price ratio",
-                                doc="utility lost per unit of log(price / economics.price)")
+                                doc="utility lost per unit of log(price / economics.price)",
+                                plausible=(0.0, 3.0), basis="assumption")
     churn_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
                                  doc="repeat: a customer whose opinion of its brand falls "
                                      "below this leaves the brand")
     category_exit: float = param(0.0, 0.0, 1.0, unit="probability per step",
-                                 doc="repeat: chance a customer leaves the category")
+                                 doc="repeat: chance a customer leaves the category",
+                                 plausible=(0.0, 0.01), basis="assumption (a stable category)")
     brands: dict[str, BrandSpec] = field(default_factory=dict, metadata={
         "doc": "brand name -> its settings; none listed: one brand named 'brand'"})
 
@@ -279,7 +297,10 @@ class AdvertisingConfig(Frozen):
 
     enabled: bool = param(True, doc="switch the advertising lever on or off")
     cost_per_impression: float = param(0.01, 0.0, 1e9, open_lo=True, unit="money per impression",
-                                       doc="price of one impression (CPM / 1000)")
+                                       doc="price of one impression (CPM / 1000)",
+                                       plausible=(0.005, 0.02),
+                                       basis="published Facebook CPMs of 5-20 US$ "
+                                             "(AdStage 2018; 2022-25 benchmarks)")
     targeting: str = param("none", choices=AD_TARGETS,
                            doc="who impressions land on: everyone (none), followers, or "
                                "look-alikes of customers (their neighbours); random if empty")
@@ -290,25 +311,31 @@ class AdvertisingConfig(Frozen):
                                      doc="per-impression effect on a non-clicker relative to a "
                                          "clicker (awareness, adstock, hype)")
     awareness_prob: float = param(0.05, 0.0, 1.0, unit="probability per impression",
-                                  doc="chance an impression makes an unaware clicker aware")
+                                  doc="chance an impression makes an unaware clicker aware",
+                                  plausible=(0.01, 0.2), basis="assumption")
     gain: float = param(0.1, 0.0, 1.0, unit="share per impression",
                         doc="adstock of a clicker closes this share of its gap to 1 per "
-                            "impression (times trust)")
+                            "impression (times trust)",
+                        plausible=(0.05, 0.3), basis="assumption")
     trust: float = param(0.36, 0.0, 1.0, unit="share",
                          doc="trust in social-network ads; scales the adstock gain")
     hype: float = param(0.02, 0.0, 1.0, unit="share per impression",
                         doc="expectation of a clicker closes this share of its gap to the claim "
-                            "per impression")
+                            "per impression",
+                        plausible=(0.0, 0.1), basis="assumption")
     claim: float = param(0.6, -1.0, 1.0, unit="quality",
                          doc="quality the ads promise: the level hype pulls expectations toward")
     retention: float = param(0.5, 0.0, 1.0, unit="share per step",
                              doc="adstock and hype kept from one step to the next (carry-over)")
     annoy_prob: float = param(0.005, 0.0, 1.0, unit="probability per impression",
-                              doc="chance an impression annoys a non-clicker")
+                              doc="chance an impression annoys a non-clicker",
+                              plausible=(0.0, 0.02), basis="assumption")
     annoyance: float = param(0.05, 0.0, 2.0, unit="opinion",
-                             doc="opinion drop of an annoyed consumer")
+                             doc="opinion drop of an annoyed consumer",
+                             plausible=(0.0, 0.2), basis="assumption")
     unfollow_prob: float = param(0.05, 0.0, 1.0, unit="probability",
-                                 doc="chance an annoyed follower unfollows")
+                                 doc="chance an annoyed follower unfollows",
+                                 plausible=(0.0, 0.2), basis="assumption")
 
 
 @dataclass
@@ -317,17 +344,22 @@ class DialogueConfig(Frozen):
 
     enabled: bool = param(True, doc="switch the dialogue lever on or off")
     cost_per_reply: float = param(2.0, 0.0, 1e9, open_lo=True, unit="money per reply",
-                                  doc="staff time for one answered conversation")
+                                  doc="staff time for one answered conversation",
+                                  plausible=(1.0, 5.0),
+                                  basis="BLS OES May 2020 wage, 2-8 minutes a reply")
     lift: float = param(0.05, 0.0, 1.0, unit="share",
                         doc="an answered consumer's opinion closes this share of its gap to 1 "
-                            "(as goodwill that fades)")
+                            "(as goodwill that fades)",
+                        plausible=(0.02, 0.1), basis="assumption")
     follow_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                doc="chance an answered consumer follows the brand")
     recovery_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                  doc="chance an answered negative talker is recovered: its "
-                                     "opinion rises to neutral (0), not beyond")
+                                     "opinion rises to neutral (0), not beyond",
+                                 plausible=(0.2, 0.5), basis="assumption")
     retention: float = param(0.75, 0.0, 1.0, unit="share per step",
-                             doc="share of a reply's goodwill (its opinion rise) kept each step")
+                             doc="share of a reply's goodwill (its opinion rise) kept each step",
+                             plausible=(0.5, 0.9), basis="assumption")
     prioritise_negative: bool = param(True, doc="answer negative talkers first")
 
 
@@ -337,7 +369,9 @@ class ContentConfig(Frozen):
 
     enabled: bool = param(True, doc="switch the content lever on or off")
     cost_per_piece: float = param(100.0, 0.0, 1e12, open_lo=True, unit="money per piece",
-                                  doc="production and seeding cost of one piece")
+                                  doc="production and seeding cost of one piece",
+                                  plausible=(50.0, 1000.0),
+                                  basis="assumption (an image post to a short video)")
     seeds_per_piece: int = param(20, 0, 1_000_000, unit="consumers",
                                  doc="consumers each new piece is first shown to")
     seeding: str = param("followers", choices=SEEDING_TARGETS,
@@ -350,18 +384,26 @@ class ContentConfig(Frozen):
     freshness_decay: float = param(0.5, 0.0, 1.0, unit="share per step",
                                    doc="freshness lost per step at sustainability 0")
     share_scale: float = param(0.015, 0.0, 1.0, unit="probability",
-                               doc="share probability = share_scale × meaning × freshness")
+                               doc="share probability = share_scale × meaning × freshness",
+                               plausible=(0.01, 0.03),
+                               basis="calibrated to Goel, Watts & Goldstein 2012 (over 90% of "
+                                     "cascades stay at their seed)")
     warmth: float = param(0.1, 0.0, 1.0, unit="share",
                           doc="an engaged consumer's opinion closes this share of its gap to "
-                              "warmth_ceiling (a disappointed buyer's: to 0)")
+                              "warmth_ceiling (a disappointed buyer's: to 0)",
+                          plausible=(0.05, 0.2), basis="assumption")
     warmth_ceiling: float = param(0.5, 0.0, 1.0, unit="opinion",
-                                  doc="highest opinion content's warmth can bring anyone to")
+                                  doc="highest opinion content's warmth can bring anyone to",
+                                  plausible=(0.3, 0.7), basis="assumption")
     opinion_weight: float = param(1.0, 0.0, 1.0, unit="share",
-                                  doc="engagement × (1 + opinion_weight × min(opinion, 0))")
+                                  doc="engagement × (1 + opinion_weight × min(opinion, 0))",
+                                  plausible=(0.5, 1.0), basis="assumption")
     fatigue: float = param(0.2, 0.0, 1.0, unit="share per exposure",
-                           doc="engagement lost per recent exposure to the brand's content")
+                           doc="engagement lost per recent exposure to the brand's content",
+                           plausible=(0.1, 0.4), basis="assumption")
     fatigue_retention: float = param(0.8, 0.0, 1.0, unit="share per step",
-                                     doc="share of the recent-exposure count kept each step")
+                                     doc="share of the recent-exposure count kept each step",
+                                     plausible=(0.5, 0.95), basis="assumption")
 
 
 @dataclass
@@ -370,26 +412,35 @@ class ReviewsConfig(Frozen):
 
     enabled: bool = param(True, doc="switch reviews (lever and score) on or off")
     cost_per_invite: float = param(1.0, 0.0, 1e9, open_lo=True, unit="money per invitation",
-                                   doc="cost of inviting one buyer to review")
+                                   doc="cost of inviting one buyer to review",
+                                   plausible=(0.01, 5.0), basis="assumption")
     invited_review_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                        doc="chance an invited buyer posts a review")
     organic_review_prob: float = param(0.05, 0.0, 1.0, unit="probability",
                                        doc="chance a buyer with a neutral experience (0) "
-                                           "reviews unprompted")
+                                           "reviews unprompted",
+                                       plausible=(0.01, 0.1), basis="assumption")
     positive_selection: float = param(8.0, 0.0, 100.0, unit="factor per squared rating",
                                       doc="organic posting propensity rises by this times "
-                                          "the squared rating of a positive experience")
+                                          "the squared rating of a positive experience",
+                                      plausible=(2.0, 20.0), basis="assumption")
     negative_selection: float = param(4.0, 0.0, 100.0, unit="factor per squared rating",
                                       doc="organic posting propensity rises by this times "
-                                          "the squared rating of a negative experience")
+                                          "the squared rating of a negative experience",
+                                      plausible=(1.0, 10.0), basis="assumption")
     invited_positivity: float = param(0.25, 0.0, 2.0, unit="rating",
                                       doc="rise of an invited (rewarded) review's rating over "
-                                          "the reviewer's experience")
+                                          "the reviewer's experience",
+                                      plausible=(0.15, 0.3),
+                                      basis="ReviewMeta 2016 (incentivised reviews 0.29 "
+                                            "stars higher)")
     credibility_per_consumer: float = param(0.002, 0.0, 1e6, open_lo=True,
                                             unit="reviews per consumer",
                                             doc="review count, per consumer of the market, at "
                                                 "which the score has half its weight and the "
-                                                "unit of review volume")
+                                                "unit of review volume",
+                                            plausible=(0.0005, 0.005),
+                                            basis="assumption (5-50 reviews at 10,000 consumers)")
     volume_factor: float = param(1.0, 0.0, 1e6, open_lo=True, unit="factor",
                                  doc="the page shows this multiple of the review count "
                                      "(1: as posted; for elasticity experiments)")
@@ -405,9 +456,11 @@ class IncentivesConfig(Frozen):
     enabled: bool = param(True, doc="switch the incentives lever on or off")
     cost_per_offer: float = param(1.0, 0.0, 1e9, open_lo=True, unit="money per offer",
                                   doc="promotion cost per offer made (the discount itself "
-                                      "is given when redeemed)")
+                                      "is given when redeemed)",
+                                  plausible=(0.2, 5.0), basis="assumption")
     discount: float = param(0.2, 0.0, 1.0, unit="share of price",
-                            doc="price cut of a redeemed offer")
+                            doc="price cut of a redeemed offer",
+                            plausible=(0.1, 0.5), basis="assumption (typical promotional depth)")
     expiry_steps: int = param(8, 1, 1_000_000, unit="steps",
                               doc="an unused offer expires this many steps after it was taken")
     accept_prob: float = param(0.5, 0.0, 1.0, unit="probability",
@@ -415,7 +468,8 @@ class IncentivesConfig(Frozen):
     expectation_shift: float = param(-0.1, -1.0, 1.0, unit="quality",
                                      doc="change in the expected quality of a consumer who "
                                          "takes an offer (negative: a discount signals lower "
-                                         "quality)")
+                                         "quality)",
+                                     plausible=(-0.3, 0.0), basis="assumption")
     bonus: float = param(0.3, 0.0, 10.0, unit="utility",
                          doc="purchase utility added while the discount is unused")
 
@@ -428,7 +482,8 @@ class FollowersConfig(Frozen):
     post_reach: float = param(0.06, 0.0, 1.0, unit="share of followers per step",
                               doc="followers a step's organic post reaches")
     post_gain: float = param(0.1, 0.0, 1.0, unit="share",
-                             doc="adstock closes this share of its gap to 1 per post seen")
+                             doc="adstock closes this share of its gap to 1 per post seen",
+                             plausible=(0.0, 0.3), basis="assumption")
     unfollow_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
                                     doc="a follower whose opinion falls below this unfollows")
 
@@ -440,59 +495,78 @@ class WomConfig(Frozen):
     enabled: bool = param(True, doc="switch word of mouth on or off")
     talk_prob: float = param(0.03, 0.0, 1.0, unit="probability per neighbour per step",
                              doc="base chance an opinionated consumer talks to a neighbour "
-                                 "over a strong tie (times its talk multipliers)")
+                                 "over a strong tie (times its talk multipliers)",
+                             plausible=(0.01, 0.1), basis="assumption")
     hearsay_talk: float = param(0.5, 0.0, 1.0, unit="share",
                                 doc="talk of a consumer who has not bought the brand (its "
-                                    "opinion is hearsay) relative to one who has")
+                                    "opinion is hearsay) relative to one who has",
+                                plausible=(0.1, 1.0), basis="assumption")
     experience_talk: float = param(3.0, 0.0, 100.0, unit="factor per unit of satisfaction",
                                    doc="an adopter's extra talk per unit of |satisfaction| "
-                                       "just after a purchase")
+                                       "just after a purchase",
+                                   plausible=(1.0, 5.0), basis="assumption")
     dissatisfied_talk: float = param(1.5, 1.0, 10.0, unit="factor",
                                      doc="a dissatisfied adopter's extra talk relative to a "
-                                         "satisfied one's of the same strength")
+                                         "satisfied one's of the same strength",
+                                     plausible=(1.0, 3.0), basis="assumption")
     talk_half_life: float = param(8.0, 0.0, 1e6, open_lo=True, unit="steps",
-                                  doc="half-life of an adopter's extra talk after a purchase")
+                                  doc="half-life of an adopter's extra talk after a purchase",
+                                  plausible=(2.0, 26.0), basis="assumption")
     talkativeness_spread: float = param(0.8, 0.0, 3.0, unit="s.d. of log",
                                         doc="spread of consumers' fixed talkativeness "
-                                            "(lognormal, mean 1)")
+                                            "(lognormal, mean 1)",
+                                        plausible=(0.0, 1.2), basis="assumption")
     persuasiveness_spread: float = param(0.3, 0.0, 3.0, unit="s.d. of log",
                                          doc="spread of consumers' fixed persuasiveness "
-                                             "(lognormal, mean 1)")
+                                             "(lognormal, mean 1)",
+                                         plausible=(0.0, 0.6), basis="assumption")
     degree_participation: float = param(0.25, 0.0, 2.0, unit="elasticity",
                                         doc="talk rises as (degree / mean degree) to this "
-                                            "power: hubs participate more")
+                                            "power: hubs participate more",
+                                        plausible=(0.0, 0.5), basis="assumption")
     trust: float = param(0.92, 0.0, 1.0, unit="share", doc="trust in people one knows")
     influence: float = param(0.3, 0.0, 1.0, unit="share",
                              doc="exposure dose of one conversation over a strong tie "
-                                 "(times trust and |what was said|)")
+                                 "(times trust and |what was said|)",
+                             plausible=(0.1, 0.6), basis="assumption")
     negativity_bias: float = param(2.0, 0.0, 100.0, unit="factor",
-                                   doc="dose of negative talk relative to positive")
+                                   doc="dose of negative talk relative to positive",
+                                   plausible=(1.0, 4.0), basis="assumption")
     negative_talk: bool = param(True, doc="detractors and rejecters talk (false silences "
                                           "all negative talk)")
     negative_retention: float = param(0.99, 0.0, 1.0, unit="share per step",
                                       doc="share of the accumulated negative exposure kept "
-                                          "each step")
+                                          "each step",
+                                      plausible=(0.95, 1.0), basis="assumption")
     rejection_threshold: float = param(1.0, 0.0, 1e6, open_lo=True, unit="exposure dose",
                                        doc="accumulated negative exposure at which a "
-                                           "non-adopter rejects the brand")
+                                           "non-adopter rejects the brand",
+                                       plausible=(0.5, 3.0),
+                                       basis="assumption (two to six strong detractor "
+                                             "conversations)")
     weak_tie_talk: float = param(0.5, 0.0, 1.0, unit="share",
                                  doc="talk probability over a weak tie relative to a strong "
-                                     "one")
+                                     "one",
+                                 plausible=(0.2, 1.0), basis="assumption")
     weak_tie_influence: float = param(0.5, 0.0, 1.0, unit="share",
                                       doc="dose of a conversation over a weak tie relative "
-                                          "to a strong one")
+                                          "to a strong one",
+                                      plausible=(0.2, 1.0), basis="assumption")
     random_meetings: float = param(0.0, 0.0, 1000.0, unit="encounters per consumer per step",
                                    doc="mean random encounters per consumer per step, each a "
-                                       "weak tie for that step (0: off)")
+                                       "weak tie for that step (0: off)",
+                                   plausible=(0.0, 5.0), basis="assumption")
     rewarded_discount: float = param(0.3, 0.0, 1.0, unit="share",
                                      doc="share of a rewarded speaker's dose its listeners "
-                                         "discount over a weak tie (half over a strong one)")
+                                         "discount over a weak tie (half over a strong one)",
+                                     plausible=(0.0, 0.6), basis="assumption")
     neutral_band: float = param(0.1, 0.0, 1.0, unit="opinion",
                                 doc="consumers with |opinion| at most this do not talk")
     cross_brand: float = param(0.2, 0.0, 1.0, unit="share",
                                doc="several brands: negative talk about one brand moves the "
                                    "listener's opinion of each rival this share of its "
-                                   "negative pull toward +1")
+                                   "negative pull toward +1",
+                               plausible=(0.0, 0.5), basis="assumption")
 
 
 @dataclass
@@ -506,16 +580,21 @@ class PurchaseConfig(Frozen):
                                  doc="chance a disappointed follower unfollows")
     experience_weight: float = param(0.5, 0.0, 1.0, unit="share",
                                      doc="weight of a repeat purchase's experience in "
-                                         "the opinion (the first purchase sets it)")
+                                         "the opinion (the first purchase sets it)",
+                                     plausible=(0.2, 0.8), basis="assumption")
     expectation_learning: float = param(0.5, 0.0, 1.0, unit="share",
                                         doc="expectation closes this share of its gap to the "
-                                            "experience after each purchase")
+                                            "experience after each purchase",
+                                        plausible=(0.2, 0.8), basis="assumption")
     loss_aversion: float = param(2.0, 1.0, 10.0, unit="factor",
                                  doc="a shortfall below expectation weighs this many times "
-                                     "a surplus of the same size in satisfaction")
+                                     "a surplus of the same size in satisfaction",
+                                 plausible=(1.5, 2.5),
+                                 basis="assumption (about 2, Tversky & Kahneman 1991)")
     assimilation: float = param(0.3, 0.0, 1.0, unit="share",
                                 doc="perceived quality is pulled this share of the way from "
-                                    "the experience toward the expectation")
+                                    "the experience toward the expectation",
+                                plausible=(0.1, 0.5), basis="assumption")
 
 
 @dataclass
@@ -679,6 +758,15 @@ def iter_params(obj: Any, prefix: str = ""):
                 yield from iter_params(item, f"{key}[{i}].")
         else:
             yield key, f, value
+
+
+def plausible_ranges(cfg_cls: type = Config) -> dict[str, tuple[float, float, str]]:
+    """Dotted key -> ``(lo, hi, basis)`` for every parameter of the schema with a plausible
+    range (``param(..., plausible=(lo, hi), basis=...)``): the ranges a robustness analysis
+    draws the model's assumptions from. ``cfg_cls`` is the schema's root (:class:`Config`)."""
+    root = cfg_cls()
+    return {key: (*f.metadata["plausible"], f.metadata.get("basis", ""))
+            for key, f, _ in iter_params(root) if f.metadata.get("plausible") is not None}
 
 
 def replace_key(cfg: Any, key: str, value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from wommsim.config import (
     MarketConfig,
     brands_of,
     iter_params,
+    plausible_ranges,
     validate,
 )
 
@@ -262,3 +264,81 @@ def test_a_validated_config_is_frozen_and_shared():
     assert (changed.consumers, cfg.consumers) == (400, 300)
     with pytest.raises(dataclasses.FrozenInstanceError):
         changed.seed = 1
+
+
+# -- plausible ranges (issue 15: draws for robustness analysis) ------------------------------
+
+#: "range lo-hi" in a comment (also "range -1 to -0.5", "range -0.3-0").
+RANGE = re.compile(r"\brange\s+(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)")
+
+
+def _comment_ranges() -> dict[str, tuple[float, float]]:
+    """Dotted key -> (lo, hi) of every key whose comment in config.yaml or in a preset of the
+    network, decision and market groups states "range lo-hi"."""
+    files = [("", configs_dir() / "config.yaml")]
+    files += [(f"{group}.", path) for group in ("network", "decision", "market")
+              for path in sorted((configs_dir() / group).glob("*.yaml"))]
+    found: dict[str, tuple[float, float]] = {}
+    for prefix, path in files:
+        section = ""
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = re.match(r"^( *)(\w+):([^#]*)(?:#(.*))?$", line)
+            if not m or len(m[1]) > 2:
+                continue
+            indent, name, value, comment = m.groups()
+            if not indent:
+                section = f"{name}." if not value.strip() else ""
+                key = prefix + name
+            else:
+                key = prefix + section + name
+            stated = RANGE.search(comment or "")
+            if stated:
+                found[key] = (float(stated[1]), float(stated[2]))
+    return found
+
+
+def test_plausible_ranges_lie_inside_the_allowed_range_and_hold_the_default():
+    with_range = 0
+    for key, f, value in iter_params(Config()):
+        meta = f.metadata
+        if meta.get("plausible") is None:
+            assert not meta.get("basis"), f"{key}: a basis without a plausible range"
+            continue
+        with_range += 1
+        assert f.type in ("float", "int"), f"{key}: a plausible range on a {f.type}"
+        lo, hi = meta["plausible"]
+        assert lo < hi, f"{key}: plausible range ({lo}, {hi}) is empty"
+        assert (lo > meta["lo"] if meta["open_lo"] else lo >= meta["lo"]) and hi <= meta["hi"], (
+            f"{key}: plausible ({lo}, {hi}) outside the allowed [{meta['lo']}, {meta['hi']}]")
+        assert lo <= value <= hi, f"{key}: default {value} outside plausible ({lo}, {hi})"
+        assert meta.get("basis"), f"{key}: a plausible range without its basis"
+    assert with_range >= 50
+
+
+def test_every_range_stated_in_a_config_comment_is_the_plausible_range():
+    stated = _comment_ranges()
+    ranges = plausible_ranges()
+    assert stated["wom.talk_prob"] == (0.01, 0.1)  # the parser finds them
+    assert stated["brand.defect_quality"] == (-1.0, -0.5)
+    assert stated["incentives.expectation_shift"] == (-0.3, 0.0)
+    assert stated["network.network_size"] == (5.0, 29.0)
+    for key, (lo, hi) in stated.items():
+        assert key in ranges, f"{key}: its comment says range {lo:g}-{hi:g}, the schema none"
+        assert ranges[key][:2] == (lo, hi), (f"{key}: comment says range {lo:g}-{hi:g}, "
+                                             f"the schema {ranges[key][:2]}")
+    invented = sorted(set(ranges) - set(stated))
+    assert not invented, f"plausible ranges no config comment states: {invented}"
+
+
+def test_plausible_ranges_lists_every_range_with_its_basis():
+    ranges = plausible_ranges()
+    assert ranges["wom.talk_prob"] == (0.01, 0.1, "assumption")
+    assert ranges["dialogue.lift"] == (0.02, 0.1, "assumption")
+    assert ranges["purchase.loss_aversion"][:2] == (1.5, 2.5)
+    assert "Tversky & Kahneman" in ranges["purchase.loss_aversion"][2]
+    assert "Goel, Watts & Goldstein" in ranges["content.share_scale"][2]
+    assert set(_comment_ranges()) <= set(ranges)
+    for key in ("seed", "steps", "consumers", "wom.trust", "decision.ad_weight"):
+        assert key not in ranges  # run settings, and values a source fixes
+    assert plausible_ranges(Config) == ranges
+

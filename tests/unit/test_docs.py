@@ -36,7 +36,7 @@ import pytest
 import yaml
 
 from wommsim.compose import configs_dir
-from wommsim.config import LEVERS, Config, iter_params
+from wommsim.config import LEVERS, Config, iter_params, plausible_ranges
 from wommsim.mechanisms import SCHEDULE
 from wommsim.model import METRICS, columns_of
 from wommsim.reporting.analysis import OUTCOMES
@@ -139,6 +139,22 @@ def test_every_parameter_has_one_row_with_its_default_unit_and_range(param_rows,
     assert allowed == fmt_range(f, value), (f"{key}: range {allowed!r} in ODD.md, code has "
                                             f"{fmt_range(f, value)!r}")
     assert meaning and source, f"{key}: empty meaning or source"
+
+
+def test_every_range_in_a_source_cell_is_the_schemas_plausible_range(param_rows):
+    # "range lo–hi" in a row's Source (also "range −0.3 to 0") is param(..., plausible=...)
+    stated = re.compile(r"\brange\s+(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)")
+    ranges = plausible_ranges()
+    found = 0
+    for name, rows in param_rows.items():
+        key, source = name.strip("`"), rows[0][-1].replace("−", "-")
+        m = stated.search(source)
+        if m:
+            found += 1
+            lo, hi = float(m[1]), float(m[2])
+            assert key in ranges and ranges[key][:2] == (lo, hi), (
+                f"{key}: ODD.md says range {lo:g}–{hi:g}, the schema {ranges.get(key)}")
+    assert found >= 50
 
 
 def test_no_parameter_row_names_a_missing_parameter(param_rows):
