@@ -119,22 +119,13 @@ def run_study(sizes, replicates: int, steps: int, workers: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and 95% Student t half-width (NaN-skipping)."""
-    from scipy import stats
-
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (float(values.mean()) if values.size else np.nan), np.nan
-    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean()), float(half)
-
-
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Per market, outcome and size: mean, 95% half-width, difference from the largest size
     (Welch 95% interval), and whether it is within tolerance; plus, per market and outcome,
     ``settled_from``: the smallest size from which every size agrees with the largest."""
     from scipy import stats
+
+    from wommsim.reporting.analysis import mean_ci
 
     rows = []
     for market, outcome in itertools.product(runs["market"].unique(), OUTCOMES):
@@ -146,7 +137,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         ref_mean = ref.mean() if ref.size else np.nan
         tol = tolerance if tolerance is not None else RELATIVE_TOLERANCE * abs(ref_mean)
         for n, values in sorted(by_size.items()):
-            mean, half = interval(values)
+            mean, lo, hi = mean_ci(values)  # NaN-skipping; NaN bounds below 2 values
+            half = (hi - lo) / 2
             finite = values[np.isfinite(values)]
             if n == largest or finite.size < 2 or ref.size < 2:
                 diff, diff_half = mean - ref_mean, np.nan

@@ -17,13 +17,18 @@ N, STEPS, REPLICATES = 2000, 8, 12
 BASS = ("strategy=none", "decision=bass", "agents=off")
 
 
-@pytest.fixture(scope="module")
-def kernels():
-    spec = importlib.util.spec_from_file_location("bench_kernels", BENCHMARKS / "kernels.py")
+def _bench_module(name: str):
+    """``benchmarks/<name>.py`` loaded as module ``bench_<name>``."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclass-free, but Mesa agents need a module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    return _bench_module("kernels")
 
 
 def _model_runs():
@@ -117,11 +122,7 @@ def test_the_model_part_measures_model_rows_only():
 
 @pytest.fixture(scope="module")
 def population():
-    sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("bench_population", BENCHMARKS / "population.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _bench_module("population")
 
 
 def _runs(means: dict[int, float], spread: float = 0.01, replicates: int = 6):
