@@ -73,6 +73,8 @@ DECISION_RULES = ("opinion", "bass")
 SEED_RULES = ("random", "hubs", "fringe", "bridges", "community", "file")
 SEEDING_TARGETS = ("followers", *SEED_RULES)
 AGENT_MODES = ("auto", "on", "off")
+#: How a run attributes adopters to levers (``attribution``).
+ATTRIBUTIONS = ("last_touch", "counterfactual")
 INITIAL_ADOPTER_TARGETS = SEED_RULES
 AD_TARGETS = ("none", "followers", "lookalike")
 CATEGORIES = ("durable", "repeat")
@@ -690,6 +692,12 @@ class Config(Frozen):
                                           "available memory (see wommsim.runs.memory)")
     transactions: bool = param(False, doc="also write transactions.parquet: one row per "
                                           "purchase (memory grows with every purchase)")
+    attribution: str = param("last_touch", choices=ATTRIBUTIONS,
+                             doc="last_touch: each purchase credited to one influence (the "
+                                 "last-touch weighted credit); counterfactual: also every "
+                                 "subset of each arm's levers run switched off on the same "
+                                 "seeds, for Shapley contributions and incremental economics "
+                                 "(wommsim.attribution; up to 2^levers runs per arm)")
     overwrite: bool = param(False, doc="replace result files in the run folder that no "
                                        "wommsim run wrote (refused by default; see "
                                        "wommsim.runs.rundir)")

@@ -48,6 +48,7 @@ RUN_KEYS = {
     "force_memory": "the memory check covers the whole run",
     "figures": "the run's figures are written in one style",
     "arm": "an arm is labelled by its name",
+    "attribution": "the run attributes every arm the same way",
     "transactions": "the run writes one transactions.parquet for every arm",
     "experiment": "an arm is not an experiment",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import mesa
@@ -113,6 +113,9 @@ BRAND_METRICS: tuple[Metric, ...] = (
 )
 
 
+#: Per-consumer sums a brand keeps with ``ledger`` on (:class:`BrandSide`), and their types.
+LEDGER = {"purchases": np.int32, "revenue": np.float64, "value": np.float64}
+
 #: The columns of ``transactions.parquet`` after ``arm`` and ``replicate``.
 TRANSACTION_COLUMNS = ["consumer", "brand", "step", "price_paid", "discount", "margin",
                        "channel", "acquired_by"]
@@ -126,10 +129,12 @@ class BrandSide:
     step's buyers; everything else (the graph, ``steps``, ``hubs``, ...) is the model's.
     """
 
-    def __init__(self, model: WommModel, brand: Brand, streams: Streams) -> None:
+    def __init__(self, model: WommModel, brand: Brand, streams: Streams,
+                 switched_off: frozenset[str] = frozenset(), ledger: bool = False) -> None:
         self.model = model
         self.name, self.index, self.config = brand.name, brand.index, brand.config
         self.streams = streams
+        self.switched_off = switched_off  # levers given no money (counterfactual runs)
         self.state = model.state.brand(brand.index)
         self.cascades: list[Cascade] = []
         self.cascade_sizes: list[np.ndarray] = []  # sizes of ended seed cascades (content.tally)
@@ -146,6 +151,10 @@ class BrandSide:
         # margin of repeat purchases.
         self.discounted_margin = self.repeat_margin = 0.0
         self.customer_steps = self.total_churned = 0
+        # With ``ledger``, per consumer: purchases, revenue and discounted margin in the run
+        # (what counterfactual attribution compares consumer by consumer).
+        self.ledger = ({name: np.zeros(model.n, dtype) for name, dtype in LEDGER.items()}
+                       if ledger else None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["model"], name)
@@ -184,6 +193,10 @@ class BrandSide:
         self.value_by_source += np.bincount(
             source[known], margin[known] * self.discount_factor(self.steps),
             minlength=self.value_by_source.size)
+        if self.ledger is not None:  # a consumer buys a brand at most once a step
+            self.ledger["purchases"][self.buyers] += 1
+            self.ledger["revenue"][self.buyers] += paid
+            self.ledger["value"][self.buyers] += margin * self.discount_factor(self.steps)
         if self.config.transactions:
             self.transactions.append({
                 "consumer": self.buyers, "step": np.full(paid.size, self.steps, np.int32),
@@ -194,6 +207,8 @@ class BrandSide:
         """This step's budget share of ``lever`` under the brand's strategy in force: the
         budget per consumer × the market's consumers (:func:`~wommsim.config.weekly_budget`)
         × the share."""
+        if lever in self.switched_off:
+            return 0.0
         share = getattr(self.strategy_at(self.model.steps), lever)
         return weekly_budget(self.config, self.model.n) * share
 
@@ -222,7 +237,10 @@ class WommModel(mesa.Model):
     (``section__key`` for nested keys; ``strategy``, ``network`` and ``decision`` choose
     presets). ``graph`` reuses an already built network (it must match the config).
     ``mechanisms`` replaces the schedule of rules (default :data:`wommsim.mechanisms.SCHEDULE`;
-    see ``docs/DEVELOPING.md``).
+    see ``docs/DEVELOPING.md``). ``switched_off`` maps a brand's name to levers that get no
+    money (a counterfactual run: as if their shares were 0, :mod:`wommsim.attribution`);
+    ``ledger`` keeps each consumer's purchases, revenue and discounted margin per brand
+    (``BrandSide.ledger``).
 
     Mesa's conventions hold: ``seed=`` (an integer) or ``rng=`` (an integer or a
     ``numpy.random.Generator``, from which a seed is drawn) set ``Config.seed``, so
@@ -240,7 +258,9 @@ class WommModel(mesa.Model):
                  graph: SocialGraph | None = None,
                  mechanisms: Sequence[Mechanism] = SCHEDULE,
                  seed: int | None = None,
-                 rng: int | np.random.Generator | None = None, **kwargs: Any) -> None:
+                 rng: int | np.random.Generator | None = None,
+                 switched_off: Mapping[str, Collection[str]] | None = None,
+                 ledger: bool = False, **kwargs: Any) -> None:
         if seed is not None and rng is not None:
             raise TypeError("pass seed or rng, not both")
         if isinstance(rng, np.random.Generator):
@@ -285,7 +305,11 @@ class WommModel(mesa.Model):
         brand_streams = [self.streams, *(Streams(cfg.seed, replicate, brand.index)
                                          for brand in self.brands[1:])]
         self.state, existing = initial_state(cfg, self.seeder, brand_streams)
-        self.markets = [BrandSide(self, brand, streams)
+        off = dict(switched_off or {})
+        if unknown := set(off) - {brand.name for brand in self.brands}:
+            raise ValueError(f"switched_off names no brand of the market: {sorted(unknown)}")
+        self.markets = [BrandSide(self, brand, streams, frozenset(off.get(brand.name, ())),
+                                  ledger)
                         for brand, streams in zip(self.brands, brand_streams, strict=True)]
         for side, customers in zip(self.markets, existing, strict=True):
             purchase.adopt(side.state, side.config, customers,

@@ -94,7 +94,7 @@ def test_every_curve_of_a_mean_over_replicates_has_its_interval(data, tmp_path, 
             lines = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
             bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
             assert lines and len(bands) == len(lines), (name, ax.get_title())
-    panels = _visible_axes(figures["attribution"])
+    panels = _visible_axes(figures["last_touch_credit"])
     assert panels
     for ax in panels:  # a bar per arm, each with its error bar
         assert ax.containers and all(c.errorbar is not None for c in ax.containers

@@ -18,7 +18,7 @@ from wommsim.reporting import analysis, plots, report
 from wommsim.runs.runner import arm_table, run_replicate
 from wommsim.validation.core import CASES
 
-FIGURES = ["adoption", "new_adopters", "attribution", "sentiment", "cost_per_adopter",
+FIGURES = ["adoption", "new_adopters", "last_touch_credit", "sentiment", "cost_per_adopter",
            "final_adoption"]
 SMALL = ["consumers=300", "steps=12"]
 

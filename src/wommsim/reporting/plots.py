@@ -40,6 +40,15 @@ from wommsim.reporting.figures import (
     wrap,
 )
 
+
+def influence_label(name: str, bass: bool = False) -> str:
+    """An influence's label for people; under the Bass rule, the purchases credited to
+    ``ads`` are the external (innovation) term ``p``, advertising's push included."""
+    if bass and name == "ads":
+        return "external influence (Bass p, ads included)"
+    return INFLUENCE_LABELS[name]
+
+
 #: Panels per row of a small-multiples figure.
 PANEL_COLUMNS = 3
 
@@ -218,8 +227,13 @@ def _grid_figure(summary: pd.DataFrame, grid_keys: Sequence[str], path: Path,
 
 def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.DataFrame,
                  figdir: Path, grid_keys: Sequence[str] = (),
-                 output: FiguresConfig | None = None) -> list[Path]:
-    """Write the experiment's figures into ``figdir`` and return their PNG paths."""
+                 output: FiguresConfig | None = None,
+                 attribution: pd.DataFrame | None = None, bass: bool = False) -> list[Path]:
+    """Write the experiment's figures into ``figdir`` and return their PNG paths: with
+    ``attribution`` (``attribution.csv``), ``attribution.png`` shows each lever's
+    counterfactual contribution; ``last_touch_credit.png`` always shows the last-touch
+    weighted credit (``bass``: the runs used the Bass rule, whose external term is credited
+    as advertising)."""
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
     arms = list(pd.unique(timeseries["arm"]))
@@ -240,7 +254,11 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
         f"New adopters per week (mean and 95% band, {n_text})",
         "new adopters (consumers per week)", _bands(mean_band(later, "new_adopters"), layout),
         output))
-    paths.append(_attribution(later, arms, layout, figdir / "attribution.png", n_text, output))
+    if attribution is not None and not attribution.empty:
+        paths.append(_contributions(attribution, arms, figdir / "attribution.png", n_text,
+                                    output))
+    paths.append(_attribution(later, arms, layout, figdir / "last_touch_credit.png", n_text,
+                              output, bass))
     paths.append(_sentiment(timeseries, layout, figdir / "sentiment.png", n_text, output))
     paths.append(_cost(summary, arms, layout, figdir / "cost_per_adopter.png", n_text, output))
     paths.append(_spread(outcomes, arms, layout, figdir / "final_adoption.png", n_text,
@@ -250,10 +268,81 @@ def save_figures(timeseries: pd.DataFrame, outcomes: pd.DataFrame, summary: pd.D
     return paths
 
 
+#: The contribution outcomes drawn in ``attribution.png``, with their axis labels.
+CONTRIBUTION_PANELS = {"customers": ("Customers won", "customers won (consumers)"),
+                       "customer_equity": ("Customer equity", "customer equity (money)")}
+
+
+def _contributions(attribution: pd.DataFrame, arms: list[str], path: Path, n_text: str,
+                   output: FiguresConfig | None) -> Path:
+    """Each lever's counterfactual contribution (Shapley value) to customers won and to
+    customer equity, per arm (and brand): a bar per lever split into expansion (solid) and
+    acceleration (light), with the Shapley value's 95% interval, and the loss from switching
+    the lever off alone (a diamond with its interval)."""
+    rows = attribution[attribution["lever"] != "all"]
+    groups = [(arm, brand) for arm in arms
+              for brand in pd.unique(rows.loc[rows["arm"] == arm, "brand"])]
+    several_brands = rows["brand"].nunique() > 1
+    levers = list(pd.unique(rows["lever"]))
+    colours = dict(zip(levers, arm_colours(levers).values(), strict=True))
+    labels, positions, y = [], [], 0.0
+    for arm, brand in groups:
+        for lever in pd.unique(rows.loc[(rows["arm"] == arm) & (rows["brand"] == brand),
+                                        "lever"]):
+            labels.append((arm, brand, lever))
+            positions.append(y)
+            y += 1.0
+        y += 0.6  # a gap between arms
+    fig, axes = figure((11.0, 1.6 + 0.32 * len(labels)), ncols=len(CONTRIBUTION_PANELS),
+                       squeeze=False, sharey=True)
+    keyed = rows.set_index(["arm", "brand", "lever", "outcome"])
+    for ax, (outcome, (title, xlabel)) in zip(axes[0], CONTRIBUTION_PANELS.items(),
+                                              strict=True):
+        for (arm, brand, lever), pos in zip(labels, positions, strict=True):
+            r = keyed.loc[(arm, brand, lever, outcome)]
+            colour = colours[lever]
+            ax.barh(pos, r["expansion"], color=colour, height=0.7)
+            ax.barh(pos, r["acceleration"], left=r["expansion"], color=colour, alpha=0.4,
+                    height=0.7)
+            if np.isfinite(r["shapley_lo"]):
+                ax.errorbar(r["shapley"], pos, xerr=[[r["shapley"] - r["shapley_lo"]],
+                                                     [r["shapley_hi"] - r["shapley"]]],
+                            color="black", capsize=2, linewidth=0.8)
+            ax.errorbar(r["switch_off"], pos - 0.25,
+                        xerr=([[r["switch_off"] - r["switch_off_lo"]],
+                               [r["switch_off_hi"] - r["switch_off"]]]
+                              if np.isfinite(r["switch_off_lo"]) else None),
+                        fmt="D", color="dimgray", markersize=3, capsize=1.5, linewidth=0.6)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, fontsize="small")
+        ax.grid(axis="x", alpha=0.3)
+    names = [f"{arm_label(arm)}{f' ({brand})' if several_brands else ''}: {lever}"
+             for arm, brand, lever in labels]
+    axes[0][0].set_yticks(positions, names, fontsize="small")
+    axes[0][0].invert_yaxis()
+    handles = [Line2D([], [], color="gray", linewidth=6, label="expansion (would never "
+                      "have bought)"),
+               Line2D([], [], color="gray", alpha=0.4, linewidth=6,
+                      label="acceleration (would have bought anyway)"),
+               Line2D([], [], color="black", marker="|", linestyle="none",
+                      label="Shapley value, 95% interval"),
+               Line2D([], [], color="dimgray", marker="D", linestyle="none", markersize=4,
+                      label="loss when switched off alone")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize="small",
+               frameon=False)
+    fig.suptitle(f"What each lever adds: counterfactual contributions (mean and 95% "
+                 f"interval, {n_text})")
+    return save(fig, path, output)
+
+
 def _attribution(later: pd.DataFrame, arms: list[str], layout: Layout, path: Path,
-                 n_text: str, output: FiguresConfig | None) -> Path:
-    """Adopters won during the run by each triggering influence: a panel per influence,
-    a bar per arm with its 95% interval over replicates."""
+                 n_text: str, output: FiguresConfig | None, bass: bool = False) -> Path:
+    """Last-touch weighted credit: adopters won during the run by the influence each
+    purchase was credited to (drawn in proportion to the positive utility terms, the opinion
+    term given to the influence that last raised it): a panel per influence, a bar per arm
+    with its 95% interval over replicates. Under the Bass rule the ads panel is the
+    external (innovation) term."""
     cols = [f"new_adopters_{name}" for name in INFLUENCES if f"new_adopters_{name}" in later]
     won = later.groupby(["arm", "replicate"], sort=False)[cols].sum()
     idle = [c for c in cols if not won[c].any()]  # no panel for an influence that won none
@@ -273,16 +362,18 @@ def _attribution(later: pd.DataFrame, arms: list[str], layout: Layout, path: Pat
         pos = _arm_axis(ax, labels)
         ax.barh(pos, mean, xerr=err, color=[layout.colour(a) for a in arms], capsize=2,
                 height=0.7)
-        ax.set_title(INFLUENCE_LABELS[col.removeprefix("new_adopters_")], fontsize="small")
+        ax.set_title(influence_label(col.removeprefix("new_adopters_"), bass),
+                     fontsize="small")
         ax.set_xlim(left=0)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes.flat[len(cols):]:
         ax.set_visible(False)
-    none = ", ".join(INFLUENCE_LABELS[c.removeprefix("new_adopters_")] for c in idle
+    none = ", ".join(influence_label(c.removeprefix("new_adopters_"), bass) for c in idle
                      if c in stats.columns.get_level_values(0) and c not in cols)
     fig.supxlabel("adopters won during the run (consumers)"
                   + (f"\nno adopter won by: {none}" if none else ""), fontsize="medium")
-    fig.suptitle(f"Adopters won by triggering influence (mean and 95% interval, {n_text})")
+    fig.suptitle(f"Last-touch weighted credit: adopters by the influence credited (mean and "
+                 f"95% interval, {n_text})")
     return save(fig, path, output)
 
 

@@ -41,8 +41,13 @@ LABELS = {key: (h if h.isupper() else h[0].lower() + h[1:])
 CAPTIONS = {
     "adoption": "Adopted share of consumers over time: mean over replicates, 95% band.",
     "new_adopters": "New adopters per week: mean over replicates, 95% band.",
-    "attribution": "Adopters won during the run, by the influence that triggered the purchase "
-                   "(a panel each): mean and 95% interval over replicates.",
+    "attribution": "What each lever adds: its counterfactual (Shapley) contribution to "
+                   "customers won and customer equity, split into expansion (solid) and "
+                   "acceleration (light), with its 95% interval over replicates; diamonds: "
+                   "the loss when the lever alone is switched off.",
+    "last_touch_credit": "Last-touch weighted credit (a heuristic, not an effect): adopters "
+                         "won during the run by the influence each purchase was credited to "
+                         "(a panel each): mean and 95% interval over replicates.",
     "sentiment": "Mean opinion, advocates (solid) and detractors (dashed) over time: mean over "
                  "replicates, 95% bands.",
     "cost_per_adopter": "Cost per adopter won: mean and 95% interval over replicates.",
@@ -457,8 +462,10 @@ def _bass_reading(s: pd.DataFrame) -> list[str]:
             text += (f"Relative to q, p is largest for **{top}** ({_ratio(p[top], q[top])}), "
                      f"the most external-influence-led arm, and smallest for {bottom} "
                      f"({_ratio(p[bottom], q[bottom])}). ")
-        lines.append(text + "The fit describes the curve's shape; the attribution figure "
-                     "shows which influence triggered each purchase.")
+        lines.append(text + "The fit describes the curve's shape, not what caused it: "
+                     "the last-touch credit figure shows which influence each purchase was "
+                     "credited to, and counterfactual attribution (attribution=counterfactual) "
+                     "what each lever adds.")
     missing = [a for a in s.index if a not in fitted]
     if missing:
         lines.append(f"The Bass fit is not identified for {', '.join(missing)}.")

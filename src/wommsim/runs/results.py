@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 
 RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "brands.parquet", "summary.csv",
                 "differences.csv", "outcomes.csv", "report.md", "figures")
-#: Result files a run writes only when asked (``transactions=true``).
-OPTIONAL_RESULT_FILES = ("transactions.parquet", "customers.parquet", "takers.csv")
+#: Result files a run writes only when asked (``transactions=true``,
+#: ``attribution=counterfactual``) or when it has something to put in them (``incremental.csv``:
+#: a reference arm or a no-marketing counterfactual).
+OPTIONAL_RESULT_FILES = ("transactions.parquet", "customers.parquet", "takers.csv",
+                         "attribution.csv", "incremental.csv")
 EVERY_RESULT_FILE = RESULT_FILES + OPTIONAL_RESULT_FILES
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from wommsim.config import LEVERS, Config, validate
+from wommsim.attribution import (
+    active_levers,
+    attribute_task,
+    attribution_table,
+    contributions,
+    incremental_table,
+    no_marketing_totals,
+    run_totals,
+    with_counterfactual,
+)
+from wommsim.config import LEVERS, Config, brands_of, validate
 from wommsim.experiment import Arm, references, resolve_arms
 from wommsim.model import WommModel
 from wommsim.network import read_edgelist
@@ -25,6 +35,11 @@ from wommsim.reporting.brands import (
     brand_section,
     summarise_brands,
     with_brands,
+)
+from wommsim.reporting.contributions import (
+    contribution_section,
+    incremental_section,
+    last_touch_credit,
 )
 from wommsim.reporting.customers import takers_decomposition, takers_section
 from wommsim.runs import rundir
@@ -159,30 +174,56 @@ def _run(cfg: Config, arms: list[Arm], populations: list[int], outdir: Path) -> 
                                                    for tables in zip(*results, strict=True))
     population = {arm.name: n for arm, n in zip(arms, populations, strict=True)}
     customer_level = (transactions, customers, population) if cfg.transactions else None
+    counterfactual = None
+    if cfg.attribution == "counterfactual":
+        counterfactual = counterfactual_runs(arms, cfg.replicates, cfg.workers, label)
     write_results(outdir, as_run(cfg, arms, populations), arms, timeseries, brands,
-                  customer_level, time.perf_counter() - started)
+                  customer_level, time.perf_counter() - started, counterfactual)
     write_manifest(outdir, cfg, arms, completed=True, wall_time=time.perf_counter() - started,
                    populations=populations)
     log.info("results written to %s", outdir)
     return timeseries
 
 
+def counterfactual_runs(arms: list[Arm], replicates: int, workers: int, label: str
+                        ) -> list[dict[str, object]]:
+    """Every arm's counterfactual runs (:func:`wommsim.attribution.attribute_replicate`),
+    replicate by replicate, in parallel; the rows in task order (so serial and parallel
+    runs give the same tables)."""
+    tasks = [(arm.config, r) for arm in arms
+             if any(active_levers(brand.config) for brand in brands_of(arm.config))
+             for r in range(replicates)]
+    if not tasks:
+        return []
+    runs = sum(2 ** len(active_levers(brand.config))
+               for cfg, _ in tasks for brand in brands_of(cfg))
+    log.info("%s: counterfactual attribution, %d runs (every subset of each arm's levers) "
+             "in %d tasks", label, runs, len(tasks))
+    results = simulate(tasks, workers, progress_bar(len(tasks), f"{label} attribution"),
+                       attribute_task)
+    return [row for rows in results for row in rows]
+
+
 def write_results(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
                   brands: pd.DataFrame,
                   customer_level: tuple[pd.DataFrame, pd.DataFrame, dict[str, int]] | None,
-                  wall_time: float) -> None:
+                  wall_time: float, counterfactual: list[dict[str, object]] | None = None
+                  ) -> None:
     """Tables, figures and the report, all or none (:func:`write_together`): even a run
     killed while writing (SIGKILL, power loss) leaves no result outside a folder marked
-    partial, and a failure or an interrupt leaves the folder as it was."""
+    partial, and a failure or an interrupt leaves the folder as it was. ``counterfactual``
+    holds the rows of the counterfactual runs (``attribution=counterfactual``)."""
     write_together(outdir, EVERY_RESULT_FILE,
                    lambda stage: _write_result_files(stage, cfg, arms, timeseries, brands,
-                                                     customer_level, wall_time))
+                                                     customer_level, wall_time,
+                                                     counterfactual))
 
 
 def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: pd.DataFrame,
                         brands: pd.DataFrame,
                         customer_level: tuple[pd.DataFrame, pd.DataFrame, dict[str, int]] | None,
-                        wall_time: float) -> None:
+                        wall_time: float,
+                        counterfactual: list[dict[str, object]] | None) -> None:
     """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
@@ -197,6 +238,11 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     outcomes = with_brands(market, per_brand, ("arm", "replicate"))
     brand_summary = summarise_brands(per_brand)
     brand_diffs = brand_differences(per_brand, pairs)
+    attribution = (attribution_table(contributions(counterfactual))
+                   if counterfactual is not None else None)
+    incremental = incremental_table(run_totals(brands),
+                                    no_marketing_totals(counterfactual or []), pairs)
+    brand_summary = with_counterfactual(brand_summary, attribution, incremental)
     summary = with_brands(market_summary, brand_summary)
     differences = pd.concat([market_differences.assign(brand=""), brand_diffs],
                             ignore_index=True)
@@ -217,6 +263,10 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     write_atomic(outdir / "outcomes.csv", lambda p: outcomes.to_csv(p, index=False))
     write_atomic(outdir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_atomic(outdir / "differences.csv", lambda p: differences.to_csv(p, index=False))
+    if attribution is not None:
+        write_atomic(outdir / "attribution.csv", lambda p: attribution.to_csv(p, index=False))
+    if not incremental.empty:
+        write_atomic(outdir / "incremental.csv", lambda p: incremental.to_csv(p, index=False))
 
     figures: list[Path] = []
 
@@ -224,10 +274,15 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
         tmp.mkdir()
         figures.extend(outdir / "figures" / f.name
                        for f in save_figures(timeseries, market, market_summary, tmp,
-                                             grid_keys, cfg.figures))
+                                             grid_keys, cfg.figures, attribution,
+                                             bass=any(a.config.decision.rule == "bass"
+                                                      for a in arms)))
 
     write_atomic(outdir / "figures", draw)
-    brand_lines = [*brand_section(brand_summary, brand_diffs),
+    brand_lines = [*(contribution_section(attribution, last_touch_credit(timeseries))
+                     if attribution is not None else []),
+                   *incremental_section(incremental),
+                   *brand_section(brand_summary, brand_diffs),
                    *(takers_section(takers) if takers is not None else [])]
     write_report(outdir / "report.md", cfg, [a.name for a in arms], market_summary,
                  market_differences, figures, wall_time, brand_lines)  # atomically
