@@ -667,6 +667,9 @@ class ExperimentConfig(Frozen):
     grid: dict[str, Any] = field(default_factory=dict,
                                  metadata={"doc": "dotted key -> list of values, crossed "
                                                   "with every arm"})
+    claim: str = param("", doc="the experiment's headline claim, 'A beats B on OUTCOME' (or "
+                               "'brand X beats brand Y on OUTCOME in ARM'): the report tests "
+                               "it, and python -m wommsim.robustness by default")
     reference: str = param("", doc="arm that paired differences are taken against "
                                    "(default: the first); in a grid experiment an arm "
                                    "without grid values, compared with at the same grid "

@@ -491,10 +491,12 @@ def _figures(path: Path, figures: list[Path]) -> list[str]:
 
 def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.DataFrame,
                  differences: pd.DataFrame, figures: list[Path],
-                 wall_time: float | None, brands: list[str] = ()) -> None:
+                 wall_time: float | None, brands: list[str] = (),
+                 claim: list[str] = ()) -> None:
     """Write ``report.md`` at ``path`` atomically (temporary file, then rename);
     ``brands``, the lines of the brands' sections (:mod:`wommsim.reporting.brands`,
-    :mod:`wommsim.reporting.customers`), follow the paired differences."""
+    :mod:`wommsim.reporting.customers`), follow the paired differences; ``claim``, the
+    lines on the experiment's claim and its robustness, follow the question."""
     path = Path(path)
     exp = cfg.experiment
     arms = _ordered(summary, list(arm_names))
@@ -511,7 +513,7 @@ def write_report(path: Path, cfg: Config, arm_names: list[str], summary: pd.Data
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
     run = f"; run time {wall_time:,.1f} s" if wall_time is not None else ""
     grid = [k for k in (exp.grid if exp is not None else {}) if k in arms.columns]
-    lines = [f"# wommsim report: {title}", "", f"**Question.** {question}", "",
+    lines = [f"# wommsim report: {title}", "", f"**Question.** {question}", "", *claim,
              f"Date: {stamp}{run}.", "",
              *_configuration(cfg, arms), *_summary_table(arms), *_spend_table(cfg, arms),
              *(_grid_section(arms, differences, grid) if grid else []),

@@ -227,6 +227,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
     """Tables, figures and the report into ``outdir``, each written atomically."""
     from wommsim.reporting.plots import save_figures
     from wommsim.reporting.report import write_report
+    from wommsim.studies.robustness import claim_lines  # the studies import the runner
 
     pairs = references(cfg, arms)  # each compared arm's reference (within its grid values)
     market = replicate_outcomes(timeseries, cfg.economics, brands)
@@ -285,4 +286,5 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
                    *brand_section(brand_summary, brand_diffs),
                    *(takers_section(takers) if takers is not None else [])]
     write_report(outdir / "report.md", cfg, [a.name for a in arms], market_summary,
-                 market_differences, figures, wall_time, brand_lines)  # atomically
+                 market_differences, figures, wall_time, brand_lines,
+                 claim_lines(cfg, arms, market, per_brand))  # atomically

@@ -1,0 +1,541 @@
+"""``python -m wommsim.robustness``: how far a conclusion holds across the model's assumptions.
+
+    python -m wommsim.robustness +experiment=ads_vs_wom      # the experiment's own claim
+    python -m wommsim.robustness +experiment=ads_vs_wom \\
+        'claim="conversation_led beats ad_heavy on final_adoption"' draws=256
+    python -m wommsim.robustness +experiment=duel \\
+        'claim="brand b beats brand a on customer_equity in ad_heavy_vs_conversation_led"'
+
+A claim compares two arms of the experiment on one outcome (``A beats B on OUTCOME``,
+optionally ``... for brand X`` in a market of several brands), or two brands within one arm
+(``brand X beats brand Y on OUTCOME in ARM``). "Beats" means better: higher, or lower for an
+outcome where less is better (time to half, cost per adopter, churn, cost per customer).
+Without ``claim=``, the experiment's ``experiment.claim`` is tested.
+
+**Design.** Every parameter with a plausible range in the schema (``param(...,
+plausible=(lo, hi))``, listed by :func:`wommsim.config.plausible_ranges`, each with its
+source or reasoning) is drawn from that range by Latin hypercube sampling (SALib, seeded
+with the config's ``seed``), uniformly, ``draws`` times; integers are rounded. Left at their
+values are the parameters the experiment's arms or grid set and those given on the command
+line (``key=value`` holds a parameter at that value), or, with ``params=[key,...]``, every
+parameter not listed. At each draw the arms the claim needs run paired, replicates ``0 ..
+R-1`` on the same seeds (common random numbers), and the claim's paired difference is the
+mean over those replicates. A draw the schema refuses (an inconsistent combination) is
+dropped and counted.
+
+**Results** (the run folder; ``hydra.run.dir=DIR``, default
+``outputs/robustness/DATE/TIME.MICROSECONDS-PID``): ``draws.csv`` (every draw: its
+parameter values, each side's outcome, the paired difference, whether the claim holds),
+``deciding.csv`` (per parameter: its range and basis, the first-order sensitivity index
+``S1`` of the paired difference with its 95% bootstrap half-width, by random balance
+design FAST (SALib's ``rbd_fast``: Tarantola, Gatelli & Mara 2006; Plischke 2010), which
+works on the Latin hypercube draws; ``deciding`` when ``S1 - S1_conf`` is above 0 and above
+the index of a dummy parameter that the model never reads; and the share of draws in which
+the claim holds when the parameter lies in the lowest and in the highest third of its
+range), ``robustness.png`` and ``robustness.json`` (written last: the claim, the share of
+the plausible space in which it holds with its 95% Wilson interval, the paired difference's
+mean and quantiles, the deciding assumptions, the design and the configuration). All are
+written together; an interrupt leaves the folder as it was. Bad input (an unknown arm,
+brand or outcome, a malformed claim, a bad key) is one line naming it, exit status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import pandas as pd
+
+from wommsim.compose import configs_dir
+from wommsim.config import Config, ConfigError, iter_params, plausible_ranges, register, validate
+from wommsim.config import replace_key as set_key
+from wommsim.experiment import Arm, resolve_arms
+from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
+from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
+from wommsim.runs import faults
+from wommsim.runs.memory import check_memory
+from wommsim.runs.parallel import progress_bar, worker_count
+from wommsim.runs.results import write_atomic, write_together
+from wommsim.studies.paramspace import (
+    as_list,
+    model_config,
+    number,
+    override_keys,
+    provenance,
+    run_tool,
+    tool_job,
+    tool_schema,
+    write_json,
+)
+
+log = logging.getLogger(__name__)
+
+TOOL = "wommsim.robustness"
+TOOL_KEYS = ("claim", "draws", "params")
+DEFAULT_DRAWS = 512
+#: The model's size at each draw unless the command line sets it: one replicate of 5,000
+#: consumers per arm (results hold from 5,000 consumers up, benchmarks/population.py).
+DRAW_DEFAULTS = {"consumers": 5_000, "replicates": 1}
+#: Outcomes where less is better: for these, "beats" means lower.
+LOWER_IS_BETTER = frozenset({"time_to_half", "cost_per_adopter", "churn", "cost_per_customer",
+                             "incremental_cost_per_customer"})
+#: The name of the dummy parameter: drawn like the others, read by nothing (the noise floor
+#: of the sensitivity index).
+DUMMY = "(dummy: read by nothing)"
+
+_ARMS = re.compile(r"^(?P<a>.+?) beats (?P<b>.+?) on (?P<outcome>\w+)"
+                   r"(?: for brand (?P<brand>\S+))?$")
+_BRANDS = re.compile(r"^brand (?P<a>\S+) beats brand (?P<b>\S+) on (?P<outcome>\w+) "
+                     r"in (?P<arm>.+)$")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``a`` beats ``b`` on ``outcome``: two arms (``arm`` empty; ``brand`` the brand whose
+    outcome it is, in a market of several), or two brands of one ``arm``."""
+
+    text: str
+    a: str
+    b: str
+    outcome: str
+    arm: str = ""
+    brand: str = ""
+
+    @property
+    def arms(self) -> list[str]:
+        """The arms the claim needs run."""
+        return [self.arm] if self.arm else [self.a, self.b]
+
+    @property
+    def sign(self) -> float:
+        """+1 where more is better, -1 where less is."""
+        return -1.0 if self.outcome in LOWER_IS_BETTER else 1.0
+
+
+def parse_claim(text: str, arms: Sequence[Arm]) -> Claim:
+    """The :class:`Claim` in ``text``, checked against the experiment's ``arms`` and its
+    brands; :class:`ConfigError` names what is wrong."""
+    text = " ".join(str(text or "").split())
+    names = [a.name for a in arms]
+    if not text:
+        raise ConfigError("claim: no claim given and the experiment states none "
+                          "(experiment.claim); e.g. claim='\"A beats B on npv\"'")
+    found = _BRANDS.match(text)
+    if found:
+        claim = Claim(text, found["a"], found["b"], found["outcome"], arm=found["arm"])
+    elif found := _ARMS.match(text):
+        claim = Claim(text, found["a"], found["b"], found["outcome"],
+                      brand=found["brand"] or "")
+    else:
+        raise ConfigError(f"claim={text!r}: expected 'A beats B on OUTCOME' (arms), 'A beats "
+                          "B on OUTCOME for brand X', or 'brand X beats brand Y on OUTCOME in "
+                          "ARM'")
+    for arm in claim.arms:
+        if arm not in names:
+            raise ConfigError(f"claim={text!r}: no arm {arm!r} (arms: {', '.join(names)})")
+    if claim.a == claim.b:
+        raise ConfigError(f"claim={text!r}: compares {claim.a!r} with itself")
+    known = {**OUTCOMES, **BRAND_OUTCOMES}
+    if claim.outcome not in known:
+        raise ConfigError(f"claim={text!r}: unknown outcome {claim.outcome!r} (known: "
+                          f"{', '.join(known)})")
+    from wommsim.config import brands_of
+
+    brands = [b.name for b in brands_of(next(a for a in arms if a.name == claim.arms[0]).config)]
+    if claim.arm:
+        if claim.outcome not in BRAND_OUTCOMES:
+            raise ConfigError(f"claim={text!r}: {claim.outcome} is the market's, not a "
+                              f"brand's (brand outcomes: {', '.join(BRAND_OUTCOMES)})")
+        for brand in (claim.a, claim.b):
+            if brand not in brands:
+                raise ConfigError(f"claim={text!r}: no brand {brand!r} in arm {claim.arm!r} "
+                                  f"(brands: {', '.join(brands)})")
+    elif claim.outcome in BRAND_OUTCOMES:
+        if not claim.brand and len(brands) > 1:
+            raise ConfigError(f"claim={text!r}: {claim.outcome} is a brand's; name it: "
+                              f"'... for brand X' (brands: {', '.join(brands)})")
+        if claim.brand and claim.brand not in brands:
+            raise ConfigError(f"claim={text!r}: no brand {claim.brand!r} (brands: "
+                              f"{', '.join(brands)})")
+        claim = dataclasses.replace(claim, brand=claim.brand or brands[0])
+    return claim
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A parameter drawn from its plausible range."""
+
+    key: str
+    lo: float
+    hi: float
+    basis: str
+    integer: bool
+
+    def value(self, unit: float) -> float | int:
+        """The parameter's value at ``unit`` in [0, 1] of its range."""
+        x = self.lo + unit * (self.hi - self.lo)
+        return round(x) if self.integer else float(x)
+
+
+def drawn_parameters(cfg: Config, arms: Sequence[Arm], held: set[str],
+                     only: Sequence[str] = ()) -> list[Drawn]:
+    """The parameters to draw: every one with a plausible range (or those of ``only``),
+    except those an arm or the grid sets and those ``held`` (set on the command line)."""
+    ranges = plausible_ranges()
+    kinds = {key: f.type for key, f, _ in iter_params(cfg)}
+    set_by_arms = set(cfg.experiment.grid) if cfg.experiment else set()
+    for arm in (cfg.experiment.arms if cfg.experiment else []):
+        set_by_arms |= set(arm.overrides)
+    unknown = [k for k in only if k not in ranges]
+    if unknown:
+        raise ConfigError(f"params: {', '.join(unknown)}: no plausible range in the schema "
+                          f"(parameters with one: python -c 'from wommsim.config import "
+                          f"plausible_ranges; print(*plausible_ranges(), sep=chr(10))')")
+    keys = [k for k in (only or ranges) if k not in set_by_arms and k not in held]
+    return [Drawn(k, *ranges[k][:2], ranges[k][2], kinds[k] == "int") for k in keys]
+
+
+def apply_draw(cfg: Config, params: Sequence[Drawn], units: Sequence[float]) -> Config:
+    """``cfg`` with each parameter at its drawn value, validated."""
+    for p, u in zip(params, units, strict=True):
+        cfg = set_key(cfg, p.key, p.value(float(u)))
+    return validate(cfg)
+
+
+def _side_outcomes(frames: tuple[pd.DataFrame, ...], cfg: Config) -> tuple[pd.DataFrame,
+                                                                             pd.DataFrame]:
+    return (replicate_outcomes(frames[0], cfg.economics, frames[1]),
+            brand_outcomes(frames[1], cfg.economics.steps_per_year, unspent={}))
+
+
+def claim_values(claim: Claim, results: dict[str, list[tuple[pd.DataFrame, ...]]],
+                 configs: dict[str, Config]) -> tuple[float, float]:
+    """The two sides' outcomes at one draw, each the mean over the replicates (NaN-skipping)."""
+    def mean(values: pd.Series) -> float:
+        values = values.to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if values.size else math.nan
+
+    def outcome(arm: str, brand: str) -> float:
+        timeseries = pd.concat([r[0] for r in results[arm]], ignore_index=True)
+        brands = pd.concat([r[1] for r in results[arm]], ignore_index=True)
+        market, per_brand = _side_outcomes((timeseries, brands), configs[arm])
+        if claim.outcome in OUTCOMES:
+            return mean(market[claim.outcome])
+        return mean(per_brand.loc[per_brand["brand"] == brand, claim.outcome])
+
+    if claim.arm:
+        return outcome(claim.arm, claim.a), outcome(claim.arm, claim.b)
+    return outcome(claim.a, claim.brand), outcome(claim.b, claim.brand)
+
+
+def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion."""
+    from scipy import stats
+
+    if n == 0:
+        return math.nan, math.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class Result:
+    """What :func:`assess` found."""
+
+    claim: Claim
+    params: list[Drawn]
+    draws: pd.DataFrame
+    deciding: pd.DataFrame
+    summary: dict[str, Any]
+    config: Config
+
+
+def deciding_table(params: Sequence[Drawn], units: np.ndarray, difference: np.ndarray,
+                   holds: np.ndarray, seed: int) -> pd.DataFrame:
+    """Per parameter (and the dummy): ``S1`` of the paired difference by RBD-FAST with its
+    bootstrap half-width, whether it decides the claim, and the share of draws in which the
+    claim holds in the lowest and highest third of its range (see the module doc)."""
+    from SALib.analyze import rbd_fast
+
+    names = [p.key for p in params] + [DUMMY]
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    result = rbd_fast.analyze(problem, units, difference, seed=seed)
+    s1, conf = np.asarray(result["S1"], float), np.asarray(result["S1_conf"], float)
+    floor = s1[-1]
+    rows = []
+    for i, name in enumerate(names):
+        low, high = units[:, i] < 1 / 3, units[:, i] > 2 / 3
+        p = params[i] if i < len(params) else None
+        rows.append({
+            "parameter": name, "lo": p.lo if p else 0.0, "hi": p.hi if p else 1.0,
+            "basis": p.basis if p else "",
+            "S1": s1[i], "S1_conf": conf[i],
+            "deciding": bool(p is not None and s1[i] - conf[i] > max(0.0, floor)),
+            "share_low_third": float(holds[low].mean()) if low.any() else math.nan,
+            "share_high_third": float(holds[high].mean()) if high.any() else math.nan,
+        })
+    table = pd.DataFrame(rows)
+    return table.sort_values("S1", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def assess(base: Config, claim: Claim, params: Sequence[Drawn], draws: int) -> Result:
+    """Draw the parameters, run the claim's arms paired at each draw, and analyse."""
+    from SALib.sample import latin
+
+    from wommsim.runs.runner import run_market_task, simulate
+
+    arms = {a.name: a for a in resolve_arms(base)}
+    needed = [arms[name] for name in claim.arms]
+    names = [p.key for p in params] + [DUMMY]
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    units = latin.sample(problem, draws, seed=base.seed)
+    configs: list[dict[str, Config]] = []
+    refused: list[str] = []
+    valid = []
+    for i, row in enumerate(units):
+        try:
+            configs.append({a.name: apply_draw(a.config, params, row[:-1]) for a in needed})
+            valid.append(i)
+        except ConfigError as err:
+            refused.append(str(err))
+    if not valid:
+        raise ConfigError(f"every draw was refused by the schema, e.g.: {refused[0]}")
+    if refused:
+        log.warning("%d of %d draws refused by the schema and dropped (e.g. %s)",
+                    len(refused), draws, refused[0])
+    units = units[valid]
+    tasks = [(cfgs[a.name], r) for cfgs in configs for a in needed
+             for r in range(base.replicates)]
+    workers = worker_count(base.workers, len(tasks))
+    check_memory([dataclasses.replace(needed[0].config, replicates=base.replicates)], workers)
+    log.info("robustness of %r: %d parameters drawn, %d draws x %d arm(s) x %d replicates = "
+             "%d runs on %d processes", claim.text, len(params), len(configs), len(needed),
+             base.replicates, len(tasks), workers)
+    results = simulate(tasks, base.workers, progress_bar(len(tasks), "robustness"),
+                       run_market_task)
+    per_draw = len(needed) * base.replicates
+    rows = []
+    for d, cfgs in enumerate(configs):
+        chunk = results[d * per_draw:(d + 1) * per_draw]
+        by_arm = {a.name: chunk[j * base.replicates:(j + 1) * base.replicates]
+                  for j, a in enumerate(needed)}
+        a_value, b_value = claim_values(claim, by_arm, cfgs)
+        rows.append({"a": a_value, "b": b_value})
+    sides = pd.DataFrame(rows)
+    difference = claim.sign * (sides["a"] - sides["b"]).to_numpy(dtype=float)
+    finite = np.isfinite(difference)
+    holds = difference > 0
+    table = pd.DataFrame(units[:, :-1], columns=[p.key for p in params])
+    for j, p in enumerate(params):
+        table[p.key] = [p.value(u) for u in units[:, j]]
+    table.insert(0, "draw", np.asarray(valid))
+    table[f"{claim.a}"] = sides["a"]
+    table[f"{claim.b}"] = sides["b"]
+    table["difference"] = difference
+    table["holds"] = holds
+    n = int(finite.sum())
+    share = float(holds[finite].mean()) if n else math.nan
+    lo, hi = wilson(int(holds[finite].sum()), n)
+    deciding = (deciding_table(params, units[finite], difference[finite], holds[finite],
+                               base.seed) if n > len(names) else pd.DataFrame())
+    quantiles = (np.quantile(difference[finite], [0.05, 0.25, 0.5, 0.75, 0.95]).tolist()
+                 if n else [])
+    summary = {
+        "claim": claim.text, "outcome": claim.outcome,
+        "better": "lower" if claim.sign < 0 else "higher",
+        "share": share, "share_lo": lo, "share_hi": hi,
+        "draws": draws, "valid_draws": len(valid), "refused_draws": len(refused),
+        "draws_without_value": int((~finite).sum()),
+        "mean_difference": float(difference[finite].mean()) if n else math.nan,
+        "difference_quantiles": dict(zip(["5%", "25%", "50%", "75%", "95%"], quantiles,
+                                         strict=False)),
+        "deciding": (deciding.loc[deciding["deciding"], "parameter"].tolist()
+                     if not deciding.empty else []),
+        "parameters": {p.key: [p.lo, p.hi, p.basis] for p in params},
+        "replicates_per_draw": base.replicates, "consumers": base.consumers,
+        "steps": base.steps, "seed": base.seed,
+    }
+    return Result(claim, list(params), table, deciding, summary, base)
+
+
+# -- the claim in an experiment's report -----------------------------------------------------
+
+def record_path(experiment: str) -> Path:
+    """Where the robustness of an experiment's claim is kept with the findings of record:
+    the ``robustness.json`` of its last assessment, copied into the package."""
+    return Path(__file__).resolve().parent.parent / "findings" / f"{experiment}.robustness.json"
+
+
+def claim_lines(cfg: Config, arms: Sequence[Arm], market: pd.DataFrame,
+                per_brand: pd.DataFrame) -> list[str]:
+    """The report's lines on the experiment's claim (``experiment.claim``): its paired
+    difference in this run, and beside it its robustness across the plausible parameter
+    space from the findings of record (:func:`record_path`), or how to assess it."""
+    from wommsim.reporting.analysis import mean_ci
+
+    exp = cfg.experiment
+    if exp is None or not exp.claim:
+        return []
+    try:
+        claim = parse_claim(exp.claim, arms)
+    except ConfigError as err:
+        return [f"**Claim.** {exp.claim} (not tested: {err}).", ""]
+
+    def values(arm: str, brand: str) -> pd.Series:
+        if claim.outcome in OUTCOMES:
+            frame = market[market["arm"] == arm]
+        else:
+            frame = per_brand[(per_brand["arm"] == arm) & (per_brand["brand"] == brand)]
+        return frame.set_index("replicate")[claim.outcome]
+
+    a, b = ((values(claim.arm, claim.a), values(claim.arm, claim.b)) if claim.arm
+            else (values(claim.a, claim.brand), values(claim.b, claim.brand)))
+    diff = (claim.sign * (a - b.reindex(a.index))).to_numpy(dtype=float)
+    mean, lo, hi = mean_ci(diff)
+    verdict = ("holds: the interval is above 0" if lo > 0 else
+               "fails: the interval is below 0" if hi < 0 else
+               "is not settled: the interval includes 0")
+    better = "lower is better" if claim.sign < 0 else "higher is better"
+    lines = [f"**Claim.** {claim.text}. In this run it {verdict} (paired difference "
+             f"{mean:+,.4g} [{lo:+,.4g}, {hi:+,.4g}] in {claim.outcome}, {better}; "
+             f"{int(np.isfinite(diff).sum())} replicates).", ""]
+    path = record_path(exp.name)
+    record = None
+    if path.is_file():
+        import json
+
+        record = json.loads(path.read_text(encoding="utf-8"))
+    if record is not None and record.get("claim") == claim.text:
+        commit = (record.get("git_commit") or "unknown")[:7]
+        lines.append(f"**Robustness.** {headline(record)} (findings of record: "
+                     f"{record['replicates_per_draw']} replicate(s) of "
+                     f"{record['consumers']:,} consumers per arm and draw, commit {commit}; "
+                     f"python -m wommsim.robustness +experiment={exp.name} assesses it "
+                     "anew).")
+    else:
+        lines.append(f"**Robustness.** Not assessed for this claim: python -m "
+                     f"wommsim.robustness +experiment={exp.name} gives the share of the "
+                     "plausible parameter space in which it holds.")
+    return [*lines, ""]
+
+
+# -- output ---------------------------------------------------------------------------------
+
+def headline(summary: dict[str, Any]) -> str:
+    """One sentence: the share of the plausible space in which the claim holds."""
+    deciding = summary["deciding"]
+    return (f"'{summary['claim']}' holds in {summary['share']:.0%} "
+            f"[{summary['share_lo']:.0%}, {summary['share_hi']:.0%}] of the plausible "
+            f"parameter space ({summary['valid_draws'] - summary['draws_without_value']} "
+            f"draws of {len(summary['parameters'])} parameters)"
+            + (f"; deciding assumptions: {', '.join(deciding)}" if deciding
+               else "; no single assumption decides it (no first-order index clear of the "
+                    "noise floor)") + ".")
+
+
+def save_figure(result: Result, path: Path) -> Path:
+    """Left: the paired difference across the draws (the claim holds right of 0). Right:
+    the parameters' first-order indices, largest first, with the dummy's noise floor."""
+    from wommsim.reporting.figures import figure, save
+
+    top = result.deciding.head(15).iloc[::-1] if not result.deciding.empty else None
+    fig, (left, right) = figure(figsize=(12, 5.5), ncols=2)
+    diff = result.draws["difference"].to_numpy(dtype=float)
+    diff = diff[np.isfinite(diff)]
+    left.hist(diff, bins=30, color="tab:blue", alpha=0.8)
+    left.axvline(0, color="black", linewidth=1)
+    s = result.summary
+    left.set_title(f"claim holds in {s['share']:.0%} [{s['share_lo']:.0%}, "
+                   f"{s['share_hi']:.0%}] of draws", fontsize="small")
+    left.set_xlabel(f"paired difference in {result.claim.outcome} "
+                    f"({'lower' if result.claim.sign < 0 else 'higher'} is better; "
+                    "> 0: the claim holds)")
+    left.set_ylabel("draws")
+    if top is not None:
+        pos = np.arange(len(top))
+        colours = ["tab:red" if d else "tab:gray" for d in top["deciding"]]
+        right.barh(pos, top["S1"], xerr=top["S1_conf"], color=colours, capsize=2)
+        floor = result.deciding.loc[result.deciding["parameter"] == DUMMY, "S1"]
+        if not floor.empty:
+            right.axvline(max(0.0, float(floor.iloc[0])), color="black", linestyle="--",
+                          linewidth=0.8, label="dummy parameter (noise floor)")
+            right.legend(fontsize="x-small", frameon=False, loc="lower right")
+        right.set_yticks(pos, top["parameter"], fontsize="x-small")
+        right.set_xlabel("first-order index S1 of the paired difference (RBD-FAST), 95% "
+                         "interval; red: deciding")
+        right.set_title("which assumptions decide it", fontsize="small")
+    fig.suptitle(f"Robustness: {result.claim.text}", fontsize="medium")
+    return save(fig, path)
+
+
+RESULT_FILES = ("draws.csv", "deciding.csv", "robustness.png", "robustness.json")
+
+
+def write_result(result: Result, outdir: Path, argv: Sequence[str], wall_time: float) -> None:
+    """The result files, all or none (:func:`wommsim.runs.results.write_together`)."""
+    def write(stage: Path) -> None:
+        write_atomic(stage / "draws.csv", lambda p: result.draws.to_csv(p, index=False))
+        write_atomic(stage / "deciding.csv", lambda p: result.deciding.to_csv(p, index=False))
+        save_figure(result, stage / "robustness.png")
+        write_json(stage / "robustness.json", {
+            **result.summary, "headline": headline(result.summary),
+            "method": "Latin hypercube draws of every parameter with a plausible range "
+                      "(SALib latin); the claim's arms paired on common random numbers at "
+                      "each draw; Wilson interval of the share; first-order indices of the "
+                      "paired difference by RBD-FAST (SALib rbd_fast) against a dummy "
+                      "parameter",
+            "wall_time_s": wall_time, **provenance(result.config, TOOL, argv)})
+
+    write_together(outdir, RESULT_FILES, write)
+
+
+register()
+tool_schema("robustness", [("claim", str | None, None), ("draws", int | None, None),
+                           ("params", Any, None)])
+
+
+def _robustness(own: Any, outdir: Path, overrides: list[str]) -> int:
+    base = model_config(own, TOOL_KEYS, overrides, **DRAW_DEFAULTS)
+    if base.experiment is None:
+        raise ConfigError("+experiment=NAME: the robustness of a claim compares arms of an "
+                          "experiment")
+    base = validate(dataclasses.replace(base, attribution="last_touch"))
+    arms = resolve_arms(base)
+    claim = parse_claim(own.get("claim") or base.experiment.claim, arms)
+    draws = number(own, "draws", DEFAULT_DRAWS, lo=8)
+    only = [k.split(":")[0] for k in as_list(own.get("params"))]
+    params = drawn_parameters(base, arms, override_keys(overrides), only)
+    if not params:
+        raise ConfigError("no parameter left to draw (all are held or set by the arms)")
+    faults.check_writable(outdir)
+    started = time.perf_counter()
+    result = assess(base, claim, params, draws)
+    write_result(result, outdir, overrides, time.perf_counter() - started)
+    print(headline(result.summary))
+    print(f"{result.summary['valid_draws']} draws in {time.perf_counter() - started:.1f} s; "
+          f"results: {outdir}")
+    return 0
+
+
+@hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="robustness")
+def _app(dictcfg: Any) -> None:
+    tool_job(TOOL, _robustness, dictcfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (``argv``: its arguments); returns the exit status (2 for bad
+    input)."""
+    return run_tool(_app, TOOL, argv, list_keys=("params",))
