@@ -217,3 +217,18 @@ def test_a_counterfactual_run_writes_its_tables_figure_and_report_the_same_seria
     run(compose(["+experiment=ads_vs_wom", "+debug=tiny", "attribution=last_touch"]), plain)
     assert not (plain / "attribution.csv").exists()
     assert not (plain / "figures" / "attribution.png").exists()
+
+
+def test_a_counterfactual_run_that_will_not_fit_is_refused_naming_attribution(monkeypatch):
+    from wommsim.runs import memory
+
+    plain = small_config("strategy=balanced", consumers=2_000_000)
+    counterfactual = small_config("strategy=balanced", "attribution=counterfactual",
+                                  consumers=2_000_000)
+    # 32 runs of the five levers kept per consumer: 33 B each, and the ledger
+    assert memory.estimate([counterfactual], 2).counterfactual == 2_000_000 * (32 * 33 + 20)
+    limit = memory.estimate([plain], 2).total + memory.GB
+    monkeypatch.setattr(memory, "available_bytes", lambda: (limit, "a test's limit"))
+    memory.check_memory([plain], 2)  # fits
+    with pytest.raises(ConfigError, match=r"^attribution=counterfactual: .*attribution=last_touch"):
+        memory.check_memory([counterfactual], 2)

@@ -84,6 +84,11 @@ RESULT_LOG_BYTES_PER_PURCHASE = 180
 #: entries each, split as below (rounded up).
 AGENT_BYTES_PER_CONSUMER = 1500.0
 AGENT_BYTES_PER_ENTRY = 130.0
+#: What a counterfactual attribution task keeps per consumer for each of its runs (one per
+#: subset of the levers, :mod:`wommsim.attribution`): bought or not (1 B) and four outcomes
+#: (8 B each); and the live run's ledger (purchases 4 B, revenue and value 8 B each).
+COUNTERFACTUAL_BYTES_PER_RUN = 1 + 4 * 8
+LEDGER_BYTES_PER_CONSUMER = 4 + 8 + 8
 #: A row of the per-step results table (about 45 numeric columns), with the copies made
 #: while concatenating and writing it.
 RESULT_BYTES_PER_ROW = 45 * 8 * 4
@@ -103,10 +108,12 @@ class Estimate:
     largest: Config | None = None  # the arm whose market is the largest
     purchases: int = 0  # purchases logged per replicate of that arm (transactions=true)
     log: int = 0  # every replicate's purchase log in the main process
+    counterfactual: int = 0  # per process: an attribution task's kept runs and ledger
 
     @property
     def total(self) -> int:
-        return self.processes * self.market + self.interpreters + self.results + self.log
+        return (self.processes * (self.market + self.counterfactual) + self.interpreters
+                + self.results + self.log)
 
     @property
     def market_log(self) -> int:
@@ -196,6 +203,20 @@ def market_bytes(cfg: Config) -> tuple[int, int, int]:
     return n, entries, int(peak)
 
 
+def counterfactual_bytes(cfg: Config, n: int) -> int:
+    """What one process holds besides the market for a counterfactual attribution task of
+    ``cfg`` (``attribution=counterfactual``) in a market of ``n`` consumers: every run of
+    the largest brand's lever subsets, kept per consumer, and the ledger; 0 otherwise."""
+    if cfg.attribution != "counterfactual":
+        return 0
+    from wommsim.attribution import active_levers
+
+    runs = max(2 ** len(active_levers(brand.config)) for brand in brands_of(cfg))
+    if runs == 1:
+        return 0
+    return n * (runs * COUNTERFACTUAL_BYTES_PER_RUN + LEDGER_BYTES_PER_CONSUMER)
+
+
 def estimate(configs: list[Config], workers: int) -> Estimate:
     """The peak memory of running ``configs`` (one per arm) on ``workers`` processes.
 
@@ -218,6 +239,7 @@ def estimate(configs: list[Config], workers: int) -> Estimate:
     brands = max(len(brands_of(c)) for c in configs)
     processes = workers + (1 if workers > 1 else 0)
     return Estimate(consumers=n, entries=entries, market=market, processes=workers,
+                    counterfactual=max(counterfactual_bytes(c, n) for c in configs),
                     interpreters=processes * INTERPRETER_BYTES,
                     results=rows * (1 + brands) * RESULT_BYTES_PER_ROW, rows=rows,
                     largest=largest, purchases=logged_purchases(largest, n),
@@ -323,6 +345,7 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     logs = need.processes * need.market_log + need.log
     parts = {"market": need.processes * need.market - need.processes * need.market_log,
              "log": logs, "results": need.results, "interpreters": need.interpreters}
+    parts["attribution"] = need.processes * need.counterfactual
     driver = max(parts, key=parts.get)
     each = (f"{_size(need.market - need.market_log)} each besides its log" if driver == "log"
             else f"{_size(need.market)} each")
@@ -346,6 +369,12 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     elif driver == "results":
         key = f"steps={steps}, replicates={first.replicates}"
         detail, fewer = f"{table}; {markets}, plus {python}", "fewer steps or replicates"
+    elif driver == "attribution":
+        key = "attribution=counterfactual"
+        detail = (f"each of {need.processes} processes keeps every counterfactual run of an "
+                  f"arm's levers per consumer ({_size(need.counterfactual)}) beside {markets}, "
+                  f"plus {python}")
+        fewer = "attribution=last_touch, fewer consumers or workers=1"
     elif driver == "interpreters":
         key = f"workers={first.workers}"
         detail = f"{need.processes + (need.processes > 1)} processes hold {python}; {markets}"
