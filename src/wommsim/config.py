@@ -103,19 +103,33 @@ class NetworkConfig(Frozen):
     """The social graph. Only the parameters of the chosen ``kind`` are used."""
 
     kind: str = param("barabasi_albert", choices=NETWORK_KINDS, doc="graph generator or loader")
-    m: int = param(4, 1, 1000, unit="edges", doc="Barabási–Albert: edges each new consumer adds")
+    m: int = param(4, 1, 1000, unit="edges", doc="Barabási–Albert: edges each new consumer adds",
+                   plausible=(2, 8),
+                   basis="assumption (mean degree 4-16: about the support clique to the sympathy "
+                         "group, Zhou, Sornette, Hill & Dunbar 2005)")
     k: int = param(8, 2, 1000, unit="neighbours",
-                   doc="Watts–Strogatz: ring-lattice degree (even numbers; odd rounds down)")
+                   doc="Watts–Strogatz: ring-lattice degree (even numbers; odd rounds down)",
+                   plausible=(4, 16), basis="assumption (mean degree 4-16, as network.m)")
     rewire_prob: float = param(0.1, 0.0, 1.0, unit="probability",
-                               doc="Watts–Strogatz: chance each lattice edge is rewired")
+                               doc="Watts–Strogatz: chance each lattice edge is rewired",
+                               plausible=(0.01, 0.2),
+                               basis="assumption (the small-world regime of Watts & Strogatz 1998)")
     mean_degree: float = param(8.0, 0.0, 10_000.0, unit="neighbours",
-                               doc="Erdős–Rényi: expected degree (p = mean_degree / (n - 1))")
+                               doc="Erdős–Rényi: expected degree (p = mean_degree / (n - 1))",
+                               plausible=(4.0, 16.0),
+                               basis="assumption (mean degree 4-16, as network.m)")
     blocks: int = param(4, 1, 10_000, unit="communities",
-                        doc="stochastic block model: number of equal-sized communities")
+                        doc="stochastic block model: number of equal-sized communities",
+                        plausible=(2, 10), basis="assumption")
     mean_degree_in: float = param(7.0, 0.0, 10_000.0, unit="neighbours",
-                                  doc="stochastic block model: expected neighbours in own block")
+                                  doc="stochastic block model: expected neighbours in own block",
+                                  plausible=(4.0, 14.0),
+                                  basis="assumption (with mean_degree_out, a mean degree of about "
+                                        "4-16)")
     mean_degree_out: float = param(1.0, 0.0, 10_000.0, unit="neighbours",
-                                   doc="stochastic block model: expected neighbours elsewhere")
+                                   doc="stochastic block model: expected neighbours elsewhere",
+                                   plausible=(0.5, 2.0),
+                                   basis="assumption (about 6-22% of ties between communities)")
     network_size: int = param(20, 1, 1_000_000, unit="consumers",
                               doc="personal networks: consumers in one personal network",
                               plausible=(5, 29),
@@ -163,14 +177,18 @@ class DecisionConfig(Frozen):
 
     rule: str = param("opinion", choices=DECISION_RULES, doc="purchase decision rule")
     purchase_rate: float = param(0.2, 0.0, 1.0, unit="probability per step",
-                                 doc="opinion rule: buying chance of a fully convinced consumer")
+                                 doc="opinion rule: buying chance of a fully convinced consumer",
+                                 plausible=(0.05, 0.5),
+                                 basis="assumption (a convinced consumer buys within 2-20 weeks)")
     temperature: float = param(0.1, 0.0, 10.0, open_lo=True, unit="utility",
-                               doc="opinion rule: softness of the threshold (logistic scale)")
+                               doc="opinion rule: softness of the threshold (logistic scale)",
+                               plausible=(0.05, 0.3), basis="assumption")
     ad_weight: float = param(0.2, 0.0, 10.0, unit="utility per adstock",
                              doc="opinion rule: weight of adstock in utility (calibrated to "
                                  "a short-run ad elasticity of about 0.12)")
     social_weight: float = param(0.5, 0.0, 10.0, unit="utility per adopted-neighbour share",
-                                 doc="opinion rule: weight of social proof in utility")
+                                 doc="opinion rule: weight of social proof in utility",
+                                 plausible=(0.1, 1.0), basis="assumption")
     review_volume_weight: float = param(0.09, 0.0, 10.0, unit="utility per log review count",
                                         doc="opinion rule: weight of the review volume, "
                                             "log(1 + count / (reviews.credibility_per_"
@@ -183,7 +201,10 @@ class DecisionConfig(Frozen):
     q: float = param(0.38, 0.0, 1.0, unit="probability per step",
                      doc="bass rule: imitation coefficient")
     ad_p_gain: float = param(0.05, 0.0, 1.0, unit="probability per adstock",
-                             doc="bass rule: extra innovation hazard per unit of adstock")
+                             doc="bass rule: extra innovation hazard per unit of adstock",
+                             plausible=(0.01, 0.15),
+                             basis="assumption (a full adstock adds a third to five times the "
+                                   "default p)")
 
 
 @dataclass
@@ -194,26 +215,40 @@ class ConsumerConfig(Frozen):
                                      doc="consumers who never click an ad (affected by "
                                          "advertising.nonclicker_effect of a clicker)")
     initial_aware_fraction: float = param(0.02, 0.0, 1.0, unit="share",
-                                          doc="consumers aware of the brand at step 0")
+                                          doc="consumers aware of the brand at step 0",
+                                          plausible=(0.005, 0.1), basis="assumption (a new brand)")
     initial_adopted_fraction: float = param(0.005, 0.0, 1.0, unit="share",
-                                            doc="existing customers at step 0 (also aware)")
+                                            doc="existing customers at step 0 (also aware)",
+                                            plausible=(0.001, 0.02),
+                                            basis="assumption (a new brand's first customers)")
     initial_adopters: str = param("random", choices=INITIAL_ADOPTER_TARGETS,
                                   doc="who the existing customers (or free-sample receivers) "
                                       "are: a seeding rule (wommsim.seeding)")
     seed_file: str = param("", doc="file of consumer ids or edge-list labels, one a line, "
                                    "for the seeding rule file")
     opinion_mean: float = param(0.0, -1.0, 1.0, unit="opinion",
-                                doc="mean initial opinion of aware consumers")
+                                doc="mean initial opinion of aware consumers",
+                                plausible=(-0.2, 0.2), basis="assumption")
     opinion_spread: float = param(0.2, 0.0, 2.0, unit="opinion",
-                                  doc="s.d. of initial opinion of aware consumers")
+                                  doc="s.d. of initial opinion of aware consumers",
+                                  plausible=(0.1, 0.4), basis="assumption")
     threshold_mean: float = param(0.5, -2.0, 3.0, unit="utility",
-                                  doc="mean purchase threshold")
+                                  doc="mean purchase threshold",
+                                  plausible=(0.2, 0.8), basis="assumption (calibrate per category)")
     threshold_spread: float = param(0.15, 0.0, 2.0, unit="utility",
-                                    doc="s.d. of purchase thresholds across consumers")
+                                    doc="s.d. of purchase thresholds across consumers",
+                                    plausible=(0.05, 0.3),
+                                    basis="assumption (heterogeneous thresholds after Granovetter "
+                                          "1978)")
     expectation_mean: float = param(0.0, -1.0, 1.0, unit="quality",
-                                    doc="prior expectation of product quality")
+                                    doc="prior expectation of product quality",
+                                    plausible=(-0.2, 0.3),
+                                    basis="assumption (from mild scepticism to the product's mean "
+                                          "quality 0.3)")
     opinion_decay: float = param(0.02, 0.0, 1.0, unit="share per step",
-                                 doc="drift of non-adopters' opinion back toward neutral")
+                                 doc="drift of non-adopters' opinion back toward neutral",
+                                 plausible=(0.01, 0.05),
+                                 basis="assumption (an opinion's half-life about 14-69 weeks)")
 
 
 @dataclass
@@ -223,11 +258,18 @@ class BrandConfig(Frozen):
     budget_per_consumer: float = param(0.1, 0.0, 1e9, unit="money per consumer per step",
                                        doc="marketing spend available each step per consumer of "
                                            "the market (intensive: the same market at every "
-                                           "population size)")
+                                           "population size)",
+                                       plausible=(0.05, 0.2),
+                                       basis="assumption (a year's spend 5-21% of one purchase's "
+                                             "price per consumer; firms spend about 8-10% of "
+                                             "revenue on marketing, CMO Survey 2013-19)")
     quality: float = param(0.3, -1.0, 1.0, unit="quality",
-                           doc="mean experienced quality of the product")
+                           doc="mean experienced quality of the product",
+                           plausible=(-0.2, 0.7),
+                           basis="assumption (a poor to a very good product)")
     quality_spread: float = param(0.3, 0.0, 2.0, unit="quality",
-                                  doc="s.d. of experienced quality across buyers")
+                                  doc="s.d. of experienced quality across buyers",
+                                  plausible=(0.1, 0.5), basis="assumption")
     defect_share: float = param(0.0, 0.0, 1.0, unit="share of units sold",
                                 doc="share of units sold that are clearly bad (defective)",
                                 plausible=(0.0, 0.1), basis="assumption")
@@ -285,7 +327,9 @@ class MarketConfig(Frozen):
                                 plausible=(0.0, 3.0), basis="assumption")
     churn_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
                                  doc="repeat: a customer whose opinion of its brand falls "
-                                     "below this leaves the brand")
+                                     "below this leaves the brand",
+                                 plausible=(-0.3, 0.0),
+                                 basis="assumption (about the detractor line, -wom.neutral_band)")
     category_exit: float = param(0.0, 0.0, 1.0, unit="probability per step",
                                  doc="repeat: chance a customer leaves the category",
                                  plausible=(0.0, 0.01), basis="assumption (a stable category)")
@@ -326,9 +370,16 @@ class AdvertisingConfig(Frozen):
                             "per impression",
                         plausible=(0.0, 0.1), basis="assumption")
     claim: float = param(0.6, -1.0, 1.0, unit="quality",
-                         doc="quality the ads promise: the level hype pulls expectations toward")
+                         doc="quality the ads promise: the level hype pulls expectations toward",
+                         plausible=(0.3, 0.9),
+                         basis="assumption (from the default quality 0.3, an honest claim, to "
+                               "overclaiming)")
     retention: float = param(0.5, 0.0, 1.0, unit="share per step",
-                             doc="adstock and hype kept from one step to the next (carry-over)")
+                             doc="adstock and hype kept from one step to the next (carry-over)",
+                             plausible=(0.3, 0.85),
+                             basis="Sethuraman, Tellis & Briesch 2011 (0.5 a period; 0.85 a week "
+                                   "if the period were a month); the week per period and the lower "
+                                   "end an assumption")
     annoy_prob: float = param(0.005, 0.0, 1.0, unit="probability per impression",
                               doc="chance an impression annoys a non-clicker",
                               plausible=(0.0, 0.02), basis="assumption")
@@ -354,7 +405,8 @@ class DialogueConfig(Frozen):
                             "(as goodwill that fades)",
                         plausible=(0.02, 0.1), basis="assumption")
     follow_prob: float = param(0.3, 0.0, 1.0, unit="probability",
-                               doc="chance an answered consumer follows the brand")
+                               doc="chance an answered consumer follows the brand",
+                               plausible=(0.1, 0.5), basis="assumption")
     recovery_prob: float = param(0.3, 0.0, 1.0, unit="probability",
                                  doc="chance an answered negative talker is recovered: its "
                                      "opinion rises to neutral (0), not beyond",
@@ -375,16 +427,21 @@ class ContentConfig(Frozen):
                                   plausible=(50.0, 1000.0),
                                   basis="assumption (an image post to a short video)")
     seeds_per_piece: int = param(20, 0, 1_000_000, unit="consumers",
-                                 doc="consumers each new piece is first shown to")
+                                 doc="consumers each new piece is first shown to",
+                                 plausible=(5, 50), basis="assumption")
     seeding: str = param("followers", choices=SEEDING_TARGETS,
                          doc="who sees a new piece first: followers (topped up with random) "
                              "or a seeding rule (wommsim.seeding)")
-    meaningfulness: float = param(0.5, 0.0, 1.0, unit="score", doc="how much a piece matters")
+    meaningfulness: float = param(0.5, 0.0, 1.0, unit="score", doc="how much a piece matters",
+                                  plausible=(0.2, 0.8),
+                                  basis="assumption (a weak to a strong piece)")
     freshness: float = param(1.0, 0.0, 1.0, unit="score", doc="freshness of a new piece")
     sustainability: float = param(0.5, 0.0, 1.0, unit="score",
-                                  doc="how well a piece keeps being discussed")
+                                  doc="how well a piece keeps being discussed",
+                                  plausible=(0.2, 0.8), basis="assumption")
     freshness_decay: float = param(0.5, 0.0, 1.0, unit="share per step",
-                                   doc="freshness lost per step at sustainability 0")
+                                   doc="freshness lost per step at sustainability 0",
+                                   plausible=(0.25, 0.75), basis="assumption")
     share_scale: float = param(0.015, 0.0, 1.0, unit="probability",
                                doc="share probability = share_scale × meaning × freshness",
                                plausible=(0.01, 0.03),
@@ -417,7 +474,8 @@ class ReviewsConfig(Frozen):
                                    doc="cost of inviting one buyer to review",
                                    plausible=(0.01, 5.0), basis="assumption")
     invited_review_prob: float = param(0.3, 0.0, 1.0, unit="probability",
-                                       doc="chance an invited buyer posts a review")
+                                       doc="chance an invited buyer posts a review",
+                                       plausible=(0.1, 0.5), basis="assumption")
     organic_review_prob: float = param(0.05, 0.0, 1.0, unit="probability",
                                        doc="chance a buyer with a neutral experience (0) "
                                            "reviews unprompted",
@@ -464,16 +522,22 @@ class IncentivesConfig(Frozen):
                             doc="price cut of a redeemed offer",
                             plausible=(0.1, 0.5), basis="assumption (typical promotional depth)")
     expiry_steps: int = param(8, 1, 1_000_000, unit="steps",
-                              doc="an unused offer expires this many steps after it was taken")
+                              doc="an unused offer expires this many steps after it was taken",
+                              plausible=(4, 13),
+                              basis="assumption (an offer valid one to three months)")
     accept_prob: float = param(0.5, 0.0, 1.0, unit="probability",
-                               doc="chance an offered consumer takes the discount and follows")
+                               doc="chance an offered consumer takes the discount and follows",
+                               plausible=(0.2, 0.8), basis="assumption")
     expectation_shift: float = param(-0.1, -1.0, 1.0, unit="quality",
                                      doc="change in the expected quality of a consumer who "
                                          "takes an offer (negative: a discount signals lower "
                                          "quality)",
                                      plausible=(-0.3, 0.0), basis="assumption")
     bonus: float = param(0.3, 0.0, 10.0, unit="utility",
-                         doc="purchase utility added while the discount is unused")
+                         doc="purchase utility added while the discount is unused",
+                         plausible=(0.1, 0.7),
+                         basis="assumption (about the log-price utility of a 10-50% price cut at "
+                               "market.price_weight 1)")
 
 
 @dataclass
@@ -487,7 +551,10 @@ class FollowersConfig(Frozen):
                              doc="adstock closes this share of its gap to 1 per post seen",
                              plausible=(0.0, 0.3), basis="assumption")
     unfollow_opinion: float = param(-0.1, -1.0, 1.0, unit="opinion",
-                                    doc="a follower whose opinion falls below this unfollows")
+                                    doc="a follower whose opinion falls below this unfollows",
+                                    plausible=(-0.3, 0.0),
+                                    basis="assumption (about the detractor line, "
+                                          "-wom.neutral_band)")
 
 
 @dataclass
@@ -563,7 +630,8 @@ class WomConfig(Frozen):
                                          "discount over a weak tie (half over a strong one)",
                                      plausible=(0.0, 0.6), basis="assumption")
     neutral_band: float = param(0.1, 0.0, 1.0, unit="opinion",
-                                doc="consumers with |opinion| at most this do not talk")
+                                doc="consumers with |opinion| at most this do not talk",
+                                plausible=(0.05, 0.2), basis="assumption")
     cross_brand: float = param(0.2, 0.0, 1.0, unit="share",
                                doc="several brands: negative talk about one brand moves the "
                                    "listener's opinion of each rival this share of its "
@@ -577,9 +645,11 @@ class PurchaseConfig(Frozen):
 
     enabled: bool = param(True, doc="switch post-purchase satisfaction on or off")
     satisfaction_gain: float = param(2.0, 0.0, 100.0, unit="opinion per quality",
-                                     doc="a buyer's opinion = gain × satisfaction (clipped)")
+                                     doc="a buyer's opinion = gain × satisfaction (clipped)",
+                                     plausible=(1.0, 4.0), basis="assumption")
     unfollow_prob: float = param(0.5, 0.0, 1.0, unit="probability",
-                                 doc="chance a disappointed follower unfollows")
+                                 doc="chance a disappointed follower unfollows",
+                                 plausible=(0.2, 0.8), basis="assumption")
     experience_weight: float = param(0.5, 0.0, 1.0, unit="share",
                                      doc="weight of a repeat purchase's experience in "
                                          "the opinion (the first purchase sets it)",
@@ -614,11 +684,16 @@ class EconomicsConfig(Frozen):
     """Money: what a sale earns and how future money is discounted (Libai, Muller & Peres
     2013 value word-of-mouth programmes by the discounted margin they bring)."""
 
-    price: float = param(50.0, 0.0, 1e12, unit="money per purchase", doc="price of one purchase")
+    price: float = param(50.0, 0.0, 1e12, unit="money per purchase", doc="price of one purchase",
+                         plausible=(20.0, 100.0), basis="assumption (a mid-priced consumer good)")
     margin: float = param(0.4, 0.0, 1.0, unit="share of price",
-                          doc="contribution margin of a sale, before marketing spend")
+                          doc="contribution margin of a sale, before marketing spend",
+                          plausible=(0.2, 0.6), basis="assumption")
     discount_rate: float = param(0.10, 0.0, 10.0, unit="per year",
-                                 doc="annual discount rate for net present value")
+                                 doc="annual discount rate for net present value",
+                                 plausible=(0.05, 0.15),
+                                 basis="assumption (US industry costs of capital about 5-10%, "
+                                       "Damodaran 2026; more for a risky launch)")
     steps_per_year: float = param(52.0, 0.0, 1e6, open_lo=True, unit="steps per year",
                                   doc="length of a step, to discount per step")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -272,13 +273,13 @@ def test_a_validated_config_is_frozen_and_shared():
 RANGE = re.compile(r"\brange\s+(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)")
 
 
-def _comment_ranges() -> dict[str, tuple[float, float]]:
-    """Dotted key -> (lo, hi) of every key whose comment in config.yaml or in a preset of the
-    network, decision and market groups states "range lo-hi"."""
+def _comments() -> dict[str, list[str]]:
+    """Dotted key -> its comments in config.yaml and in the presets of the network, decision
+    and market groups (one per file that sets the key)."""
     files = [("", configs_dir() / "config.yaml")]
     files += [(f"{group}.", path) for group in ("network", "decision", "market")
               for path in sorted((configs_dir() / group).glob("*.yaml"))]
-    found: dict[str, tuple[float, float]] = {}
+    found: dict[str, list[str]] = {}
     for prefix, path in files:
         section = ""
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -291,10 +292,35 @@ def _comment_ranges() -> dict[str, tuple[float, float]]:
                 key = prefix + name
             else:
                 key = prefix + section + name
-            stated = RANGE.search(comment or "")
+            found.setdefault(key, []).append(comment or "")
+    return found
+
+
+def _comment_ranges() -> dict[str, tuple[float, float]]:
+    """Dotted key -> (lo, hi) of every key whose comment in config.yaml or in a preset of the
+    network, decision and market groups states "range lo-hi"."""
+    found: dict[str, tuple[float, float]] = {}
+    for key, comments in _comments().items():
+        for comment in comments:
+            stated = RANGE.search(comment)
             if stated:
                 found[key] = (float(stated[1]), float(stated[2]))
     return found
+
+
+def _odd_sources() -> dict[str, str]:
+    """Dotted key -> the Source cell of its row in a parameter table of docs/ODD.md."""
+    odd = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+    known = {key for key, _, _ in iter_params(Config())}
+    found: dict[str, str] = {}
+    for line in odd.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) == 6 and cells[0].strip("`") in known:  # Key | ... | Source
+            found[cells[0].strip("`")] = cells[-1]
+    return found
+
+
+ASSUMPTION = re.compile(r"\bassumptions?\b", re.IGNORECASE)
 
 
 def test_plausible_ranges_lie_inside_the_allowed_range_and_hold_the_default():
@@ -312,7 +338,7 @@ def test_plausible_ranges_lie_inside_the_allowed_range_and_hold_the_default():
             f"{key}: plausible ({lo}, {hi}) outside the allowed [{meta['lo']}, {meta['hi']}]")
         assert lo <= value <= hi, f"{key}: default {value} outside plausible ({lo}, {hi})"
         assert meta.get("basis"), f"{key}: a plausible range without its basis"
-    assert with_range >= 50
+    assert with_range >= 90
 
 
 def test_every_range_stated_in_a_config_comment_is_the_plausible_range():
@@ -328,6 +354,22 @@ def test_every_range_stated_in_a_config_comment_is_the_plausible_range():
                                              f"the schema {ranges[key][:2]}")
     invented = sorted(set(ranges) - set(stated))
     assert not invented, f"plausible ranges no config comment states: {invented}"
+
+
+def test_every_assumption_has_a_plausible_range():
+    # A value its config comment or its ODD.md row calls an assumption is one a robustness
+    # analysis must vary: it needs a plausible range (a run setting or a value fixed by
+    # definition is labelled so, not "assumption").
+    comments, sources = _comments(), _odd_sources()
+    ranges = plausible_ranges()
+    labelled = {key for key, _, _ in iter_params(Config())
+                if any(ASSUMPTION.search(c) for c in comments.get(key, []))
+                or ASSUMPTION.search(sources.get(key, ""))}
+    assert {"wom.talk_prob", "network.m", "decision.purchase_rate",
+            "economics.discount_rate"} <= labelled  # the readers find the labels
+    assert len(labelled) >= 90
+    missing = sorted(labelled - set(ranges))
+    assert not missing, f"assumptions without a plausible range: {missing}"
 
 
 def test_plausible_ranges_lists_every_range_with_its_basis():

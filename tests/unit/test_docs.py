@@ -154,7 +154,7 @@ def test_every_range_in_a_source_cell_is_the_schemas_plausible_range(param_rows)
             lo, hi = float(m[1]), float(m[2])
             assert key in ranges and ranges[key][:2] == (lo, hi), (
                 f"{key}: ODD.md says range {lo:g}–{hi:g}, the schema {ranges.get(key)}")
-    assert found >= 50
+    assert found >= 90
 
 
 def test_no_parameter_row_names_a_missing_parameter(param_rows):
