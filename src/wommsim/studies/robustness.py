@@ -338,14 +338,11 @@ def assess(base: Config, claim: Claim, params: Sequence[Drawn], draws: int) -> R
     difference = claim.sign * (sides["a"] - sides["b"]).to_numpy(dtype=float)
     finite = np.isfinite(difference)
     holds = difference > 0
-    table = pd.DataFrame(units[:, :-1], columns=[p.key for p in params])
-    for j, p in enumerate(params):
-        table[p.key] = [p.value(u) for u in units[:, j]]
-    table.insert(0, "draw", np.asarray(valid))
-    table[f"{claim.a}"] = sides["a"]
-    table[f"{claim.b}"] = sides["b"]
-    table["difference"] = difference
-    table["holds"] = holds
+    table = pd.DataFrame({
+        "draw": np.asarray(valid),
+        **{p.key: [p.value(u) for u in units[:, j]] for j, p in enumerate(params)},
+        claim.a: sides["a"].to_numpy(), claim.b: sides["b"].to_numpy(),
+        "difference": difference, "holds": holds})
     n = int(finite.sum())
     share = float(holds[finite].mean()) if n else math.nan
     lo, hi = wilson(int(holds[finite].sum()), n)
