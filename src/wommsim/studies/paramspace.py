@@ -8,7 +8,9 @@ keys (``data=``, ``fit=[...]``, ...; :func:`tool_schema`), which are not part of
 config or its hash (:func:`model_config`). The results go to Hydra's run folder (the
 validation suite, :mod:`wommsim.validation`, runs the same way). A parameter range is
 written ``dotted.key:lo:hi``; it must name a real-valued parameter of the schema
-(:mod:`wommsim.config`) and stay inside the schema's range for it. Points are set on a
+(:mod:`wommsim.config`), or for the sensitivity analysis also an integer one (its values
+rounded), and stay inside the schema's range for it; the sensitivity analysis also takes
+a key alone, for its plausible range (:func:`plausible_range`). Points are set on a
 :class:`~wommsim.config.Config` with :func:`dataclasses.replace` and validated, so a point
 is refused exactly as the command line would refuse it.
 

@@ -176,18 +176,23 @@ class Comparison:
             names += [output, *([output + DIFFERENCE] if self.paired(output) else [])]
         return names
 
+    def whose(self, name: str) -> str:
+        """Whose value an analysed name is: side A's label, "A minus B" for a difference,
+        or "" for the configured market's (a brand named where the market has several)."""
+        output = name.removesuffix(DIFFERENCE)
+        if self.b is not None:
+            if name != output:
+                return f"{self.a.label} minus {self.b.label}"
+            return self.a.arm if output in OUTCOMES else self.a.label
+        return ("" if output in OUTCOMES or self.a.brand == DEFAULT_BRAND
+                else f"brand {self.a.brand}")
+
     def meaning(self, name: str) -> str:
         """What an analysed name measures, and whose."""
         output = name.removesuffix(DIFFERENCE)
-        text = KNOWN_OUTPUTS[output]
-        if name != output and self.b is not None:
-            return f"{self.a.label} minus {self.b.label}, paired on the same seeds: {text}"
-        if self.b is not None:
-            whose = self.a.arm if output in OUTCOMES else self.a.label
-        else:  # the configured market; a brand named where it has several
-            whose = "" if output in OUTCOMES or self.a.brand == DEFAULT_BRAND \
-                else f"brand {self.a.brand}"
-        return f"{whose}: {text}" if whose else text
+        whose, text = self.whose(name), KNOWN_OUTPUTS[output]
+        paired = ", paired on the same seeds" if name != output else ""
+        return f"{whose}{paired}: {text}" if whose else text
 
     def describe(self) -> dict[str, Any]:
         """The comparison for sensitivity.json."""
@@ -495,8 +500,8 @@ def save_figure(result: Analysis, path: Path) -> Path:
                     color="tab:orange", label="first-order index S1", capsize=2)
             ax.set_xlabel("share of output variance")
         ax.set_yticks(pos, part["parameter"], fontsize="x-small")
-        ax.set_title(f"{output}: {result.comparison.meaning(output)}", fontsize="small",
-                     wrap=True)
+        whose = result.comparison.whose(output)
+        ax.set_title(f"{output} ({whose})" if whose else output, fontsize="small")
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.legend(fontsize="x-small", frameon=False, loc="lower right")
     top = (f"the {shown} most influential of {len(result.ranges)} parameters"
