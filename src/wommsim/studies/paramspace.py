@@ -8,7 +8,9 @@ keys (``data=``, ``fit=[...]``, ...; :func:`tool_schema`), which are not part of
 config or its hash (:func:`model_config`). The results go to Hydra's run folder (the
 validation suite, :mod:`wommsim.validation`, runs the same way). A parameter range is
 written ``dotted.key:lo:hi``; it must name a real-valued parameter of the schema
-(:mod:`wommsim.config`) and stay inside the schema's range for it. Points are set on a
+(:mod:`wommsim.config`), or for the sensitivity analysis also an integer one (its values
+rounded), and stay inside the schema's range for it; the sensitivity analysis also takes
+a key alone, for its plausible range (:func:`plausible_range`). Points are set on a
 :class:`~wommsim.config.Config` with :func:`dataclasses.replace` and validated, so a point
 is refused exactly as the command line would refuse it.
 
@@ -37,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from hydra.experimental.callback import Callback
 
 from wommsim import __version__
@@ -61,11 +62,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ParamRange:
-    """A real-valued model parameter (dotted key) and the interval [lo, hi] it may take."""
+    """A model parameter (dotted key) and the interval [lo, hi] it may take: real-valued,
+    or an integer (``integer``: its values are rounded); ``basis``, where the range comes
+    from (the schema's plausible range and its source, or the command line)."""
 
     key: str
     lo: float
     hi: float
+    basis: str = ""
+    integer: bool = False
 
     def scale(self, unit: np.ndarray | float) -> np.ndarray | float:
         """Map ``unit`` in [0, 1] onto [lo, hi]."""
@@ -75,55 +80,103 @@ class ParamRange:
         """Map ``value`` in [lo, hi] onto [0, 1]."""
         return (np.asarray(value) - self.lo) / (self.hi - self.lo)
 
-
-def real_params(cfg: Config) -> dict[str, tuple[float | None, float | None, bool]]:
-    """Every real-valued parameter of ``cfg`` (dotted key) with its schema range: ``(lo, hi,
-    open_lo)``, where ``open_lo`` says the value must be strictly above ``lo``."""
-    return {key: (f.metadata.get("lo"), f.metadata.get("hi"), bool(f.metadata.get("open_lo")))
-            for key, f, _ in iter_params(cfg) if f.type == "float" and "[" not in key}
+    def value(self, x: float) -> float | int:
+        """The parameter's value at ``x`` in [lo, hi]: ``x``, rounded for an integer."""
+        return round(float(x)) if self.integer else float(x)
 
 
-def check_range(key: str, lo: float, hi: float, cfg: Config, where: str) -> ParamRange:
+#: Where a range given as ``key:lo:hi`` comes from (:attr:`ParamRange.basis`).
+GIVEN = "given on the command line"
+
+
+def numeric_params(cfg: Config, integers: bool = False
+                   ) -> dict[str, tuple[float | None, float | None, bool, bool]]:
+    """Every real-valued parameter of ``cfg`` (and with ``integers``, every integer one) with
+    its schema range: dotted key -> ``(lo, hi, open_lo, integer)``, where ``open_lo`` says
+    the value must be strictly above ``lo``. The run's own settings (top-level keys such as
+    ``steps`` or ``seed``) are not parameters of the model."""
+    kinds = ("float", "int") if integers else ("float",)
+    return {key: (f.metadata.get("lo"), f.metadata.get("hi"), bool(f.metadata.get("open_lo")),
+                  f.type == "int")
+            for key, f, _ in iter_params(cfg)
+            if f.type in kinds and "[" not in key and ("." in key or not integers)}
+
+
+def _no_such_parameter(key: str, cfg: Config, known: Sequence[str], where: str,
+                       integers: bool) -> ConfigError:
+    if key in {k for k, _, _ in iter_params(cfg)}:
+        if integers and "." not in key:
+            return ConfigError(f"{where}: {key}: a setting of the run, not a parameter of the "
+                               f"model (set it for the run: {key}=...)")
+        kind = "numeric" if integers else "real-valued"
+        return ConfigError(f"{where}: {key}: not a {kind} parameter (only parameters "
+                           "that take any number in a range can be varied)")
+    close = difflib.get_close_matches(key, list(known), n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return ConfigError(f"{where}: {key}: no such parameter{hint}")
+
+
+def check_range(key: str, lo: float, hi: float, cfg: Config, where: str,
+                integers: bool = False, basis: str = GIVEN) -> ParamRange:
     """A :class:`ParamRange`, or :class:`ConfigError` naming ``where``, the key and the values:
-    unknown or non-real parameter, non-finite bounds, ``lo >= hi``, or bounds outside the
-    schema's range."""
-    known = real_params(cfg)
+    unknown or non-real parameter (with ``integers``, integer parameters are accepted too,
+    with integer bounds), non-finite bounds, ``lo >= hi``, or bounds outside the schema's
+    range."""
+    known = numeric_params(cfg, integers)
     if key not in known:
-        every = {k for k, _, _ in iter_params(cfg)}
-        if key in every:
-            raise ConfigError(f"{where}: {key}: not a real-valued parameter (only parameters "
-                              "that take any number in a range can be varied)")
-        close = difflib.get_close_matches(key, list(known), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(f"{where}: {key}: no such parameter{hint}")
+        raise _no_such_parameter(key, cfg, list(known), where, integers)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: bounds must be finite numbers")
     if lo >= hi:
         raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: the lower bound must be below the "
                           "upper bound")
-    schema_lo, schema_hi, open_lo = known[key]
+    schema_lo, schema_hi, open_lo, integer = known[key]
+    if integer and not (float(lo).is_integer() and float(hi).is_integer()):
+        raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: an integer parameter takes integer "
+                          "bounds")
     below = schema_lo is not None and (lo <= schema_lo if open_lo else lo < schema_lo)
     if below or (schema_hi is not None and hi > schema_hi):
         opening = "(" if open_lo else "["
         raise ConfigError(f"{where}: {key}:{lo:g}:{hi:g}: outside the parameter's range "
                           f"{opening}{schema_lo:g}, {schema_hi:g}]")
-    return ParamRange(key, float(lo), float(hi))
+    return ParamRange(key, float(lo), float(hi), basis, integer)
 
 
-def parse_ranges(spec: str | Sequence[str], cfg: Config, where: str) -> list[ParamRange]:
+def plausible_range(key: str, cfg: Config, where: str,
+                    plausible: dict[str, tuple[float, float, str]]) -> ParamRange:
+    """The checked :class:`ParamRange` of ``key`` over its plausible range in the schema
+    (``plausible``, :func:`wommsim.config.plausible_ranges`), with its basis."""
+    if key not in plausible:
+        if key in numeric_params(cfg, integers=True):
+            raise ConfigError(f"{where}: {key}: no plausible range in the schema; give one: "
+                              f"{key}:LO:HI")
+        raise _no_such_parameter(key, cfg, list(plausible), where, integers=True)
+    lo, hi, basis = plausible[key]
+    return check_range(key, lo, hi, cfg, where, integers=True, basis=basis)
+
+
+def parse_ranges(spec: str | Sequence[str], cfg: Config, where: str, integers: bool = False,
+                 plausible: dict[str, tuple[float, float, str]] | None = None
+                 ) -> list[ParamRange]:
     """Parse ``key:lo:hi`` items (a list, or one string of comma-separated items) into
-    checked ranges (see :func:`check_range`)."""
+    checked ranges (see :func:`check_range`); with ``plausible``, an item may also be a key
+    alone, for its plausible range (:func:`plausible_range`)."""
     ranges: list[ParamRange] = []
     items = spec.split(",") if isinstance(spec, str) else as_list(spec)
     for item in (part.strip() for part in items):
         fields = item.split(":")
+        if plausible is not None and len(fields) == 1 and fields[0]:
+            ranges.append(plausible_range(fields[0], cfg, where, plausible))
+            continue
         if len(fields) != 3 or not fields[0]:
-            raise ConfigError(f"{where}: {item!r}: expected key:lo:hi, e.g. decision.p:0.001:0.1")
+            alone = " or a key alone (its plausible range)" if plausible is not None else ""
+            raise ConfigError(f"{where}: {item!r}: expected key:lo:hi{alone}, e.g. "
+                              "decision.p:0.001:0.1")
         try:
             lo, hi = float(fields[1]), float(fields[2])
         except ValueError:
             raise ConfigError(f"{where}: {item!r}: the bounds must be numbers") from None
-        ranges.append(check_range(fields[0], lo, hi, cfg, where))
+        ranges.append(check_range(fields[0], lo, hi, cfg, where, integers))
     keys = [r.key for r in ranges]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
@@ -132,10 +185,11 @@ def parse_ranges(spec: str | Sequence[str], cfg: Config, where: str) -> list[Par
 
 
 def at_point(cfg: Config, ranges: Sequence[ParamRange], values: Sequence[float]) -> Config:
-    """``cfg`` with each range's parameter set to its value, validated (the error names the
-    point). The keys were checked by :func:`check_range` to be real-valued leaves, so the
-    values are set with :func:`wommsim.config.replace_key`."""
-    point = {r.key: float(v) for r, v in zip(ranges, values, strict=True)}
+    """``cfg`` with each range's parameter set to its value (rounded for an integer
+    parameter), validated (the error names the point). The keys were checked by
+    :func:`check_range` to be numeric leaves, so the values are set with
+    :func:`wommsim.config.replace_key`."""
+    point = {r.key: r.value(v) for r, v in zip(ranges, values, strict=True)}
     where = "point " + ", ".join(f"{k}={v:.6g}" for k, v in point.items())
     new = cfg
     for key, value in point.items():
@@ -450,9 +504,11 @@ class Simulator:
         return self._stack.__exit__(*exc)
 
     def run(self, configs: Sequence[Config], replicates: int | Sequence[int],
-            progress: Callable[[Iterator], Iterator] | None = None) -> list[list[pd.DataFrame]]:
+            progress: Callable[[Iterator], Iterator] | None = None,
+            function: Callable[[tuple[Config, int]], Any] = run_task) -> list[list[Any]]:
         """Each config's replicate tables (replicates ``0 .. replicates-1``, or the replicate
-        numbers listed), in order.
+        numbers listed), in order: what ``function`` returns for each ``(config, replicate)``
+        task (default its per-step table, :func:`wommsim.runs.runner.run_task`).
 
         Refuses (:func:`wommsim.runs.memory.check_memory`) a batch that will not fit in memory
         before building any market."""
@@ -462,7 +518,7 @@ class Simulator:
             check_memory([dataclasses.replace(cfg, replicates=n) for cfg in configs],
                          self.workers)
         tasks = [(cfg, r) for cfg in configs for r in numbers]
-        results = (self._pool.map(run_task, tasks) if self._pool is not None
-                   else map(run_task, tasks))
+        results = (self._pool.map(function, tasks) if self._pool is not None
+                   else map(function, tasks))
         frames = list((progress or (lambda it: it))(results))
         return [frames[i * n:(i + 1) * n] for i in range(len(configs))]

@@ -189,21 +189,27 @@ class Drawn:
         return round(x) if self.integer else float(x)
 
 
+def set_by_arms(cfg: Config) -> set[str]:
+    """The keys the experiment's arms (their overrides) and its grid set."""
+    keys = set(cfg.experiment.grid) if cfg.experiment else set()
+    for arm in (cfg.experiment.arms if cfg.experiment else []):
+        keys |= set(arm.overrides)
+    return keys
+
+
 def drawn_parameters(cfg: Config, arms: Sequence[Arm], held: set[str],
                      only: Sequence[str] = ()) -> list[Drawn]:
     """The parameters to draw: every one with a plausible range (or those of ``only``),
     except those an arm or the grid sets and those ``held`` (set on the command line)."""
     ranges = plausible_ranges()
     kinds = {key: f.type for key, f, _ in iter_params(cfg)}
-    set_by_arms = set(cfg.experiment.grid) if cfg.experiment else set()
-    for arm in (cfg.experiment.arms if cfg.experiment else []):
-        set_by_arms |= set(arm.overrides)
+    fixed = set_by_arms(cfg)
     unknown = [k for k in only if k not in ranges]
     if unknown:
         raise ConfigError(f"params: {', '.join(unknown)}: no plausible range in the schema "
                           f"(parameters with one: python -c 'from wommsim.config import "
                           f"plausible_ranges; print(*plausible_ranges(), sep=chr(10))')")
-    keys = [k for k in (only or ranges) if k not in set_by_arms and k not in held]
+    keys = [k for k in (only or ranges) if k not in fixed and k not in held]
     return [Drawn(k, *ranges[k][:2], ranges[k][2], kinds[k] == "int") for k in keys]
 
 

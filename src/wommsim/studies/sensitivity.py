@@ -1,49 +1,82 @@
-"""``python -m wommsim.sensitivity``: global sensitivity of outcomes to the main parameters.
+"""``python -m wommsim.sensitivity``: global sensitivity of outcomes and paired differences
+to every parameter labelled as an assumption.
 
-    python -m wommsim.sensitivity                           # Morris, the default parameters
+    python -m wommsim.sensitivity                           # Morris, every plausible range
+    python -m wommsim.sensitivity +experiment=ads_vs_wom    # the claim's arms: A and A - B
+    python -m wommsim.sensitivity +experiment=ads_vs_wom 'compare=[organic,ad_heavy]'
+    python -m wommsim.sensitivity 'params=[wom.talk_prob,brand.quality:-0.5:0.8]' \\
+        strategy=ad_heavy consumers=5000 'outputs=[final_adoption,cost_per_adopter]'
     python -m wommsim.sensitivity method=sobol samples=256  # Sobol' first-order and total
-    python -m wommsim.sensitivity 'params=[wom.talk_prob:0.01:0.1,brand.quality:-0.5:0.8]' \\
-        strategy=ad_heavy consumers=5000
 
 A Hydra app (primary config ``configs/sensitivity.yaml``): overrides, presets, ``-m`` (one
 analysis per job), ``--cfg job`` and ``hydra.run.dir=DIR`` work as for ``python -m
 wommsim``. Tool keys: ``method`` (``morris``, the default, or ``sobol``), ``samples``
-(Morris: trajectories, default 30; Sobol': base sample size N, a power of 2, default 64),
-``levels`` (Morris grid levels, default 4), ``params`` (a list ``[key:lo:hi,...]``, default
-:data:`DEFAULT_PARAMS`) and ``outputs`` (a list of outcome names from
-:data:`wommsim.reporting.analysis.OUTCOMES`, default ``[final_adoption,cost_per_adopter]``); a list
-of one item needs no brackets, and a comma list without brackets is refused (with ``-m`` it
+(Morris: trajectories, default 10; Sobol': base sample size N, a power of 2, default 64),
+``levels`` (Morris grid levels, default 4), ``params`` (a list of ``key`` (its plausible
+range) or ``key:lo:hi`` items; default every parameter with a plausible range),
+``outputs`` (outcome names from :data:`wommsim.reporting.analysis.OUTCOMES` and brand
+outcomes from :data:`wommsim.reporting.brands.BRAND_OUTCOMES`; default
+``[final_adoption,npv,customer_equity]``), ``compare`` (with an experiment: the two arms
+``[A,B]`` to compare, default the arms of the experiment's claim) and ``for_brand`` (the brand
+whose brand outcomes are analysed, in a market of several: default the claim's). A list of
+one item needs no brackets, and a comma list without brackets is refused (with ``-m`` it
 is a sweep). Every other ``key=value`` overrides the model config as for ``python -m
-wommsim``; the tool's own model defaults (``configs/sensitivity.yaml``) are 2,000
-consumers, 52 weeks and 2 replicates per point. The results go to the run folder
-(``hydra.run.dir=DIR``, default ``outputs/sensitivity/DATE/TIME.MICROSECONDS-PID``; in a
-sweep one numbered folder per job under ``multirun/sensitivity/``).
+wommsim``. Unless the command line sets them, every point runs 1 replicate of 2,000
+consumers (:data:`POINT_DEFAULTS`, also with an experiment, whose own size is for its
+headline run), for 52 weeks or the experiment's own horizon. The results go to the run
+folder (``hydra.run.dir=DIR``, default ``outputs/sensitivity/DATE/TIME.MICROSECONDS-PID``;
+in a sweep one numbered folder per job under ``multirun/sensitivity/``).
 
-**Design.** SALib (Herman & Usher 2017) draws the points in the parameter box:
-Morris (1991) trajectories with Campolongo et al. (2007) optimised starts
-(``samples`` × (D + 1) points for D parameters), or Saltelli's (2010) scheme for Sobol'
-indices without second order (``samples`` × (D + 2) points). Both are seeded with the
-config's ``seed``. Each point runs replicates ``0 .. R-1`` on the same seeds (common random
-numbers, so an elementary effect compares parameters, not luck); its outcome is the mean over
-replicates of the per-replicate outcome (NaN-skipping, as ``summary.csv`` does).
+**Parameters.** By default every parameter with a plausible range in the schema
+(``param(..., plausible=(lo, hi), basis=...)``, listed by
+:func:`wommsim.config.plausible_ranges` at run time), over that range, except those the
+experiment's arms or grid set and those set on the command line (``key=value`` holds a
+parameter at that value). Integer parameters (e.g. ``network.network_size``) are rounded
+at each point; their elementary effects are taken over the unrounded design.
 
-**Indices** (``indices.csv``, one row per output × parameter). Morris: ``mu_star``, the mean
-absolute elementary effect, in output units per full range of the parameter (SALib's
-unscaled effects: the change over a grid step divided by the step as a share of the range),
-its 95% bootstrap interval half-width ``mu_star_conf``, the signed mean ``mu`` and
-``sigma``, the standard deviation of the effects (non-linearity or interactions). Sobol':
-``S1`` (first order) and ``ST`` (total) with bootstrap half-widths ``S1_conf``, ``ST_conf``.
-``samples.csv`` holds every point with its outputs, ``indices.png`` the bar figure, and
-``sensitivity.json`` (written last) the design and the configuration; all four are written
-together (a staging folder, then renamed into place), so an interrupted run (Ctrl+C: exit
-status 130, SIGTERM 143, one line) leaves the folder as it was (and removes it if it made
-it), and a folder that cannot be written is refused in one line (exit status 1) before any
-run. Bad input (an unknown key, a bad value or range) is one line naming it, exit status 2.
+**Outputs and paired differences.** Without an experiment each point runs the configured
+market, and each output is its outcome (a brand outcome: the market's one brand's, or
+``for_brand=``'s). With ``+experiment=NAME`` each point runs two arms on the same seeds: those
+of the experiment's claim (``experiment.claim``, e.g. "conversation_led beats ad_heavy on
+customer_equity": A = conversation_led, B = ad_heavy), or ``compare=[A,B]``. Each output is
+analysed for arm A (``customer_equity``) and as the paired difference A - B
+(``customer_equity_difference``). For a claim between two brands of one arm ("brand b
+beats brand a on customer_equity in ARM") the point runs that arm, A and B are the brands,
+and only brand outcomes have a difference; market outcomes are the arm's.
+
+**Design.** SALib (Herman & Usher 2017) draws the points in the parameter box: Morris
+(1991) trajectories on a ``levels``-level grid (``samples`` x (D + 1) points for D
+parameters), or Saltelli's (2010) scheme for Sobol' indices without second order
+(``samples`` x (D + 2) points). Both are seeded with the config's ``seed``. Each point runs
+replicates ``0 .. R-1`` of each arm on the same seeds (common random numbers, so an
+elementary effect compares parameters, not luck, and A - B compares arms); its value is
+the mean over replicates (NaN-skipping, as ``summary.csv`` does), and a difference is A's
+mean minus B's.
+
+**Indices** (``indices.csv``, one row per output x parameter, with the parameter's range and
+its ``basis``: the schema's source or reasoning for its plausible range, or "given on the
+command line"). Morris: ``mu_star``, the mean absolute elementary effect (Campolongo et al.
+2007), in output units per full range of the parameter (SALib's unscaled effects: the
+change over a grid step divided by the step as a share of the range), its 95% bootstrap
+interval half-width ``mu_star_conf``, the signed mean ``mu`` and ``sigma``, the standard
+deviation of the effects (non-linearity or interactions). Sobol': ``S1`` (first order) and
+``ST`` (total) with bootstrap half-widths ``S1_conf``, ``ST_conf``. ``samples.csv`` holds
+every point: the parameters' values (integers rounded), each output for A, B's value as
+``OUTPUT[B]`` and the difference as ``OUTPUT_difference``; ``indices.png`` the bar figure
+(the 20 most influential parameters per output), and ``sensitivity.json`` (written last)
+the design, the parameters with their ranges and bases, the comparison and the
+configuration; all four are written together (a staging folder, then renamed into place),
+so an interrupted run (Ctrl+C: exit status 130, SIGTERM 143, one line) leaves the folder as
+it was (and removes it if it made it), and a folder that cannot be written is refused in
+one line (exit status 1) before any run. Bad input (an unknown key, arm, brand or output, a
+bad value or range) is one line naming it, exit status 2.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,49 +88,117 @@ import numpy as np
 import pandas as pd
 
 from wommsim.compose import configs_dir
-from wommsim.config import Config, ConfigError, register
+from wommsim.config import (
+    DEFAULT_BRAND,
+    Config,
+    ConfigError,
+    brands_of,
+    plausible_ranges,
+    register,
+    validate,
+)
+from wommsim.experiment import resolve_arms
 from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
+from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
 from wommsim.runs import faults
 from wommsim.runs.parallel import progress_bar
 from wommsim.runs.results import write_atomic, write_together
+from wommsim.runs.runner import run_market_task
 from wommsim.studies.paramspace import (
     ParamRange,
     Simulator,
     as_list,
     at_point,
-    check_range,
     model_config,
     number,
+    override_keys,
     parse_ranges,
+    plausible_range,
     provenance,
     run_tool,
     tool_job,
     tool_schema,
     write_json,
 )
+from wommsim.studies.robustness import parse_claim, set_by_arms
 
 log = logging.getLogger(__name__)
 
 TOOL = "wommsim.sensitivity"
-TOOL_KEYS = ("method", "samples", "levels", "params", "outputs")
+TOOL_KEYS = ("method", "samples", "levels", "params", "outputs", "compare", "for_brand")
 METHODS = ("morris", "sobol")
 #: Samples by method: Morris trajectories; Sobol' base size N (a power of 2).
-DEFAULT_SAMPLES = {"morris": 30, "sobol": 64}
-DEFAULT_OUTPUTS = ("final_adoption", "cost_per_adopter")
-#: The main parameters and their ranges: each a plausible span around the default
-#: (configs/config.yaml gives the sources), inside the schema's range.
-DEFAULT_PARAMS: tuple[tuple[str, float, float], ...] = (
-    ("consumer.ad_blind_fraction", 0.5, 0.99),   # default 0.96 (the "96%" figure)
-    ("advertising.trust", 0.1, 0.8),             # default 0.36 (Nielsen 2012)
-    ("wom.talk_prob", 0.01, 0.1),                # default 0.03
-    ("wom.trust", 0.5, 1.0),                     # default 0.92 (Nielsen 2012)
-    ("wom.influence", 0.1, 0.6),                 # default 0.3
-    ("wom.negativity_bias", 1.0, 4.0),           # default 2
-    ("brand.quality", -0.2, 0.7),                # default 0.3: a poor to a very good product
-    ("consumer.threshold_mean", 0.2, 0.8),       # default 0.5
-    ("decision.social_weight", 0.1, 1.0),        # default 0.5
-    ("dialogue.lift", 0.02, 0.1),                # default 0.05 (assumption range)
-)
+DEFAULT_SAMPLES = {"morris": 10, "sobol": 64}
+DEFAULT_OUTPUTS = ("final_adoption", "npv", "customer_equity")
+#: The model's size at each point unless the command line sets it (configs/sensitivity.yaml
+#: shows the same; these also hold against an experiment's own size): one replicate of
+#: 2,000 consumers per arm.
+POINT_DEFAULTS = {"consumers": 2_000, "replicates": 1}
+#: Every known output: the market's outcomes, then a brand's.
+KNOWN_OUTPUTS = {**OUTCOMES, **BRAND_OUTCOMES}
+#: The suffix of a paired difference's name (``customer_equity_difference``).
+DIFFERENCE = "_difference"
+#: Parameters per panel of indices.png (the most influential).
+FIGURE_TOP = 20
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the analysis: an arm, the brand whose brand outcomes it takes (empty
+    when no brand outcome is asked for), and its label in column names."""
+
+    arm: str
+    brand: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What each point runs and analyses: ``configs``, the configuration of each arm it
+    runs (the configured market, or one or two arms of an experiment); side ``a``, and side
+    ``b`` for the paired difference A - B (None without an experiment); ``source``, what
+    chose them."""
+
+    configs: dict[str, Config]
+    a: Side
+    b: Side | None = None
+    source: str = ""
+
+    def paired(self, output: str) -> bool:
+        """Whether ``output`` has a paired difference: there is a side B and the output can
+        differ between the sides (a market outcome cannot between two brands of one arm)."""
+        return self.b is not None and not (output in OUTCOMES and self.a.arm == self.b.arm)
+
+    def analysed(self, outputs: Sequence[str]) -> list[str]:
+        """The names analysed: each output (side A), then its difference where paired."""
+        names = []
+        for output in outputs:
+            names += [output, *([output + DIFFERENCE] if self.paired(output) else [])]
+        return names
+
+    def whose(self, name: str) -> str:
+        """Whose value an analysed name is: side A's label, "A minus B" for a difference,
+        or "" for the configured market's (a brand named where the market has several)."""
+        output = name.removesuffix(DIFFERENCE)
+        if self.b is not None:
+            if name != output:
+                return f"{self.a.label} minus {self.b.label}"
+            return self.a.arm if output in OUTCOMES else self.a.label
+        return ("" if output in OUTCOMES or self.a.brand == DEFAULT_BRAND
+                else f"brand {self.a.brand}")
+
+    def meaning(self, name: str) -> str:
+        """What an analysed name measures, and whose."""
+        output = name.removesuffix(DIFFERENCE)
+        whose, text = self.whose(name), KNOWN_OUTPUTS[output]
+        paired = ", paired on the same seeds" if name != output else ""
+        return f"{whose}{paired}: {text}" if whose else text
+
+    def describe(self) -> dict[str, Any]:
+        """The comparison for sensitivity.json."""
+        return {"a": dataclasses.asdict(self.a),
+                "b": dataclasses.asdict(self.b) if self.b else None,
+                "arms": list(self.configs), "source": self.source}
 
 
 @dataclass
@@ -111,23 +212,120 @@ class Analysis:
     indices: pd.DataFrame
     design: dict[str, Any]
     config: Config
+    comparison: Comparison
 
 
-def default_ranges(cfg: Config) -> list[ParamRange]:
-    """:data:`DEFAULT_PARAMS`, checked against the schema."""
-    return [check_range(k, lo, hi, cfg, "params") for k, lo, hi in DEFAULT_PARAMS]
+# -- what to vary, what to run, what to analyse ---------------------------------------------
+
+def fixed_keys(cfg: Config, overrides: Sequence[str]) -> dict[str, str]:
+    """The parameters a run holds, each with who sets it: the experiment's arms or grid,
+    and the command line (``overrides``)."""
+    held = {key: "set on the command line" for key in override_keys(overrides)}
+    return {**held, **{key: "set by the experiment's arms or grid" for key in set_by_arms(cfg)}}
+
+
+def default_ranges(cfg: Config, overrides: Sequence[str] = ()) -> list[ParamRange]:
+    """Every parameter with a plausible range in the schema, over that range with its
+    basis, except those the experiment's arms or grid set and those ``overrides`` set."""
+    fixed = fixed_keys(cfg, overrides)
+    ranges = plausible_ranges()
+    return [plausible_range(key, cfg, "plausible range", ranges) for key in ranges
+            if key not in fixed]
+
+
+def choose_ranges(spec: Any, cfg: Config, overrides: Sequence[str]) -> list[ParamRange]:
+    """``params=``: its items (``key``, for its plausible range, or ``key:lo:hi``), none of
+    them held by the run; without it :func:`default_ranges`."""
+    if not as_list(spec):
+        ranges = default_ranges(cfg, overrides)
+        if not ranges:
+            raise ConfigError("params: no parameter left to vary (every one with a plausible "
+                              "range is set by the arms or on the command line)")
+        return ranges
+    ranges = parse_ranges(spec, cfg, "params", integers=True, plausible=plausible_ranges())
+    fixed = fixed_keys(cfg, overrides)
+    for r in ranges:
+        if r.key in fixed:
+            raise ConfigError(f"params: {r.key} is {fixed[r.key]}; it cannot be varied too")
+    return ranges
 
 
 def parse_outputs(spec: str | Sequence[str]) -> list[str]:
-    """Outcome names (a list, or one comma-separated string), each from
-    :data:`wommsim.reporting.analysis.OUTCOMES`."""
+    """Output names (a list, or one comma-separated string), each from
+    :data:`wommsim.reporting.analysis.OUTCOMES` or
+    :data:`wommsim.reporting.brands.BRAND_OUTCOMES`."""
     items = spec.split(",") if isinstance(spec, str) else as_list(spec)
     names = [s.strip() for s in items if s.strip()]
-    unknown = [n for n in names if n not in OUTCOMES]
+    unknown = [n for n in names if n not in KNOWN_OUTPUTS]
     if unknown or not names:
         raise ConfigError(f"outputs={spec!r}: unknown output {', '.join(unknown) or '(none)'} "
-                          f"(known: {', '.join(OUTCOMES)})")
+                          f"(known: {', '.join(KNOWN_OUTPUTS)})")
     return list(dict.fromkeys(names))
+
+
+def _brand(given: str, configs: dict[str, Config], outputs: Sequence[str]) -> str:
+    """The brand whose brand outcomes are analysed: ``given`` (``for_brand=``), which every arm
+    must have, or the market's one brand; "" when no brand outcome is asked for."""
+    names = {arm: [b.name for b in brands_of(cfg)] for arm, cfg in configs.items()}
+    for arm, brands in names.items():
+        if given and given not in brands:
+            raise ConfigError(f"for_brand={given}: no brand {given!r} in arm {arm!r} (brands: "
+                              f"{', '.join(brands)})")
+    if given:
+        return given
+    first = next(iter(names.values()))
+    wanted = [o for o in outputs if o in BRAND_OUTCOMES]
+    if len(first) == 1:
+        return first[0]
+    if wanted:
+        raise ConfigError(f"outputs: {', '.join(wanted)}: a brand's outcome, and the market "
+                          f"has brands {', '.join(first)}; name one: for_brand={first[0]}")
+    return ""
+
+
+def comparison(base: Config, compare: Sequence[str], brand: str, outputs: Sequence[str]
+               ) -> Comparison:
+    """What each point runs: the configured market alone; with an experiment, the two arms
+    of ``compare`` (``[A, B]``) or of the experiment's claim (two arms, or two brands of one
+    arm). :class:`ConfigError` names a bad arm or brand."""
+    exp = base.experiment
+    if exp is None:
+        if compare:
+            raise ConfigError(f"compare=[{','.join(compare)}]: compares two arms of an "
+                              "experiment; add +experiment=NAME")
+        configs = {base.arm_name: base}
+        return Comparison(configs, Side(base.arm_name, _brand(brand, configs, outputs),
+                                        base.arm_name), source="the configured market")
+    arms = {a.name: a for a in resolve_arms(base)}
+    shown = ", ".join(list(arms)[:10]) + (f", ... ({len(arms)} arms)" if len(arms) > 10
+                                          else "")
+    if compare:
+        text = f"compare=[{','.join(compare)}]"
+        if len(compare) != 2:
+            raise ConfigError(f"{text}: name two arms, A and B (arms: {shown})")
+        for name in compare:
+            if name not in arms:
+                raise ConfigError(f"{text}: no arm {name!r} (arms: {shown})")
+        if compare[0] == compare[1]:
+            raise ConfigError(f"{text}: compares {compare[0]!r} with itself")
+        a, b, source, claimed = compare[0], compare[1], text, ""
+    else:
+        if not exp.claim:
+            raise ConfigError(f"+experiment={exp.name} states no claim (experiment.claim): "
+                              f"name the two arms to compare, compare=[A,B] (arms: {shown})")
+        claim = parse_claim(exp.claim, list(arms.values()))
+        source = f"the claim of {exp.name}: {claim.text}"
+        if claim.arm:  # two brands of one arm
+            if brand:
+                raise ConfigError(f"for_brand={brand}: the claim compares brands {claim.a} and "
+                                  f"{claim.b} of arm {claim.arm}; compare=[A,B] compares arms")
+            configs = {claim.arm: arms[claim.arm].config}
+            return Comparison(configs, Side(claim.arm, claim.a, f"brand {claim.a}"),
+                              Side(claim.arm, claim.b, f"brand {claim.b}"), source)
+        a, b, claimed = claim.a, claim.b, claim.brand
+    configs = {a: arms[a].config, b: arms[b].config}
+    chosen = _brand(brand or claimed, configs, outputs)
+    return Comparison(configs, Side(a, chosen, a), Side(b, chosen, b), source)
 
 
 def design(method: str, ranges: list[ParamRange], samples: int, levels: int,
@@ -152,20 +350,55 @@ def _problem(ranges: list[ParamRange]) -> dict[str, Any]:
             "bounds": [[r.lo, r.hi] for r in ranges]}
 
 
-def point_outcomes(frames: list[pd.DataFrame], cfg: Config, outputs: list[str]
-                   ) -> dict[str, float]:
-    """Mean over replicates of each output (NaN-skipping; NaN if every replicate is NaN)."""
-    per_rep = replicate_outcomes(pd.concat(frames, ignore_index=True), cfg.economics)
-    values = per_rep[outputs].to_numpy(dtype=float)
-    with np.errstate(all="ignore"):
-        counts = np.isfinite(values).sum(axis=0)
-        means = np.where(counts > 0, np.nansum(values, axis=0) / np.maximum(counts, 1), np.nan)
-    return dict(zip(outputs, means.tolist(), strict=True))
+Outcomes = tuple[dict[str, float], dict[str, dict[str, float]]]
+
+
+def outcome_task(task: tuple[Config, int]) -> Outcomes:
+    """One ``(config, replicate)`` task (for process pools): its market's outcomes and each
+    brand's (:func:`wommsim.reporting.brands.brand_outcomes`), as small dictionaries, so the
+    tables stay in the worker."""
+    cfg = task[0]
+    timeseries, brands, _, _ = run_market_task(task)
+    market = replicate_outcomes(timeseries, cfg.economics, brands).iloc[0]
+    per_brand = brand_outcomes(brands, cfg.economics.steps_per_year, unspent={})
+    return ({k: float(market[k]) for k in OUTCOMES},
+            {str(row["brand"]): {k: float(row[k]) for k in BRAND_OUTCOMES}
+             for _, row in per_brand.iterrows()})
+
+
+def _mean(values: Sequence[float]) -> float:
+    """The mean of the finite values (NaN if none)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def side_value(output: str, side: Side, results: list[Outcomes]) -> float:
+    """``output`` of ``side`` at one point: the mean over the replicates of its arm
+    (``results``), NaN-skipping."""
+    if output in OUTCOMES:
+        return _mean([market[output] for market, _ in results])
+    return _mean([brands[side.brand][output] for _, brands in results])
+
+
+def point_values(comp: Comparison, outputs: Sequence[str],
+                 by_arm: dict[str, list[Outcomes]]) -> dict[str, float]:
+    """The columns of one point in ``samples.csv``: each output for side A, and where
+    paired, B's value (``OUTPUT[B]``) and the difference A - B (``OUTPUT_difference``)."""
+    row: dict[str, float] = {}
+    for output in outputs:
+        a = side_value(output, comp.a, by_arm[comp.a.arm])
+        row[output] = a
+        if comp.paired(output):
+            b = side_value(output, comp.b, by_arm[comp.b.arm])
+            row[f"{output}[{comp.b.label}]"] = b
+            row[output + DIFFERENCE] = a - b
+    return row
 
 
 def indices(method: str, ranges: list[ParamRange], outputs: list[str], x: np.ndarray,
             y: pd.DataFrame, levels: int, seed: int) -> pd.DataFrame:
-    """One row per output × parameter with the method's indices (see the module doc)."""
+    """One row per output × parameter with the parameter's range and basis and the method's
+    indices (see the module doc)."""
     from SALib.analyze import morris, sobol
 
     problem = _problem(ranges)
@@ -183,7 +416,8 @@ def indices(method: str, ranges: list[ParamRange], outputs: list[str], x: np.nda
             result = sobol.analyze(problem, values, calc_second_order=False, seed=seed)
         for i, r in enumerate(ranges):
             rows.append({"output": output, "parameter": r.key, "lo": r.lo, "hi": r.hi,
-                         **{k: float(result[k][i]) for k in _columns(method)}})
+                         **{k: float(result[k][i]) for k in _columns(method)},
+                         "basis": r.basis})
     return pd.DataFrame(rows)
 
 
@@ -193,48 +427,65 @@ def _columns(method: str) -> tuple[str, ...]:
 
 
 def analyse(base: Config, ranges: list[ParamRange], outputs: list[str], method: str = "morris",
-            samples: int | None = None, levels: int = 4) -> Analysis:
-    """Sample the box, run every point (``base.replicates`` replicates, ``base.workers``
-    processes), and compute the indices of each output."""
+            samples: int | None = None, levels: int = 4, comp: Comparison | None = None
+            ) -> Analysis:
+    """Sample the box, run every point (the arms of ``comp``, default :func:`comparison` of
+    ``base``; ``base.replicates`` replicates, ``base.workers`` processes), and compute the
+    indices of each output and paired difference."""
     if method not in METHODS:
         raise ConfigError(f"method={method!r}: must be one of {', '.join(METHODS)}")
+    comp = comp or comparison(base, (), "", outputs)
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
     x = design(method, ranges, samples, levels, base.seed)
-    configs = [at_point(base, ranges, row) for row in x]
+    arms = list(comp.configs)
+    configs = [at_point(comp.configs[arm], ranges, row) for row in x for arm in arms]
     tasks = len(configs) * base.replicates
-    log.info("%s: %d parameters, %d points x %d replicates = %d runs", method, len(ranges),
-             len(configs), base.replicates, tasks)
+    log.info("%s: %d parameters, %d points x %d arm(s) x %d replicates = %d runs", method,
+             len(ranges), len(x), len(arms), base.replicates, tasks)
     with Simulator(base.workers, tasks) as sim:
-        runs = sim.run(configs, base.replicates, progress_bar(tasks, f"sensitivity ({method})"))
-    y = pd.DataFrame([point_outcomes(frames, cfg, outputs)
-                      for frames, cfg in zip(runs, configs, strict=True)])
-    table = pd.DataFrame(x, columns=[r.key for r in ranges])
+        runs = sim.run(configs, base.replicates, progress_bar(tasks, f"sensitivity ({method})"),
+                       outcome_task)
+    y = pd.DataFrame([point_values(comp, outputs, {arm: runs[i * len(arms) + j]
+                                                   for j, arm in enumerate(arms)})
+                      for i in range(len(x))])
+    table = pd.DataFrame({r.key: [r.value(v) for v in x[:, i]] for i, r in enumerate(ranges)})
     table.insert(0, "point", np.arange(len(table)))
     if method == "morris":
         table.insert(1, "trajectory", np.arange(len(table)) // (len(ranges) + 1))
     table = pd.concat([table, y], axis=1)
-    return Analysis(method=method, ranges=ranges, outputs=outputs, samples=table,
-                    indices=indices(method, ranges, outputs, x, y, levels, base.seed),
+    analysed = comp.analysed(outputs)
+    return Analysis(method=method, ranges=ranges, outputs=analysed, samples=table,
+                    indices=indices(method, ranges, analysed, x, y, levels, base.seed),
                     design={"method": method, "samples": samples,
                             "levels": levels if method == "morris" else None,
-                            "points": len(configs), "replicates_per_point": base.replicates,
-                            "seed": base.seed},
-                    config=base)
+                            "points": len(x), "arms_per_point": len(arms),
+                            "replicates_per_point": base.replicates,
+                            "runs": tasks, "seed": base.seed},
+                    config=base, comparison=comp)
 
 
 # -- output ---------------------------------------------------------------------------------
 
 def save_figure(result: Analysis, path: Path) -> Path:
-    """One panel per output: the parameters' indices as horizontal bars with 95% intervals,
-    most influential on top (Morris: mu* with sigma as a dot; Sobol': ST and S1)."""
+    """One panel per output (with an experiment, side A and the difference side by side):
+    the :data:`FIGURE_TOP` most influential parameters' indices as horizontal bars with 95%
+    intervals, most influential on top (Morris: mu* with sigma as a dot; Sobol': ST and
+    S1)."""
     from wommsim.reporting.figures import figure, save
 
     n = len(result.outputs)
-    fig, axes = figure(figsize=(6 * n, 0.45 * len(result.ranges) + 2), ncols=n, squeeze=False)
-    for ax, output in zip(axes[0], result.outputs, strict=True):
+    ncols = 2 if any(o.endswith(DIFFERENCE) for o in result.outputs) else min(n, 3)
+    nrows = math.ceil(n / ncols)
+    shown = min(FIGURE_TOP, len(result.ranges))
+    fig, axes = figure(figsize=(6.5 * ncols, (0.3 * shown + 1.6) * nrows + 0.6), ncols=ncols,
+                       nrows=nrows, squeeze=False)
+    key = "mu_star" if result.method == "morris" else "ST"
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, output in zip(axes.flat, result.outputs, strict=False):
         part = result.indices[result.indices["output"] == output]
-        key = "mu_star" if result.method == "morris" else "ST"
-        part = part.sort_values(key, ascending=True, na_position="first")
+        part = part.sort_values(key, ascending=False, na_position="last").head(shown)
+        part = part.iloc[::-1]
         pos = np.arange(len(part))
         if result.method == "morris":
             ax.barh(pos, part["mu_star"], xerr=part["mu_star_conf"], color="tab:blue",
@@ -248,14 +499,18 @@ def save_figure(result: Analysis, path: Path) -> Path:
             ax.barh(pos - 0.2, part["S1"], height=0.4, xerr=part["S1_conf"],
                     color="tab:orange", label="first-order index S1", capsize=2)
             ax.set_xlabel("share of output variance")
-        ax.set_yticks(pos, part["parameter"], fontsize="small")
-        ax.set_title(f"{output}: {OUTCOMES[output]}", fontsize="small", wrap=True)
+        ax.set_yticks(pos, part["parameter"], fontsize="x-small")
+        whose = result.comparison.whose(output)
+        ax.set_title(f"{output} ({whose})" if whose else output, fontsize="small")
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.legend(fontsize="x-small", frameon=False, loc="lower right")
-    fig.suptitle(f"{'Morris' if result.method == 'morris' else 'Sobol'} sensitivity: "
-                 f"{result.design['points']} points × {result.design['replicates_per_point']} "
-                 f"replicates, {result.config.consumers:,} consumers, "
-                 f"{result.config.steps} steps", fontsize="medium")
+    top = (f"the {shown} most influential of {len(result.ranges)} parameters"
+           if shown < len(result.ranges) else f"{len(result.ranges)} parameters")
+    fig.suptitle(f"{'Morris' if result.method == 'morris' else 'Sobol'} sensitivity, {top}: "
+                 f"{result.design['points']} points × {result.design['arms_per_point']} "
+                 f"arm(s) × {result.design['replicates_per_point']} replicate(s), "
+                 f"{result.config.consumers:,} consumers, {result.config.steps} steps",
+                 fontsize="medium")
     return save(fig, path)
 
 
@@ -277,9 +532,11 @@ def _write_analysis_files(result: Analysis, outdir: Path, argv: Sequence[str],
     save_figure(result, outdir / "indices.png")
     write_json(outdir / "sensitivity.json", {
         **result.design,
-        "parameters": {r.key: [r.lo, r.hi] for r in result.ranges},
-        "outputs": {o: OUTCOMES[o] for o in result.outputs},
-        "seed_rule": "every point runs replicates r = 0 .. replicates-1 on numpy "
+        "parameters": {r.key: [r.lo, r.hi, r.basis] for r in result.ranges},
+        "integer_parameters": [r.key for r in result.ranges if r.integer],
+        "outputs": {o: result.comparison.meaning(o) for o in result.outputs},
+        "comparison": result.comparison.describe(),
+        "seed_rule": "every point runs replicates r = 0 .. replicates-1 of each arm on numpy "
                      "SeedSequence([seed, r]) (common random numbers); SALib's sampler and "
                      "bootstrap use seed",
         "wall_time_s": wall_time,
@@ -287,42 +544,48 @@ def _write_analysis_files(result: Analysis, outdir: Path, argv: Sequence[str],
     })
 
 
-def summary_lines(result: Analysis) -> list[str]:
-    """The ranking per output, most influential first, for the terminal."""
+def summary_lines(result: Analysis, top: int = 10) -> list[str]:
+    """The ``top`` parameters per output, most influential first, for the terminal."""
     key = "mu_star" if result.method == "morris" else "ST"
     lines = []
     for output in result.outputs:
         part = result.indices[result.indices["output"] == output].sort_values(
             key, ascending=False)
-        ranked = ", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in part.itertuples())
-        lines.append(f"{output} ({key}): {ranked}")
+        ranked = ", ".join(f"{r.parameter} {getattr(r, key):.3g}"
+                           for r in part.head(top).itertuples())
+        more = f" (top {top} of {len(part)})" if len(part) > top else ""
+        lines.append(f"{output} ({key}){more}: {ranked}")
     return lines
 
 
 register()
 tool_schema("sensitivity", [("method", str, "morris"), ("samples", int | None, None),
                             ("levels", int, 4), ("params", Any, None),
-                            ("outputs", Any, list(DEFAULT_OUTPUTS))])
+                            ("outputs", Any, list(DEFAULT_OUTPUTS)), ("compare", Any, None),
+                            ("for_brand", str | None, None)])
 
 
 def _sensitivity(own: Any, outdir: Path, overrides: list[str]) -> int:
     """The tool's job: ``own`` is the composed config (model and tool keys)."""
-    base = model_config(own, TOOL_KEYS, overrides)
+    base = model_config(own, TOOL_KEYS, overrides, **POINT_DEFAULTS)
+    # Each point runs its arms only: no counterfactual runs (an experiment may ask for them).
+    base = validate(dataclasses.replace(base, attribution="last_touch"))
     method = own["method"]
     if method not in METHODS:
         raise ConfigError(f"method={method!r}: must be one of {', '.join(METHODS)}")
-    ranges = (parse_ranges(own["params"], base, "params") if own.get("params")
-              else default_ranges(base))
     outputs = parse_outputs(own["outputs"])
+    comp = comparison(base, as_list(own.get("compare")), own.get("for_brand") or "", outputs)
+    ranges = choose_ranges(own.get("params"), base, overrides)
     samples = number(own, "samples", DEFAULT_SAMPLES[method])
     levels = number(own, "levels", 4, lo=2)
     faults.check_writable(outdir)  # before the runs, not after them
     started = time.perf_counter()
-    result = analyse(base, ranges, outputs, method, samples, levels)
+    result = analyse(base, ranges, outputs, method, samples, levels, comp)
     write_analysis(result, outdir, overrides, time.perf_counter() - started)
     for line in summary_lines(result):
         print(line)
-    print(f"{result.design['points']} points x {base.replicates} replicates in "
+    print(f"{result.design['points']} points x {len(comp.configs)} arm(s) x {base.replicates} "
+          f"replicate(s) = {result.design['runs']} runs in "
           f"{time.perf_counter() - started:.1f} s; results: {outdir}")
     return 0
 
@@ -335,4 +598,4 @@ def _app(dictcfg: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line (``argv``: its arguments); returns the exit status (2 for bad
     input)."""
-    return run_tool(_app, TOOL, argv, list_keys=("params", "outputs"))
+    return run_tool(_app, TOOL, argv, list_keys=("params", "outputs", "compare"))
