@@ -1,8 +1,12 @@
 """The media panel (``media_panel.csv``): each market's weekly spend, exposure and sales per
 lever with each lever's true weekly contribution, for testing marketing-mix models
-(wommsim.attribution)."""
+(wommsim.attribution), and the worked example that fits one (experiments/media_panel)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +24,7 @@ from wommsim.attribution import (
 from wommsim.config import LEVERS
 from wommsim.runs.runner import run_replicate
 
+ROOT = Path(__file__).resolve().parents[2]
 #: The panel's columns: a contract with whoever reads the file.
 CONTRACT = [
     "arm", "replicate", "brand", "week", "step", "revenue", "purchases", "new_customers",
@@ -137,3 +142,19 @@ def test_a_counterfactual_run_writes_the_panel_of_every_arm_replicate_and_week(t
             total = panel.loc[panel["arm"] == arm, f"contribution_{weekly}_{lever}"].sum() / 2
             assert total == pytest.approx(value, rel=1e-9, abs=1e-9)
 
+
+def test_the_marketing_mix_example_fits_a_panel_and_compares_it_with_the_truth(tiny_run,
+                                                                                tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "experiments/media_panel/mmm_example.py"),
+                           str(tiny_run), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "estimated" in done.stdout
+    table = pd.read_csv(tmp_path / "mmm_vs_truth.csv")
+    assert set(table["arm"]) == {"ad_heavy", "conversation_led"}  # organic spends nothing
+    panel = pd.read_csv(tiny_run / "media_panel.csv")
+    for (arm, lever), true in table.set_index(["arm", "lever"])["true"].items():
+        if lever in LEVERS:
+            expected = panel.loc[panel["arm"] == arm, f"contribution_revenue_{lever}"].sum() / 2
+            assert true == pytest.approx(expected)
+    assert (tmp_path / "mmm_vs_truth.png").stat().st_size > 0
