@@ -22,6 +22,11 @@ the runs have not diverged (common random numbers). From these runs:
 
 The empty coalition is the brand's no-marketing counterfactual, against which incremental
 economics per unit of spend are computed (:func:`incremental_table`).
+
+The same games played week by week give the ground truth of a **media panel**
+(:func:`media_panel`): per week, the brand's spend and exposure per lever, its sales, its
+no-marketing baseline and each lever's weekly Shapley contribution, in the shape
+marketing-mix models read, to test whether one recovers the simulated truth.
 """
 
 from __future__ import annotations
@@ -52,6 +57,28 @@ TOTALS = (*CONTRIBUTION_OUTCOMES, "margin", "spend")
 MEASURES = ("shapley", "expansion", "acceleration", "switch_off")
 #: The lever name of the row holding the effect of all levers together.
 ALL_LEVERS = "all"
+#: The lever name of the rows holding a brand's weekly panel (:func:`weekly_rows`).
+WEEKLY = "week"
+#: The brand's weekly outcomes (columns of ``brands.parquet``) kept from every coalition run
+#: for the weekly truth: the media panel's KPIs.
+WEEKLY_OUTCOMES = ("revenue", "purchases", "new_customers")
+#: Per lever, the exposure its mechanism reports each step: the panel's
+#: ``impressions_<lever>``.
+EXPOSURES = {"advertising": "ad_impressions", "dialogue": "replies",
+             "content": "content_reach", "reviews": "review_invitations",
+             "incentives": "incentive_offers"}
+#: The Monday that begins step 1's week in the media panel (a fixed date, so that the file
+#: is the same whenever it is written).
+PANEL_START = "2024-01-01"
+#: The media panel's columns from the counterfactual runs (:func:`weekly_rows`).
+WEEKLY_COLUMNS = (*(f"spend_{lever}" for lever in LEVERS),
+                  *(f"impressions_{lever}" for lever in LEVERS),
+                  *(f"baseline_{outcome}" for outcome in WEEKLY_OUTCOMES),
+                  *(f"contribution_{outcome}_{lever}" for outcome in WEEKLY_OUTCOMES
+                    for lever in LEVERS))
+#: The columns of ``media_panel.csv``, in order.
+PANEL_COLUMNS = ("arm", "replicate", "brand", "week", "step", *WEEKLY_OUTCOMES,
+                 *WEEKLY_COLUMNS)
 
 
 def active_levers(cfg: Config) -> tuple[str, ...]:
@@ -88,15 +115,22 @@ def shapley(values: Mapping[frozenset[str], float], levers: Sequence[str]) -> di
 
 def _run(cfg: Config, replicate: int, graph, brand: str, off: frozenset[str]
          ) -> dict[str, object]:
-    """One counterfactual run: the brand's run totals (:data:`TOTALS`), and per consumer
-    whether it bought the brand by the end and each contribution outcome."""
+    """One counterfactual run: the brand's run totals (:data:`TOTALS`), per consumer
+    whether it bought the brand by the end and each contribution outcome, and per step
+    (1 .. ``steps``) its :data:`WEEKLY_OUTCOMES` and its spend and exposure per lever."""
     from wommsim.model import WommModel
 
     model = WommModel(cfg, replicate=replicate, graph=graph, switched_off={brand: off},
                       ledger=True)
-    for _ in range(cfg.steps):
-        model.step()
     side = next(s for s in model.markets if s.name == brand)
+    reported = {**{f"spend_{lever}": f"spend_{lever}" for lever in LEVERS},
+                **{f"impressions_{lever}": EXPOSURES[lever] for lever in LEVERS}}
+    media = {column: np.zeros(cfg.steps) for column in reported}
+    for t in range(cfg.steps):
+        model.step()
+        # The brand's own lever metrics: the market's per-step table adds up the brands.
+        for column, name in reported.items():
+            media[column][t] = side.step_metrics.get(name, 0.0)
     state, ledger = side.state, side.ledger
     rows = [r for r in model.brand_rows if r["brand"] == brand and r["step"] > 0]
     last = rows[-1]
@@ -118,7 +152,10 @@ def _run(cfg: Config, replicate: int, graph, brand: str, off: frozenset[str]
         "margin": float(sum(r["margin"] for r in rows)),
         "spend": float(sum(r["spend"] for r in rows)),
     }
-    return {"totals": totals, "bought": state.adopted.copy(), "per_consumer": per_consumer}
+    weekly = {outcome: np.array([r[outcome] for r in rows], dtype=float)
+              for outcome in WEEKLY_OUTCOMES}
+    return {"totals": totals, "bought": state.adopted.copy(), "per_consumer": per_consumer,
+            "weekly": weekly, "media": media}
 
 
 def expansion(with_lever: Mapping[str, object], without: Mapping[str, object],
@@ -135,8 +172,9 @@ def expansion(with_lever: Mapping[str, object], without: Mapping[str, object],
 def attribute_replicate(cfg: Config, replicate: int) -> list[dict[str, object]]:
     """Counterfactual attribution of one arm's replicate: for each brand with active levers,
     one row per lever (and one for all levers, ``lever == "all"``) and contribution outcome,
-    with its :data:`MEASURES`; and one row per run total with ``lever == "none"`` and
-    ``"full"`` holding the no-marketing and full runs' totals (for incremental economics)."""
+    with its :data:`MEASURES`; one row per run total with ``lever == "none"`` and
+    ``"full"`` holding the no-marketing and full runs' totals (for incremental economics);
+    and one row per step with ``lever == "week"`` (:func:`weekly_rows`, the media panel)."""
     graph = build_network(cfg.network, cfg.consumers, Streams(cfg.seed, replicate).network)
     rows: list[dict[str, object]] = []
     for brand in brands_of(cfg):
@@ -170,7 +208,56 @@ def attribute_replicate(cfg: Config, replicate: int) -> list[dict[str, object]]:
         for name, run in (("none", none), ("full", full)):
             rows += [{**base, "lever": name, "outcome": outcome, "total": run["totals"][outcome]}
                      for outcome in TOTALS]
+        rows += weekly_rows(base, levers, runs)
     return rows
+
+
+def weekly_rows(base: Mapping[str, object], levers: Sequence[str],
+                runs: Mapping[frozenset[str], Mapping[str, object]]) -> list[dict[str, object]]:
+    """A brand's rows of the media panel, one per step 1 .. ``steps`` (``lever`` is
+    :data:`WEEKLY`): the full run's spend and exposure per lever, the no-marketing run's
+    :data:`WEEKLY_OUTCOMES` (``baseline_<outcome>``) and each lever's Shapley value in the
+    game of that step's outcome (``contribution_<outcome>_<lever>``, 0 for a lever without
+    money). Shapley values are linear in the game, so a lever's weekly values add up to its
+    value for the run total."""
+    full, none = runs[frozenset(levers)], runs[frozenset()]
+    columns: dict[str, object] = {"step": np.arange(1, none["weekly"]["revenue"].size + 1),
+                                  **full["media"]}
+    for outcome in WEEKLY_OUTCOMES:
+        columns[f"baseline_{outcome}"] = none["weekly"][outcome]
+        values = shapley({s: run["weekly"][outcome] for s, run in runs.items()}, levers)
+        for lever in LEVERS:
+            columns[f"contribution_{outcome}_{lever}"] = values.get(lever, 0.0)
+    return [{**base, "lever": WEEKLY, **row} for row in pd.DataFrame(columns).to_dict("records")]
+
+
+def media_panel(rows: Iterable[dict[str, object]], brands: pd.DataFrame) -> pd.DataFrame:
+    """``media_panel.csv``: one row per arm, replicate (a market: a "geo" to a marketing-mix
+    model), brand and step 1 .. ``steps`` (:data:`PANEL_COLUMNS`): its week (the Monday
+    :data:`PANEL_START` + 7 days per step after the first), the brand's
+    :data:`WEEKLY_OUTCOMES` (from ``brands``, the arms as they ran), and the weekly rows of
+    :func:`attribute_replicate` (spend and exposure per lever, the no-marketing baseline, each
+    lever's weekly contribution). A brand without active levers spends nothing, so its run is
+    its own no-marketing run: no spend, no contribution, its outcomes its baseline."""
+    keys = ["arm", "replicate", "brand", "step"]
+    panel = brands.loc[brands["step"] > 0, [*keys, *WEEKLY_OUTCOMES]]
+    # Each market's weeks together, arms and brands in the order they ran (the long,
+    # per-geo shape marketing-mix tools read).
+    market = panel.groupby(keys[:3], sort=False).ngroup()
+    panel = panel.assign(market=market).sort_values(["market", "step"], kind="stable")
+    weekly = pd.DataFrame([r for r in rows if r.get("lever") == WEEKLY],
+                          columns=["lever", *keys, *WEEKLY_COLUMNS])
+    panel = panel.merge(weekly.drop(columns="lever"), on=keys, how="left",
+                        validate="one_to_one")
+    for outcome in WEEKLY_OUTCOMES:
+        panel[f"baseline_{outcome}"] = panel[f"baseline_{outcome}"].fillna(panel[outcome])
+    panel = panel.fillna(dict.fromkeys(WEEKLY_COLUMNS, 0.0))
+    for lever in LEVERS:  # exposures are counts
+        panel[f"impressions_{lever}"] = panel[f"impressions_{lever}"].astype(np.int64)
+    start = pd.Timestamp(PANEL_START)
+    panel["week"] = (start + pd.to_timedelta(7 * (panel["step"] - 1), unit="D")
+                     ).dt.strftime("%Y-%m-%d")
+    return panel[list(PANEL_COLUMNS)].reset_index(drop=True)
 
 
 def attribute_task(task: tuple[Config, int]) -> list[dict[str, object]]:

@@ -167,6 +167,10 @@ class BrandSide:
         self.heard_bad: tuple[np.ndarray, np.ndarray] | None = None
         self.spend = self.revenue = self.margin = self.discounts = 0.0
         self.redemptions = 0
+        # What the brand's own mechanisms reported this step (a lever's spend as
+        # ``spend_<lever>``): the market's row adds these up over the brands, so a brand's
+        # own spend and exposure per lever are read here (the media panel).
+        self.step_metrics: dict[str, float] = {}
 
     @property
     def step_rate(self) -> float:
@@ -388,6 +392,7 @@ class WommModel(mesa.Model):
                 if mechanism.lever:
                     side.spend += metrics.get("spend", 0.0)
                     metrics[f"spend_{mechanism.name}"] = metrics.pop("spend", 0.0)
+                side.step_metrics.update(metrics)
                 _add(step_metrics, metrics)
         self._record(step_metrics)
         self.datacollector.collect(self)

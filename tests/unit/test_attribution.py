@@ -188,15 +188,17 @@ def test_a_counterfactual_run_writes_its_tables_figure_and_report_the_same_seria
     from wommsim.compose import compose
     from wommsim.runs.runner import run
 
-    tables = {}
+    tables, panels = {}, {}
     for workers in (1, 2):
         cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny", "attribution=counterfactual",
                        f"workers={workers}"])
         out = tmp_path / str(workers)
         run(cfg, out)
         tables[workers] = pd.read_csv(out / "attribution.csv")
+        panels[workers] = (out / "media_panel.csv").read_bytes()
     out = tmp_path / "2"
     pd.testing.assert_frame_equal(tables[1], tables[2])
+    assert panels[1] == panels[2]  # the weekly media panel too, byte for byte
     found = tables[1]
     assert set(found["arm"]) == {"ad_heavy", "conversation_led"}  # organic has no lever
     assert (found["replicates"] == 2).all()
@@ -216,6 +218,7 @@ def test_a_counterfactual_run_writes_its_tables_figure_and_report_the_same_seria
     plain = tmp_path / "plain"
     run(compose(["+experiment=ads_vs_wom", "+debug=tiny", "attribution=last_touch"]), plain)
     assert not (plain / "attribution.csv").exists()
+    assert not (plain / "media_panel.csv").exists()
     assert not (plain / "figures" / "attribution.png").exists()
 
 

@@ -14,7 +14,9 @@ The ODD document's tables are checked against the schema and the code:
   (header ``Mechanism | Stage | ...``) lists every mechanism of the schedule with its stage,
   stream and the state it writes; the summary table (header ``Outcome | ...``)
   exactly :data:`wommsim.reporting.analysis.OUTCOMES`; the state table (header ``Variable | ...``)
-  exactly :data:`wommsim.state.STATE_VARS`.
+  exactly :data:`wommsim.state.STATE_VARS`; the media panel's table (header ``Panel column |
+  ...``) exactly :data:`wommsim.attribution.PANEL_COLUMNS` (``<lever>`` and ``<kpi>`` stand
+  for each lever and each of the panel's KPIs).
 
 Formatting rule (stated in ODD.md too): a default or a share is its JSON encoding in
 backticks (``json.dumps``: ``true``, ``10000``, ``0.96``, ``1000.0``, ``"auto"``, ``""``); a
@@ -35,6 +37,7 @@ from typing import Any
 import pytest
 import yaml
 
+from wommsim.attribution import PANEL_COLUMNS, WEEKLY_OUTCOMES
 from wommsim.compose import configs_dir
 from wommsim.config import LEVERS, Config, iter_params, plausible_ranges
 from wommsim.mechanisms import SCHEDULE
@@ -218,6 +221,20 @@ def test_every_summary_outcome_is_defined_and_no_other():
 
 def test_every_state_variable_is_defined_and_no_other():
     assert first_cells("Variable") == {f"`{name}`" for name in STATE_VARS}
+
+
+def test_every_media_panel_column_is_defined_and_no_other():
+    placeholders = {"<lever>": LEVERS, "<kpi>": WEEKLY_OUTCOMES}
+
+    def expand(name: str) -> set[str]:
+        for token, values in placeholders.items():
+            if token in name:
+                return {n for value in values for n in expand(name.replace(token, value))}
+        return {name}
+
+    documented = {column for cell in first_cells("Panel column")
+                  for name in re.findall(r"`([^`]+)`", cell) for column in expand(name)}
+    assert documented == set(PANEL_COLUMNS)
 
 
 def test_the_version_is_the_same_in_the_package_and_the_citation():

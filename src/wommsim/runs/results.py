@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 RESULT_FILES = ("timeseries.parquet", "timeseries.csv", "brands.parquet", "summary.csv",
                 "differences.csv", "outcomes.csv", "report.md", "figures")
 #: Result files a run writes only when asked (``transactions=true``,
-#: ``attribution=counterfactual``) or when it has something to put in them (``incremental.csv``:
-#: a reference arm or a no-marketing counterfactual).
+#: ``attribution=counterfactual``: ``attribution.csv``, ``media_panel.csv``) or when it has
+#: something to put in them (``incremental.csv``: a reference arm or a no-marketing
+#: counterfactual).
 OPTIONAL_RESULT_FILES = ("transactions.parquet", "customers.parquet", "takers.csv",
-                         "attribution.csv", "incremental.csv")
+                         "attribution.csv", "incremental.csv", "media_panel.csv")
 EVERY_RESULT_FILE = RESULT_FILES + OPTIONAL_RESULT_FILES
 
 

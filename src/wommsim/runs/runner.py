@@ -20,6 +20,7 @@ from wommsim.attribution import (
     attribution_table,
     contributions,
     incremental_table,
+    media_panel,
     no_marketing_totals,
     run_totals,
     with_counterfactual,
@@ -268,6 +269,9 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
         write_atomic(outdir / "attribution.csv", lambda p: attribution.to_csv(p, index=False))
     if not incremental.empty:
         write_atomic(outdir / "incremental.csv", lambda p: incremental.to_csv(p, index=False))
+    if counterfactual is not None:
+        panel = media_panel(counterfactual, brands)
+        write_atomic(outdir / "media_panel.csv", lambda p: panel.to_csv(p, index=False))
 
     figures: list[Path] = []
 
