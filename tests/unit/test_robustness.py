@@ -93,8 +93,23 @@ def test_the_deciding_assumptions_are_those_that_move_the_paired_difference():
     table = deciding_table(params, units, difference, difference > 0, seed=3).set_index(
         "parameter")
     assert table["deciding"].sum() == 1 and table.loc["p4", "deciding"]
-    assert not table.loc[DUMMY, "deciding"]
+    assert table["moves_margin"].sum() == 1 and table.loc["p4", "moves_margin"]
+    assert not table.loc[DUMMY, "deciding"] and not table.loc[DUMMY, "moves_margin"]
     assert table.loc["p4", "share_low_third"] < 0.3 < 0.9 < table.loc["p4", "share_high_third"]
+
+
+def test_a_parameter_that_moves_the_margin_but_never_the_sign_does_not_decide_the_claim():
+    from SALib.sample import latin
+
+    params = [Drawn(f"p{i}", 0.0, 1.0, "assumption", False) for i in range(12)]
+    names = [p.key for p in params] + [DUMMY]
+    units = latin.sample({"num_vars": 13, "names": names, "bounds": [[0, 1]] * 13}, 400,
+                         seed=5)
+    noise = np.random.default_rng(2).normal(0, 0.05, 400)
+    difference = 1.0 + 3.0 * units[:, 7] + noise  # always positive, larger with p7
+    table = deciding_table(params, units, difference, difference > 0, seed=5).set_index(
+        "parameter")
+    assert table.loc["p7", "moves_margin"] and not table["deciding"].any()
 
 
 def test_the_command_assesses_the_experiments_claim_the_same_serial_or_parallel(tmp_path,
@@ -154,7 +169,7 @@ def test_the_report_states_the_claim_in_this_run_and_its_robustness_of_record(tm
     report = (tmp_path / "run" / "report.md").read_text()
     assert "**Claim.** conversation_led beats ad_heavy on customer_equity. In this run" in report
     assert ("holds in 80% [70%, 87%] of the plausible parameter space (100 draws of 2 "
-            "parameters); deciding assumptions: wom.talk_prob") in report
+            "parameters); whether it holds depends on wom.talk_prob") in report
     path.write_text(json.dumps({**record, "claim": "something else"}))
     run(compose([*TINY, "attribution=last_touch", "seed=7"]), tmp_path / "other")
     assert "Not assessed for this claim" in (tmp_path / "other" / "report.md").read_text()
