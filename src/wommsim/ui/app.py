@@ -1,7 +1,7 @@
 """The browser UI's pages (a Solara app): one model live, and two strategies compared.
 
 ``python -m wommsim.ui`` serves this module. ``/`` is the model page: the network drawn
-by consumer state and the curves of adoption and awareness, attribution (one curve per
+by consumer state and the curves of adoption and awareness, last-touch credit (one curve per
 influence), sentiment, followers and cost per adopter. In a market of several brands
 (``market=duel``) the sidebar sets each brand's strategy, budget and quality, the network
 is coloured by each consumer's current brand, and each brand's share of purchases,

@@ -264,7 +264,7 @@ def brand_series(model, name: str = "", colour: str | None = None) -> list[Serie
 #: Plot kind -> (title, y-axis label).
 PLOTS: dict[str, tuple[str, str]] = {
     "adoption": ("Adoption and awareness", "share of consumers"),
-    "attribution": ("Adopters by influence (cumulative)", "consumers"),
+    "attribution": ("Last-touch credit: adopters by influence (cumulative)", "consumers"),
     "sentiment": ("Sentiment: advocates and detractors", "share of consumers"),
     "followers": ("Followers of the brand", "share of consumers"),
     "cost": ("Cost per adopter gained", "money per adopter"),
