@@ -235,3 +235,19 @@ def test_a_counterfactual_run_that_will_not_fit_is_refused_naming_attribution(mo
     memory.check_memory([plain], 2)  # fits
     with pytest.raises(ConfigError, match=r"^attribution=counterfactual: .*attribution=last_touch"):
         memory.check_memory([counterfactual], 2)
+
+
+def test_the_last_touch_credit_is_counted_brand_by_brand():
+    from wommsim.reporting.contributions import last_touch_credit
+
+    rows = []
+    for rep in (0, 1):
+        for step in (0, 1, 2):
+            rows += [{"arm": "x", "replicate": rep, "brand": "a", "step": step,
+                      "new_adopters_ads": 5, "new_adopters_content": 1},
+                     {"arm": "x", "replicate": rep, "brand": "b", "step": step,
+                      "new_adopters_ads": 0, "new_adopters_content": 3}]
+    credit = last_touch_credit(pd.DataFrame(rows))
+    assert credit.loc[("x", "a"), "new_adopters_ads"] == 10  # steps 1 and 2, not step 0
+    assert credit.loc[("x", "b"), "new_adopters_content"] == 6
+    assert credit.loc[("x", "b"), "new_adopters_ads"] == 0

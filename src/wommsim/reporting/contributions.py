@@ -27,13 +27,14 @@ def _clear(row: pd.Series, measure: str = "shapley") -> int:
     return 1 if lo > 0 else -1 if hi < 0 else 0
 
 
-def last_touch_credit(timeseries: pd.DataFrame) -> pd.DataFrame:
-    """Per arm, the mean over replicates of the adopters won during the run credited to each
-    influence (``new_adopters_<influence>``): the last-touch weighted credit."""
-    cols = [f"new_adopters_{i}" for i in INFLUENCES if f"new_adopters_{i}" in timeseries]
-    later = timeseries[timeseries["step"] > 0]
-    return later.groupby(["arm", "replicate"], sort=False)[cols].sum().groupby(
-        level="arm", sort=False).mean()
+def last_touch_credit(brands: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and brand (the index), the mean over replicates of the adopters won during the
+    run credited to each influence (``new_adopters_<influence>`` of ``brands.parquet``'s
+    rows): the last-touch weighted credit, brand by brand."""
+    cols = [f"new_adopters_{i}" for i in INFLUENCES if f"new_adopters_{i}" in brands]
+    later = brands[brands["step"] > 0]
+    return later.groupby(["arm", "replicate", "brand"], sort=False)[cols].sum().groupby(
+        level=["arm", "brand"], sort=False).mean()
 
 
 def contribution_section(attribution: pd.DataFrame, last_touch: pd.DataFrame | None = None
@@ -104,8 +105,9 @@ def _arm_reading(arm: str, brand: str, group: pd.DataFrame,
     if idle:
         out.append(f"{who}: the contribution of {', '.join(idle)} to customer equity is not "
                    "distinguishable from 0.")
-    if last_touch is not None and arm in last_touch.index:
-        row = last_touch.loc[arm]
+    brand = brand or group["brand"].iloc[0]
+    if last_touch is not None and (arm, brand) in last_touch.index:
+        row = last_touch.loc[(arm, brand)]
         credit = {_LEVER_OF[i]: row.get(f"new_adopters_{i}", np.nan)
                   for i in INFLUENCES if i in _LEVER_OF and _LEVER_OF[i] in customers.index}
         credit = {k: v for k, v in credit.items() if np.isfinite(v)}

@@ -284,7 +284,7 @@ def _write_result_files(outdir: Path, cfg: Config, arms: list[Arm], timeseries: 
                                                       for a in arms)))
 
     write_atomic(outdir / "figures", draw)
-    brand_lines = [*(contribution_section(attribution, last_touch_credit(timeseries))
+    brand_lines = [*(contribution_section(attribution, last_touch_credit(brands))
                      if attribution is not None else []),
                    *incremental_section(incremental),
                    *brand_section(brand_summary, brand_diffs),

@@ -490,22 +490,25 @@ def headline(summary: dict[str, Any]) -> str:
 
 def save_figure(result: Result, path: Path) -> Path:
     """Left: the paired difference across the draws (the claim holds right of 0). Right:
-    the parameters' first-order indices, largest first, with the dummy's noise floor."""
+    the 15 assumptions most associated with the claim, their rank correlation with the
+    paired difference, coloured by whether they decide it or move its margin, with the share
+    of draws holding in the lowest and highest third of each range."""
+    from matplotlib.patches import Patch
+
     from wommsim.reporting.figures import figure, save
 
     top = (result.deciding[result.deciding["parameter"] != DUMMY].head(15).iloc[::-1]
            if not result.deciding.empty else None)
-    fig, (left, right) = figure(figsize=(12, 5.5), ncols=2)
+    fig, (left, right) = figure(figsize=(13, 6.5), ncols=2)
     diff = result.draws["difference"].to_numpy(dtype=float)
     diff = diff[np.isfinite(diff)]
     left.hist(diff, bins=30, color="tab:blue", alpha=0.8)
     left.axvline(0, color="black", linewidth=1)
     s = result.summary
-    left.set_title(f"claim holds in {s['share']:.0%} [{s['share_lo']:.0%}, "
-                   f"{s['share_hi']:.0%}] of draws", fontsize="small")
-    left.set_xlabel(f"paired difference in {result.claim.outcome} "
-                    f"({'lower' if result.claim.sign < 0 else 'higher'} is better; "
-                    "> 0: the claim holds)")
+    left.set_title(f"the claim holds in {s['share']:.0%} [{s['share_lo']:.0%}, "
+                   f"{s['share_hi']:.0%}] of draws (right of 0)", fontsize="small")
+    better = "lower" if result.claim.sign < 0 else "higher"
+    left.set_xlabel(f"paired difference in {result.claim.outcome}\n({better} is better)")
     left.set_ylabel("draws")
     if top is not None:
         pos = np.arange(len(top))
@@ -516,11 +519,13 @@ def save_figure(result: Result, path: Path) -> Path:
         right.set_yticks(pos, [f"{p} ({lo:.0%} → {hi:.0%})" for p, lo, hi in zip(
             top["parameter"], top["share_low_third"], top["share_high_third"], strict=True)],
                       fontsize="x-small")
-        right.set_xlabel("rank correlation with the paired difference (Spearman); red: "
-                         "decides whether the claim holds, orange: moves its margin "
-                         "(Holm-adjusted p < 0.05); in brackets the share holding in the "
-                         "lowest → highest third of the range")
+        right.set_xlabel("rank correlation with the paired difference (Spearman)\n"
+                         "in brackets: share holding in the lowest → highest third of the range")
         right.set_title("which assumptions decide it (the 15 strongest)", fontsize="small")
+        right.legend(handles=[Patch(color="tab:red", label="decides whether it holds"),
+                              Patch(color="tab:orange", label="moves its margin"),
+                              Patch(color="tab:gray", label="neither (Holm p ≥ 0.05)")],
+                     fontsize="x-small", frameon=False, loc="best")
     fig.suptitle(f"Robustness: {result.claim.text}", fontsize="medium")
     return save(fig, path)
 
