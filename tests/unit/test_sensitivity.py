@@ -227,7 +227,7 @@ def test_brand_outcomes_of_the_one_brand_and_between_two_brands_of_an_arm(tmp_pa
     (["params=wom.talk_prob:0.2:0.1"], "lower bound"),
     (["params=wom.talk_prob:0.1:2"], "outside the parameter's range [0, 1]"),
     (["params=steps:1:10"], "steps: a setting of the run"),
-    (["params=economics.price"], "economics.price: no plausible range in the schema"),
+    (["params=wom.trust"], "wom.trust: no plausible range in the schema"),
     (["params=network.m:2.5:6"], "integer bounds"),
     (["params=wom.talk_prob", "wom.talk_prob=0.05"], "wom.talk_prob is set on the command"),
     (["+experiment=ads_vs_wom", "compare=[conversation_led,tv]"], "no arm 'tv' (arms: "),
