@@ -14,9 +14,9 @@ from wommsim.compose import compose
 from wommsim.config import ConfigError, plausible_ranges, validate
 from wommsim.experiment import resolve_arms
 from wommsim.studies import robustness
+from wommsim.studies.paramspace import ParamRange
 from wommsim.studies.robustness import (
     DUMMY,
-    Drawn,
     deciding_table,
     drawn_parameters,
     main,
@@ -70,8 +70,8 @@ def test_every_ranged_parameter_is_drawn_except_what_the_arms_set_or_the_user_ho
     assert [p.key for p in only] == ["dialogue.lift", "wom.talk_prob"]
     with pytest.raises(ConfigError, match="consumers: no plausible range"):
         drawn_parameters(cfg, resolve_arms(cfg), set(), ["consumers"])
-    assert Drawn("k", 2, 10, "assumption", True).value(0.52) == 6
-    assert Drawn("x", 0.1, 0.3, "assumption", False).value(0.5) == pytest.approx(0.2)
+    k, x = ParamRange("k", 2, 10, "assumption", True), ParamRange("x", 0.1, 0.3, "assumption")
+    assert k.value(k.scale(0.52)) == 6 and x.value(x.scale(0.5)) == pytest.approx(0.2)
 
 
 def test_the_wilson_interval_of_a_share():
@@ -86,7 +86,7 @@ def _synthetic(seed: int, difference) -> pd.DataFrame:
     hypercube, for a paired difference made from the draws by ``difference(units, rng)``."""
     from SALib.sample import latin
 
-    params = [Drawn(f"p{i}", 0.0, 1.0, "assumption", False) for i in range(12)]
+    params = [ParamRange(f"p{i}", 0.0, 1.0, "assumption") for i in range(12)]
     names = [p.key for p in params] + [DUMMY]
     units = latin.sample({"num_vars": 13, "names": names, "bounds": [[0, 1]] * 13}, 400,
                          seed=seed)

@@ -70,6 +70,7 @@ from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import progress_bar, worker_count
 from wommsim.runs.results import write_atomic, write_together
 from wommsim.studies.paramspace import (
+    ParamRange,
     as_list,
     model_config,
     number,
@@ -174,22 +175,6 @@ def parse_claim(text: str, arms: Sequence[Arm]) -> Claim:
     return claim
 
 
-@dataclass(frozen=True)
-class Drawn:
-    """A parameter drawn from its plausible range."""
-
-    key: str
-    lo: float
-    hi: float
-    basis: str
-    integer: bool
-
-    def value(self, unit: float) -> float | int:
-        """The parameter's value at ``unit`` in [0, 1] of its range."""
-        x = self.lo + unit * (self.hi - self.lo)
-        return round(x) if self.integer else float(x)
-
-
 def set_by_arms(cfg: Config) -> set[str]:
     """The keys the experiment's arms (their overrides) and its grid set."""
     keys = set(cfg.experiment.grid) if cfg.experiment else set()
@@ -199,7 +184,7 @@ def set_by_arms(cfg: Config) -> set[str]:
 
 
 def drawn_parameters(cfg: Config, arms: Sequence[Arm], held: set[str],
-                     only: Sequence[str] = ()) -> list[Drawn]:
+                     only: Sequence[str] = ()) -> list[ParamRange]:
     """The parameters to draw: every one with a plausible range (or those of ``only``),
     except those an arm or the grid sets and those ``held`` (set on the command line)."""
     ranges = plausible_ranges()
@@ -211,13 +196,13 @@ def drawn_parameters(cfg: Config, arms: Sequence[Arm], held: set[str],
                           f"(parameters with one: python -c 'from wommsim.config import "
                           f"plausible_ranges; print(*plausible_ranges(), sep=chr(10))')")
     keys = [k for k in (only or ranges) if k not in fixed and k not in held]
-    return [Drawn(k, *ranges[k][:2], ranges[k][2], kinds[k] == "int") for k in keys]
+    return [ParamRange(k, *ranges[k][:2], ranges[k][2], kinds[k] == "int") for k in keys]
 
 
-def apply_draw(cfg: Config, params: Sequence[Drawn], units: Sequence[float]) -> Config:
+def apply_draw(cfg: Config, params: Sequence[ParamRange], units: Sequence[float]) -> Config:
     """``cfg`` with each parameter at its drawn value, validated."""
     for p, u in zip(params, units, strict=True):
-        cfg = set_key(cfg, p.key, p.value(float(u)))
+        cfg = set_key(cfg, p.key, p.value(p.scale(float(u))))
     return validate(cfg)
 
 
@@ -266,7 +251,7 @@ class Result:
     """What :func:`assess` found."""
 
     claim: Claim
-    params: list[Drawn]
+    params: list[ParamRange]
     draws: pd.DataFrame
     deciding: pd.DataFrame
     summary: dict[str, Any]
@@ -282,7 +267,7 @@ def holm(pvalues: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def deciding_table(params: Sequence[Drawn], units: np.ndarray, difference: np.ndarray,
+def deciding_table(params: Sequence[ParamRange], units: np.ndarray, difference: np.ndarray,
                    holds: np.ndarray, seed: int, level: float = 0.05) -> pd.DataFrame:
     """Per parameter (and the dummy), two tests over the draws, each Holm-adjusted over the
     drawn parameters (a familywise 5%: among ~100 parameters, chance alone flags none in 19
@@ -330,7 +315,7 @@ def deciding_table(params: Sequence[Drawn], units: np.ndarray, difference: np.nd
     return table.sort_values(["p_holds", "p_value"], kind="stable").reset_index(drop=True)
 
 
-def assess(base: Config, claim: Claim, params: Sequence[Drawn], draws: int) -> Result:
+def assess(base: Config, claim: Claim, params: Sequence[ParamRange], draws: int) -> Result:
     """Draw the parameters, run the claim's arms paired at each draw, and analyse."""
     from SALib.sample import latin
 
@@ -379,7 +364,7 @@ def assess(base: Config, claim: Claim, params: Sequence[Drawn], draws: int) -> R
     holds = difference > 0
     table = pd.DataFrame({
         "draw": np.asarray(valid),
-        **{p.key: [p.value(u) for u in units[:, j]] for j, p in enumerate(params)},
+        **{p.key: [p.value(p.scale(u)) for u in units[:, j]] for j, p in enumerate(params)},
         claim.a: sides["a"].to_numpy(), claim.b: sides["b"].to_numpy(),
         "difference": difference, "holds": holds})
     n = int(finite.sum())
