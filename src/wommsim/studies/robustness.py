@@ -183,7 +183,7 @@ def set_by_arms(cfg: Config) -> set[str]:
     return keys
 
 
-def drawn_parameters(cfg: Config, arms: Sequence[Arm], held: set[str],
+def drawn_parameters(cfg: Config, held: set[str],
                      only: Sequence[str] = ()) -> list[ParamRange]:
     """The parameters to draw: every one with a plausible range (or those of ``only``),
     except those an arm or the grid sets and those ``held`` (set on the command line)."""
@@ -555,7 +555,7 @@ def _robustness(own: Any, outdir: Path, overrides: list[str]) -> int:
     claim = parse_claim(own.get("claim") or base.experiment.claim, arms)
     draws = number(own, "draws", DEFAULT_DRAWS, lo=8)
     only = [k.split(":")[0] for k in as_list(own.get("params"))]
-    params = drawn_parameters(base, arms, override_keys(overrides), only)
+    params = drawn_parameters(base, override_keys(overrides), only)
     if not params:
         raise ConfigError("no parameter left to draw (all are held or set by the arms)")
     faults.check_writable(outdir)
