@@ -44,6 +44,8 @@ from hydra.experimental.callback import Callback
 from wommsim import __version__
 from wommsim.compose import compose
 from wommsim.config import Config, ConfigError, iter_params, replace_key, validate
+from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
+from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
 from wommsim.runs import faults, rundir
 from wommsim.runs.memory import check_memory
 from wommsim.runs.parallel import worker_count, worker_pool
@@ -55,7 +57,7 @@ from wommsim.runs.results import (
     write_atomic,
 )
 from wommsim.runs.rundir import RunDirCallback
-from wommsim.runs.runner import run_task
+from wommsim.runs.runner import run_market_task, run_task
 
 log = logging.getLogger(__name__)
 
@@ -522,3 +524,33 @@ class Simulator:
                    else map(function, tasks))
         frames = list((progress or (lambda it: it))(results))
         return [frames[i * n:(i + 1) * n] for i in range(len(configs))]
+
+
+# -- outcomes of a point ----------------------------------------------------------------------
+
+#: One run's outcomes: the market's (:data:`wommsim.reporting.analysis.OUTCOMES`) and each
+#: brand's (:data:`wommsim.reporting.brands.BRAND_OUTCOMES`, by brand name).
+Outcomes = tuple[dict[str, float], dict[str, dict[str, float]]]
+
+
+def outcome_task(task: tuple[Config, int]) -> Outcomes:
+    """One ``(config, replicate)`` task (for process pools): its market's outcomes and each
+    brand's (:func:`wommsim.reporting.brands.brand_outcomes`), as small dictionaries, so the
+    tables stay in the worker."""
+    cfg = task[0]
+    timeseries, brands, _, _ = run_market_task(task)
+    market = replicate_outcomes(timeseries, cfg.economics, brands).iloc[0]
+    per_brand = brand_outcomes(brands, cfg.economics.steps_per_year, unspent={})
+    return ({k: float(market[k]) for k in OUTCOMES},
+            {str(row["brand"]): {k: float(row[k]) for k in BRAND_OUTCOMES}
+             for _, row in per_brand.iterrows()})
+
+
+def outcome_value(output: str, brand: str, results: Sequence[Outcomes]) -> float:
+    """``output`` (the market's, or else ``brand``'s) over the replicates of one arm at one
+    point (``results``, from :func:`outcome_task`): the mean of the finite values, NaN if
+    none."""
+    values = [market[output] if output in OUTCOMES else brands[brand][output]
+              for market, brands in results]
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan

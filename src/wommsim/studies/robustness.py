@@ -63,17 +63,20 @@ from wommsim.compose import configs_dir
 from wommsim.config import Config, ConfigError, iter_params, plausible_ranges, register, validate
 from wommsim.config import replace_key as set_key
 from wommsim.experiment import Arm, resolve_arms
-from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
-from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
+from wommsim.reporting.analysis import OUTCOMES
+from wommsim.reporting.brands import BRAND_OUTCOMES
 from wommsim.runs import faults
-from wommsim.runs.memory import check_memory
-from wommsim.runs.parallel import progress_bar, worker_count
+from wommsim.runs.parallel import progress_bar
 from wommsim.runs.results import write_atomic, write_together
 from wommsim.studies.paramspace import (
+    Outcomes,
     ParamRange,
+    Simulator,
     as_list,
     model_config,
     number,
+    outcome_task,
+    outcome_value,
     override_keys,
     provenance,
     run_tool,
@@ -206,31 +209,15 @@ def apply_draw(cfg: Config, params: Sequence[ParamRange], units: Sequence[float]
     return validate(cfg)
 
 
-def _side_outcomes(frames: tuple[pd.DataFrame, ...], cfg: Config) -> tuple[pd.DataFrame,
-                                                                             pd.DataFrame]:
-    return (replicate_outcomes(frames[0], cfg.economics, frames[1]),
-            brand_outcomes(frames[1], cfg.economics.steps_per_year, unspent={}))
-
-
-def claim_values(claim: Claim, results: dict[str, list[tuple[pd.DataFrame, ...]]],
-                 configs: dict[str, Config]) -> tuple[float, float]:
-    """The two sides' outcomes at one draw, each the mean over the replicates (NaN-skipping)."""
-    def mean(values: pd.Series) -> float:
-        values = values.to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        return float(values.mean()) if values.size else math.nan
-
-    def outcome(arm: str, brand: str) -> float:
-        timeseries = pd.concat([r[0] for r in results[arm]], ignore_index=True)
-        brands = pd.concat([r[1] for r in results[arm]], ignore_index=True)
-        market, per_brand = _side_outcomes((timeseries, brands), configs[arm])
-        if claim.outcome in OUTCOMES:
-            return mean(market[claim.outcome])
-        return mean(per_brand.loc[per_brand["brand"] == brand, claim.outcome])
-
+def claim_values(claim: Claim, results: dict[str, list[Outcomes]]) -> tuple[float, float]:
+    """The two sides' outcomes at one draw (``results``: each arm's replicates, from
+    :func:`~wommsim.studies.paramspace.outcome_task`), each the mean over the replicates
+    (NaN-skipping)."""
     if claim.arm:
-        return outcome(claim.arm, claim.a), outcome(claim.arm, claim.b)
-    return outcome(claim.a, claim.brand), outcome(claim.b, claim.brand)
+        return (outcome_value(claim.outcome, claim.a, results[claim.arm]),
+                outcome_value(claim.outcome, claim.b, results[claim.arm]))
+    return (outcome_value(claim.outcome, claim.brand, results[claim.a]),
+            outcome_value(claim.outcome, claim.brand, results[claim.b]))
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -319,8 +306,6 @@ def assess(base: Config, claim: Claim, params: Sequence[ParamRange], draws: int)
     """Draw the parameters, run the claim's arms paired at each draw, and analyse."""
     from SALib.sample import latin
 
-    from wommsim.runs.runner import run_market_task, simulate
-
     arms = {a.name: a for a in resolve_arms(base)}
     needed = [arms[name] for name in claim.arms]
     names = [p.key for p in params] + [DUMMY]
@@ -341,22 +326,18 @@ def assess(base: Config, claim: Claim, params: Sequence[ParamRange], draws: int)
         log.warning("%d of %d draws refused by the schema and dropped (e.g. %s)",
                     len(refused), draws, refused[0])
     units = units[valid]
-    tasks = [(cfgs[a.name], r) for cfgs in configs for a in needed
-             for r in range(base.replicates)]
-    workers = worker_count(base.workers, len(tasks))
-    check_memory([dataclasses.replace(needed[0].config, replicates=base.replicates)], workers)
-    log.info("robustness of %r: %d parameters drawn, %d draws x %d arm(s) x %d replicates = "
-             "%d runs on %d processes", claim.text, len(params), len(configs), len(needed),
-             base.replicates, len(tasks), workers)
-    results = simulate(tasks, base.workers, progress_bar(len(tasks), "robustness"),
-                       run_market_task)
-    per_draw = len(needed) * base.replicates
+    points = [cfgs[a.name] for cfgs in configs for a in needed]
+    runs = len(points) * base.replicates
+    with Simulator(base.workers, runs) as sim:
+        log.info("robustness of %r: %d parameters drawn, %d draws x %d arm(s) x %d "
+                 "replicates = %d runs on %d processes", claim.text, len(params), len(configs),
+                 len(needed), base.replicates, runs, sim.workers)
+        results = sim.run(points, base.replicates, progress_bar(runs, "robustness"),
+                          outcome_task)
     rows = []
-    for d, cfgs in enumerate(configs):
-        chunk = results[d * per_draw:(d + 1) * per_draw]
-        by_arm = {a.name: chunk[j * base.replicates:(j + 1) * base.replicates]
-                  for j, a in enumerate(needed)}
-        a_value, b_value = claim_values(claim, by_arm, cfgs)
+    for d in range(len(configs)):
+        by_arm = {a.name: results[d * len(needed) + j] for j, a in enumerate(needed)}
+        a_value, b_value = claim_values(claim, by_arm)
         rows.append({"a": a_value, "b": b_value})
     sides = pd.DataFrame(rows)
     difference = claim.sign * (sides["a"] - sides["b"]).to_numpy(dtype=float)

@@ -98,19 +98,21 @@ from wommsim.config import (
     validate,
 )
 from wommsim.experiment import resolve_arms
-from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
-from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
+from wommsim.reporting.analysis import OUTCOMES
+from wommsim.reporting.brands import BRAND_OUTCOMES
 from wommsim.runs import faults
 from wommsim.runs.parallel import progress_bar
 from wommsim.runs.results import write_atomic, write_together
-from wommsim.runs.runner import run_market_task
 from wommsim.studies.paramspace import (
+    Outcomes,
     ParamRange,
     Simulator,
     as_list,
     at_point,
     model_config,
     number,
+    outcome_task,
+    outcome_value,
     override_keys,
     parse_ranges,
     plausible_range,
@@ -350,46 +352,16 @@ def _problem(ranges: list[ParamRange]) -> dict[str, Any]:
             "bounds": [[r.lo, r.hi] for r in ranges]}
 
 
-Outcomes = tuple[dict[str, float], dict[str, dict[str, float]]]
-
-
-def outcome_task(task: tuple[Config, int]) -> Outcomes:
-    """One ``(config, replicate)`` task (for process pools): its market's outcomes and each
-    brand's (:func:`wommsim.reporting.brands.brand_outcomes`), as small dictionaries, so the
-    tables stay in the worker."""
-    cfg = task[0]
-    timeseries, brands, _, _ = run_market_task(task)
-    market = replicate_outcomes(timeseries, cfg.economics, brands).iloc[0]
-    per_brand = brand_outcomes(brands, cfg.economics.steps_per_year, unspent={})
-    return ({k: float(market[k]) for k in OUTCOMES},
-            {str(row["brand"]): {k: float(row[k]) for k in BRAND_OUTCOMES}
-             for _, row in per_brand.iterrows()})
-
-
-def _mean(values: Sequence[float]) -> float:
-    """The mean of the finite values (NaN if none)."""
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else math.nan
-
-
-def side_value(output: str, side: Side, results: list[Outcomes]) -> float:
-    """``output`` of ``side`` at one point: the mean over the replicates of its arm
-    (``results``), NaN-skipping."""
-    if output in OUTCOMES:
-        return _mean([market[output] for market, _ in results])
-    return _mean([brands[side.brand][output] for _, brands in results])
-
-
 def point_values(comp: Comparison, outputs: Sequence[str],
                  by_arm: dict[str, list[Outcomes]]) -> dict[str, float]:
     """The columns of one point in ``samples.csv``: each output for side A, and where
     paired, B's value (``OUTPUT[B]``) and the difference A - B (``OUTPUT_difference``)."""
     row: dict[str, float] = {}
     for output in outputs:
-        a = side_value(output, comp.a, by_arm[comp.a.arm])
+        a = outcome_value(output, comp.a.brand, by_arm[comp.a.arm])
         row[output] = a
         if comp.paired(output):
-            b = side_value(output, comp.b, by_arm[comp.b.arm])
+            b = outcome_value(output, comp.b.brand, by_arm[comp.b.arm])
             row[f"{output}[{comp.b.label}]"] = b
             row[output + DIFFERENCE] = a - b
     return row
