@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -107,10 +107,23 @@ def shapley_weights(k: int) -> dict[int, float]:
 def shapley(values: Mapping[frozenset[str], float], levers: Sequence[str]) -> dict[str, float]:
     """Shapley values of ``levers`` in the game ``values`` (coalition -> worth; every
     subset of ``levers`` present)."""
+    return shapley_of(lambda with_lever, without: values[with_lever] - values[without], levers)
+
+
+def shapley_of(marginal: Callable[[frozenset[str], frozenset[str]], float],
+               levers: Sequence[str]) -> dict[str, float]:
+    """Each lever's Shapley-weighted sum of ``marginal(S ∪ {lever}, S)`` over the subsets
+    ``S`` of the other levers: its Shapley value when ``marginal`` is the game's difference
+    of worths, or a part of it (such as its expansion) when ``marginal`` is that part of
+    each difference."""
     weights = shapley_weights(len(levers))
-    return {lever: sum(weights[len(s)] * (values[s | {lever}] - values[s])
-                       for s in coalitions([x for x in levers if x != lever]))
-            for lever in levers}
+    values = {}
+    for lever in levers:
+        total = 0.0  # plain addition in subset order, as the findings of record were summed
+        for s in coalitions([x for x in levers if x != lever]):
+            total = total + weights[len(s)] * marginal(s | {lever}, s)
+        values[lever] = total
+    return values
 
 
 def _run(cfg: Config, replicate: int, graph, brand: str, off: frozenset[str]
@@ -184,27 +197,25 @@ def attribute_replicate(cfg: Config, replicate: int) -> list[dict[str, object]]:
         everything = frozenset(levers)
         runs = {s: _run(cfg, replicate, graph, brand.name, everything - s)
                 for s in coalitions(levers)}
-        weights = shapley_weights(len(levers))
         base = {"arm": cfg.arm_name, "replicate": replicate, "brand": brand.name}
+        value = {o: shapley({s: run["totals"][o] for s, run in runs.items()}, levers)
+                 for o in CONTRIBUTION_OUTCOMES}
+        exp = {o: shapley_of(lambda a, b, o=o, r=runs: expansion(r[a], r[b], o), levers)
+               for o in CONTRIBUTION_OUTCOMES}
         for lever in levers:
-            others = [x for x in levers if x != lever]
+            dropped = runs[everything - {lever}]
             for outcome in CONTRIBUTION_OUTCOMES:
-                value = exp = 0.0
-                for s in coalitions(others):
-                    w = weights[len(s)]
-                    value += w * (runs[s | {lever}]["totals"][outcome] - runs[s]["totals"][outcome])
-                    exp += w * expansion(runs[s | {lever}], runs[s], outcome)
-                dropped = runs[everything - {lever}]
-                rows.append({**base, "lever": lever, "outcome": outcome, "shapley": value,
-                             "expansion": exp, "acceleration": value - exp,
+                v, e = value[outcome][lever], exp[outcome][lever]
+                rows.append({**base, "lever": lever, "outcome": outcome, "shapley": v,
+                             "expansion": e, "acceleration": v - e,
                              "switch_off": runs[everything]["totals"][outcome]
                              - dropped["totals"][outcome]})
         full, none = runs[everything], runs[frozenset()]
         for outcome in CONTRIBUTION_OUTCOMES:
             total = full["totals"][outcome] - none["totals"][outcome]
-            exp = expansion(full, none, outcome)
+            e = expansion(full, none, outcome)
             rows.append({**base, "lever": ALL_LEVERS, "outcome": outcome, "shapley": total,
-                         "expansion": exp, "acceleration": total - exp, "switch_off": total})
+                         "expansion": e, "acceleration": total - e, "switch_off": total})
         for name, run in (("none", none), ("full", full)):
             rows += [{**base, "lever": name, "outcome": outcome, "total": run["totals"][outcome]}
                      for outcome in TOTALS]

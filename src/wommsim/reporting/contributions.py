@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 
 from wommsim.attribution import ALL_LEVERS
-from wommsim.mechanisms import INFLUENCES
+from wommsim.mechanisms import INFLUENCES, SCHEDULE
 from wommsim.reporting.tables import markdown_table, number, with_interval
 
-#: The lever of each influence that the last-touch credit names (word of mouth is no lever).
-_LEVER_OF = {"ads": "advertising", "content": "content", "dialogue": "dialogue",
-             "reviews": "reviews", "incentives": "incentives"}
+#: The lever of each influence that the last-touch credit names, from the mechanisms that
+#: declare both (word of mouth is no lever).
+_LEVER_OF = {m.influence.name: m.name for m in SCHEDULE if m.lever and m.influence}
 
 
 def _ci(row: pd.Series, measure: str, decimals: int, sign: bool = True) -> str:
