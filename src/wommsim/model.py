@@ -194,13 +194,13 @@ class BrandSide:
         self.repeat_margin += float(margin[~first].sum())
         source = self.state.trigger[self.buyers]
         known = source >= 0  # existing customers at step 0 have no acquisition source
-        self.value_by_source += np.bincount(
-            source[known], margin[known] * self.discount_factor(self.steps),
-            minlength=self.value_by_source.size)
+        value = margin * self.discount_factor(self.steps)  # each purchase's, at step 0
+        self.value_by_source += np.bincount(source[known], value[known],
+                                            minlength=self.value_by_source.size)
         if self.ledger is not None:  # a consumer buys a brand at most once a step
             self.ledger["purchases"][self.buyers] += 1
             self.ledger["revenue"][self.buyers] += paid
-            self.ledger["value"][self.buyers] += margin * self.discount_factor(self.steps)
+            self.ledger["value"][self.buyers] += value
         if self.config.transactions:
             self.transactions.append({
                 "consumer": self.buyers, "step": np.full(paid.size, self.steps, np.int32),

@@ -344,8 +344,8 @@ def check_memory(configs: list[Config], workers: int) -> Estimate:
     # Name the key that drives the estimate, and the way out that helps.
     logs = need.processes * need.market_log + need.log
     parts = {"market": need.processes * need.market - need.processes * need.market_log,
-             "log": logs, "results": need.results, "interpreters": need.interpreters}
-    parts["attribution"] = need.processes * need.counterfactual
+             "log": logs, "results": need.results, "interpreters": need.interpreters,
+             "attribution": need.processes * need.counterfactual}
     driver = max(parts, key=parts.get)
     each = (f"{_size(need.market - need.market_log)} each besides its log" if driver == "log"
             else f"{_size(need.market)} each")
