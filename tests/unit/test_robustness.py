@@ -62,14 +62,14 @@ def test_every_ranged_parameter_is_drawn_except_what_the_arms_set_or_the_user_ho
     cfg = compose(["+experiment=ads_vs_wom", "+debug=tiny"])
     cfg = validate(dataclasses.replace(cfg, experiment=dataclasses.replace(
         cfg.experiment, grid={"wom.influence": [0.2, 0.4]})))
-    drawn = {p.key for p in drawn_parameters(cfg, {"wom.talk_prob"})}
+    drawn = {p.key for p in drawn_parameters(cfg, ["wom.talk_prob=0.05"])}
     ranges = set(plausible_ranges())
     assert {"wom.influence", "wom.talk_prob"} <= ranges
     assert drawn == ranges - {"wom.influence", "wom.talk_prob"}  # set by the grid, held
-    only = drawn_parameters(cfg, set(), ["dialogue.lift", "wom.talk_prob"])
+    only = drawn_parameters(cfg, [], ["dialogue.lift", "wom.talk_prob"])
     assert [p.key for p in only] == ["dialogue.lift", "wom.talk_prob"]
     with pytest.raises(ConfigError, match="consumers: no plausible range"):
-        drawn_parameters(cfg, set(), ["consumers"])
+        drawn_parameters(cfg, [], ["consumers"])
     k, x = ParamRange("k", 2, 10, "assumption", True), ParamRange("x", 0.1, 0.3, "assumption")
     assert k.value(k.scale(0.52)) == 6 and x.value(x.scale(0.5)) == pytest.approx(0.2)
 

@@ -15,14 +15,13 @@ import yaml
 from tests.helpers import small_config
 from wommsim.compose import compose
 from wommsim.config import ConfigError, plausible_ranges, validate
-from wommsim.studies.paramspace import at_point, parse_ranges
+from wommsim.studies.paramspace import at_point, default_ranges, parse_ranges
 from wommsim.studies.sensitivity import (
     DEFAULT_OUTPUTS,
     POINT_DEFAULTS,
     TOOL_KEYS,
     analyse,
     choose_ranges,
-    default_ranges,
     main,
 )
 

@@ -43,7 +43,7 @@ from hydra.experimental.callback import Callback
 
 from wommsim import __version__
 from wommsim.compose import compose
-from wommsim.config import Config, ConfigError, iter_params, replace_key, validate
+from wommsim.config import Config, ConfigError, iter_params, plausible_ranges, replace_key, validate
 from wommsim.reporting.analysis import OUTCOMES, replicate_outcomes
 from wommsim.reporting.brands import BRAND_OUTCOMES, brand_outcomes
 from wommsim.runs import faults, rundir
@@ -155,6 +155,30 @@ def plausible_range(key: str, cfg: Config, where: str,
         raise _no_such_parameter(key, cfg, list(plausible), where, integers=True)
     lo, hi, basis = plausible[key]
     return check_range(key, lo, hi, cfg, where, integers=True, basis=basis)
+
+
+def set_by_arms(cfg: Config) -> set[str]:
+    """The keys the experiment's arms (their overrides) and its grid set."""
+    keys = set(cfg.experiment.grid) if cfg.experiment else set()
+    for arm in (cfg.experiment.arms if cfg.experiment else []):
+        keys |= set(arm.overrides)
+    return keys
+
+
+def fixed_keys(cfg: Config, overrides: Sequence[str]) -> dict[str, str]:
+    """The parameters a run holds, each with who sets it: the experiment's arms or grid,
+    and the command line (``overrides``)."""
+    held = {key: "set on the command line" for key in override_keys(overrides)}
+    return {**held, **{key: "set by the experiment's arms or grid" for key in set_by_arms(cfg)}}
+
+
+def default_ranges(cfg: Config, overrides: Sequence[str] = ()) -> list[ParamRange]:
+    """Every parameter with a plausible range in the schema, over that range with its
+    basis, except those the experiment's arms or grid set and those ``overrides`` set."""
+    fixed = fixed_keys(cfg, overrides)
+    ranges = plausible_ranges()
+    return [plausible_range(key, cfg, "plausible range", ranges) for key in ranges
+            if key not in fixed]
 
 
 def parse_ranges(spec: str | Sequence[str], cfg: Config, where: str, integers: bool = False,

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from wommsim.compose import configs_dir
-from wommsim.config import Config, ConfigError, iter_params, plausible_ranges, register, validate
+from wommsim.config import Config, ConfigError, plausible_ranges, register, validate
 from wommsim.config import replace_key as set_key
 from wommsim.experiment import Arm, resolve_arms
 from wommsim.reporting.analysis import OUTCOMES
@@ -73,11 +73,11 @@ from wommsim.studies.paramspace import (
     ParamRange,
     Simulator,
     as_list,
+    default_ranges,
     model_config,
     number,
     outcome_task,
     outcome_value,
-    override_keys,
     provenance,
     run_tool,
     tool_job,
@@ -178,28 +178,18 @@ def parse_claim(text: str, arms: Sequence[Arm]) -> Claim:
     return claim
 
 
-def set_by_arms(cfg: Config) -> set[str]:
-    """The keys the experiment's arms (their overrides) and its grid set."""
-    keys = set(cfg.experiment.grid) if cfg.experiment else set()
-    for arm in (cfg.experiment.arms if cfg.experiment else []):
-        keys |= set(arm.overrides)
-    return keys
-
-
-def drawn_parameters(cfg: Config, held: set[str],
+def drawn_parameters(cfg: Config, overrides: Sequence[str],
                      only: Sequence[str] = ()) -> list[ParamRange]:
-    """The parameters to draw: every one with a plausible range (or those of ``only``),
-    except those an arm or the grid sets and those ``held`` (set on the command line)."""
-    ranges = plausible_ranges()
-    kinds = {key: f.type for key, f, _ in iter_params(cfg)}
-    fixed = set_by_arms(cfg)
-    unknown = [k for k in only if k not in ranges]
+    """The parameters to draw (:func:`~wommsim.studies.paramspace.default_ranges`): every one
+    with a plausible range (or those of ``only``, in that order), except those an arm or the
+    grid sets and those the command line (``overrides``) holds."""
+    unknown = [k for k in only if k not in plausible_ranges()]
     if unknown:
         raise ConfigError(f"params: {', '.join(unknown)}: no plausible range in the schema "
                           f"(parameters with one: python -c 'from wommsim.config import "
                           f"plausible_ranges; print(*plausible_ranges(), sep=chr(10))')")
-    keys = [k for k in (only or ranges) if k not in fixed and k not in held]
-    return [ParamRange(k, *ranges[k][:2], ranges[k][2], kinds[k] == "int") for k in keys]
+    ranges = {r.key: r for r in default_ranges(cfg, overrides)}
+    return [ranges[k] for k in (only or ranges) if k in ranges]
 
 
 def apply_draw(cfg: Config, params: Sequence[ParamRange], units: Sequence[float]) -> Config:
@@ -536,7 +526,7 @@ def _robustness(own: Any, outdir: Path, overrides: list[str]) -> int:
     claim = parse_claim(own.get("claim") or base.experiment.claim, arms)
     draws = number(own, "draws", DEFAULT_DRAWS, lo=8)
     only = [k.split(":")[0] for k in as_list(own.get("params"))]
-    params = drawn_parameters(base, override_keys(overrides), only)
+    params = drawn_parameters(base, overrides, only)
     if not params:
         raise ConfigError("no parameter left to draw (all are held or set by the arms)")
     faults.check_writable(outdir)

@@ -109,20 +109,20 @@ from wommsim.studies.paramspace import (
     Simulator,
     as_list,
     at_point,
+    default_ranges,
+    fixed_keys,
     model_config,
     number,
     outcome_task,
     outcome_value,
-    override_keys,
     parse_ranges,
-    plausible_range,
     provenance,
     run_tool,
     tool_job,
     tool_schema,
     write_json,
 )
-from wommsim.studies.robustness import parse_claim, set_by_arms
+from wommsim.studies.robustness import parse_claim
 
 log = logging.getLogger(__name__)
 
@@ -218,22 +218,6 @@ class Analysis:
 
 
 # -- what to vary, what to run, what to analyse ---------------------------------------------
-
-def fixed_keys(cfg: Config, overrides: Sequence[str]) -> dict[str, str]:
-    """The parameters a run holds, each with who sets it: the experiment's arms or grid,
-    and the command line (``overrides``)."""
-    held = {key: "set on the command line" for key in override_keys(overrides)}
-    return {**held, **{key: "set by the experiment's arms or grid" for key in set_by_arms(cfg)}}
-
-
-def default_ranges(cfg: Config, overrides: Sequence[str] = ()) -> list[ParamRange]:
-    """Every parameter with a plausible range in the schema, over that range with its
-    basis, except those the experiment's arms or grid set and those ``overrides`` set."""
-    fixed = fixed_keys(cfg, overrides)
-    ranges = plausible_ranges()
-    return [plausible_range(key, cfg, "plausible range", ranges) for key in ranges
-            if key not in fixed]
-
 
 def choose_ranges(spec: Any, cfg: Config, overrides: Sequence[str]) -> list[ParamRange]:
     """``params=``: its items (``key``, for its plausible range, or ``key:lo:hi``), none of
